@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LlmTrace.Domain.Capture;
+
+/// <summary>
+/// Drains the in-process capture queue into the trace store in batches. A failed write is retried with backoff, never
+/// dropped. It keeps running through the server's shutdown and drains the queue in <see cref="StoppedAsync"/>, after
+/// the server has finished its last requests, so no trace of an in-flight call is lost.
+/// </summary>
+public sealed class CaptureConsumer(
+    ChannelCaptureQueue queue,
+    ITraceStore store,
+    IOptions<CaptureOptions> options,
+    TimeProvider timeProvider,
+    ILogger<CaptureConsumer> logger) : IHostedLifecycleService, IDisposable
+{
+    private readonly CancellationTokenSource _abandon = new();
+    private Task? _loop;
+    private int _drainedOnShutdown;
+    private bool _stopping;
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _loop = Task.Run(() => RunAsync(_abandon.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Runs after every hosted service (the web server included) has stopped: close the queue and drain it.</summary>
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        queue.Complete();
+        if (_loop is null)
+        {
+            return;
+        }
+
+        var timeout = TimeSpan.FromSeconds(options.Value.DrainTimeoutSeconds);
+        try
+        {
+            await _loop.WaitAsync(timeout, timeProvider, CancellationToken.None).ConfigureAwait(false);
+            logger.Drained(_drainedOnShutdown);
+        }
+        catch (TimeoutException)
+        {
+            logger.DrainTimedOut(queue.Count);
+            await _abandon.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => _abandon.Dispose();
+
+    private async Task RunAsync(CancellationToken abandon)
+    {
+        var batch = new List<Trace>(options.Value.BatchSize);
+        var reader = queue.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(abandon).ConfigureAwait(false))
+            {
+                while (batch.Count < options.Value.BatchSize && reader.TryRead(out var trace))
+                {
+                    batch.Add(trace);
+                }
+
+                await WriteWithRetryAsync(batch, abandon).ConfigureAwait(false);
+                if (_stopping)
+                {
+                    _drainedOnShutdown += batch.Count;
+                }
+
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (abandon.IsCancellationRequested)
+        {
+            // Shutdown gave up waiting; DrainTimedOut was logged with the count left behind.
+        }
+    }
+
+    private async Task WriteWithRetryAsync(List<Trace> batch, CancellationToken abandon)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await store.UpsertAsync(batch, abandon).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !abandon.IsCancellationRequested)
+            {
+                var delay = TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(attempt, 10))));
+                logger.StoreWriteFailed(batch.Count, attempt, (long)delay.TotalMilliseconds, ex);
+                await Task.Delay(delay, timeProvider, abandon).ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace LlmTrace.Domain.Capture;
+
+/// <summary>The in-process capture queue. Bound from <c>LlmTrace:Capture</c>.</summary>
+public sealed class CaptureOptions
+{
+    public const string SectionName = "LlmTrace:Capture";
+
+    /// <summary>Traces the in-process queue holds before producers wait (they never drop).</summary>
+    [Range(1, 1_000_000)]
+    public int QueueCapacity { get; set; } = 10_000;
+
+    /// <summary>Most traces written to the store in one batch.</summary>
+    [Range(1, 10_000)]
+    public int BatchSize { get; set; } = 256;
+
+    /// <summary>Longest the consumer keeps draining on shutdown.</summary>
+    [Range(1, 600)]
+    public int DrainTimeoutSeconds { get; set; } = 30;
+}
+
+[OptionsValidator]
+internal sealed partial class CaptureOptionsValidator : IValidateOptions<CaptureOptions>;

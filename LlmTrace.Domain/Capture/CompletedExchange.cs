@@ -1,0 +1,49 @@
+using LlmTrace.Domain.Providers;
+
+namespace LlmTrace.Domain.Capture;
+
+/// <summary>Everything the proxy observed about one call, handed to <see cref="TraceBuilder"/> once the response is complete.</summary>
+internal sealed class CompletedExchange
+{
+    public required Guid TraceId { get; init; }
+
+    public required Guid TenantId { get; init; }
+
+    public string? AgentId { get; init; }
+
+    public required ProviderKind Provider { get; init; }
+
+    public required string Endpoint { get; init; }
+
+    public string? PathAfterPrefix { get; init; }
+
+    public required string Method { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public int StatusCode { get; set; }
+
+    public double DurationMs { get; set; }
+
+    public double? TtftMs { get; set; }
+
+    public RequestInfo? Request { get; set; }
+
+    public long RequestBytes { get; set; }
+
+    /// <summary>Upstream response bytes as received (before any rewrite for the client).</summary>
+    public CaptureBuffer? Response { get; set; }
+
+    public string? ResponseContentType { get; set; }
+
+    public string? ResponseContentEncoding { get; set; }
+
+    /// <summary>Bytes written to the client.</summary>
+    public long ResponseBytes { get; set; }
+
+    public bool ClientCancelled { get; set; }
+
+    public string? Error { get; set; }
+
+    public bool UsageInjected { get; set; }
+}

@@ -1,0 +1,81 @@
+using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Management;
+using LlmTrace.Domain.Providers;
+using LlmTrace.Domain.Proxy;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace LlmTrace.Domain;
+
+/// <summary>Registers the gateway's capabilities. Hosts call <see cref="AddGatewayCore"/> and then add their own adapters.</summary>
+public static class GatewayServiceCollectionExtensions
+{
+    public static IHostApplicationBuilder AddGatewayCore(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddProxy();
+        builder.Services.AddCapture();
+        builder.Services.AddManagement();
+        return builder;
+    }
+
+    public static IServiceCollection AddProxy(this IServiceCollection services)
+    {
+        services.AddOptionsWithValidateOnStart<ProxyOptions, ProxyOptionsValidator>().BindConfiguration(ProxyOptions.SectionName);
+        services.AddOptionsWithValidateOnStart<UpstreamOptions, UpstreamOptionsValidator>().BindConfiguration(UpstreamOptions.SectionName);
+        services.AddHttpClient(GatewayProxy.HttpClientName)
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp =>
+            {
+                var proxy = sp.GetRequiredService<IOptions<ProxyOptions>>().Value;
+                return new SocketsHttpHandler
+                {
+                    AllowAutoRedirect = false,
+                    AutomaticDecompression = System.Net.DecompressionMethods.None,
+                    UseCookies = false,
+                    UseProxy = true,
+                    ConnectTimeout = TimeSpan.FromSeconds(proxy.ConnectTimeoutSeconds),
+                    PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                    EnableMultipleHttp2Connections = true,
+                    // Forward the client's trace headers as they are; add none of our own.
+                    ActivityHeadersPropagator = null,
+                };
+            })
+            // The default handler logs full URIs at Information, and Gemini puts its key in the query string.
+            .RemoveAllLoggers()
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        services.TryAddSingleton<TokenEstimator>();
+        services.TryAddSingleton<TraceBuilder>();
+        services.TryAddSingleton<GatewayProxy>();
+        return services;
+    }
+
+    public static IServiceCollection AddCapture(this IServiceCollection services)
+    {
+        services.AddOptionsWithValidateOnStart<CaptureOptions, CaptureOptionsValidator>().BindConfiguration(CaptureOptions.SectionName);
+        return services;
+    }
+
+    /// <summary>The in-process capture queue and its consumer, draining into whichever <see cref="ITraceStore"/> the host registers.</summary>
+    public static IServiceCollection AddInProcessCaptureQueue(this IServiceCollection services)
+    {
+        services.TryAddSingleton<ChannelCaptureQueue>();
+        services.TryAddSingleton<ICaptureQueue>(sp => sp.GetRequiredService<ChannelCaptureQueue>());
+        services.AddHostedService<CaptureConsumer>();
+        services.AddHealthChecks().AddCheck<CaptureQueueHealthCheck>("captureQueue");
+        return services;
+    }
+
+    public static IServiceCollection AddManagement(this IServiceCollection services)
+    {
+        services.AddOptions<ManagementOptions>().BindConfiguration(ManagementOptions.SectionName);
+        services.TryAddSingleton<ManagementAuthorizer>();
+        services.TryAddSingleton<ManagementApi>();
+        services.AddHealthChecks()
+            .AddCheck<TraceStoreHealthCheck>("traceStore")
+            .AddCheck<UpstreamsHealthCheck>("upstreams");
+        return services;
+    }
+}

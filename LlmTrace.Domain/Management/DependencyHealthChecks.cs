@@ -1,0 +1,52 @@
+using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Providers;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace LlmTrace.Domain.Management;
+
+/// <summary>The trace store answers a cheap round trip.</summary>
+public sealed class TraceStoreHealthCheck(ITraceStore store) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await store.PingAsync(cancellationToken).ConfigureAwait(false);
+            return HealthCheckResult.Healthy(store.GetType().Name);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy($"{store.GetType().Name}: {ex.GetType().Name}");
+        }
+    }
+}
+
+/// <summary>The in-process capture queue has room: degraded above 80 % full (producers are about to wait).</summary>
+public sealed class CaptureQueueHealthCheck(ChannelCaptureQueue queue) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var data = new Dictionary<string, object> { ["depth"] = queue.Count, ["capacity"] = queue.Capacity };
+        var result = queue.Count > queue.Capacity * 0.8
+            ? HealthCheckResult.Degraded("capture queue nearly full", data: data)
+            : HealthCheckResult.Healthy("in-process channel", data);
+        return Task.FromResult(result);
+    }
+}
+
+/// <summary>Which routes have an upstream. Not a network probe: a provider outage must not fail the gateway's own health.</summary>
+public sealed class UpstreamsHealthCheck(IOptionsMonitor<UpstreamOptions> options) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var data = new Dictionary<string, object>();
+        foreach (var route in GatewayRoute.All)
+        {
+            var upstream = route.GetUpstream(options.CurrentValue);
+            data[route.ClientPrefix.TrimStart('/')] = upstream is null ? "not configured" : upstream.GetLeftPart(UriPartial.Authority);
+        }
+
+        return Task.FromResult(HealthCheckResult.Healthy("configured routes", data));
+    }
+}

@@ -1,0 +1,159 @@
+using System.Text;
+using System.Text.Json;
+using LlmTrace.Domain.Capture;
+
+namespace LlmTrace.Domain.Providers;
+
+/// <summary>Gemini API: <c>models/{model}:generateContent</c>, <c>:streamGenerateContent</c> (SSE or JSON array) and embeddings.</summary>
+internal sealed class GeminiProtocol : ProviderProtocol
+{
+    public static GeminiProtocol Instance { get; } = new();
+
+    public override ResponseAccumulator CreateAccumulator() => new Accumulator();
+
+    protected override string OperationFromPath(string path)
+    {
+        var colon = path.LastIndexOf(':');
+        var method = colon >= 0 ? path[(colon + 1)..] : string.Empty;
+        return method.ToLowerInvariant() switch
+        {
+            "generatecontent" or "streamgeneratecontent" => "generate_content",
+            "embedcontent" or "batchembedcontents" => "embeddings",
+            "counttokens" => "count_tokens",
+            _ => "other",
+        };
+    }
+
+    protected override void ReadRequestFromPath(RequestInfo info, string path, string? query)
+    {
+        // .../models/{model}:{method}
+        var modelsAt = path.IndexOf("models/", StringComparison.OrdinalIgnoreCase);
+        if (modelsAt >= 0)
+        {
+            var rest = path[(modelsAt + "models/".Length)..];
+            var colon = rest.IndexOf(':');
+            info.Model = Uri.UnescapeDataString(colon >= 0 ? rest[..colon] : rest);
+        }
+
+        info.Streaming = path.EndsWith(":streamGenerateContent", StringComparison.OrdinalIgnoreCase);
+    }
+
+    protected override void ReadRequest(RequestInfo info, JsonElement root)
+    {
+        var prompt = new StringBuilder();
+        var system = root.Get("systemInstruction");
+        if (system.ValueKind == JsonValueKind.Object)
+        {
+            JsonText.AppendMessage(prompt, "system", PartsText(system.Get("parts"), info.ToolCalls, "request"));
+        }
+
+        foreach (var content in root.Get("contents").Items())
+        {
+            info.MessageCount++;
+            JsonText.AppendMessage(prompt, content.GetString("role") ?? "user", PartsText(content.Get("parts"), info.ToolCalls, "request"));
+        }
+
+        // embedContent / batchEmbedContents
+        var single = root.Get("content");
+        if (single.ValueKind == JsonValueKind.Object)
+        {
+            JsonText.AppendMessage(prompt, "input", PartsText(single.Get("parts"), info.ToolCalls, "request"));
+        }
+
+        foreach (var request in root.Get("requests").Items())
+        {
+            JsonText.AppendMessage(prompt, "input", PartsText(request.Get("content").Get("parts"), info.ToolCalls, "request"));
+        }
+
+        info.Prompt = prompt.Length == 0 ? null : prompt.ToString();
+    }
+
+    private static string PartsText(JsonElement parts, List<ToolCall> calls, string source)
+    {
+        var text = new StringBuilder();
+        foreach (var part in parts.Items())
+        {
+            if (part.GetString("text") is { } value)
+            {
+                text.Append(value);
+            }
+
+            var call = part.Get("functionCall");
+            if (call.ValueKind == JsonValueKind.Object)
+            {
+                AddToolCall(calls, call.GetString("id"), call.GetString("name"), JsonText.RawOrString(call.Get("args")), source);
+            }
+
+            var response = part.Get("functionResponse");
+            if (response.ValueKind == JsonValueKind.Object)
+            {
+                text.Append(JsonText.RawOrString(response.Get("response")));
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private sealed class Accumulator : ResponseAccumulator
+    {
+        public override void OnDocument(JsonElement root)
+        {
+            // streamGenerateContent without alt=sse answers one JSON array of chunks.
+            if (root.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var chunk in root.EnumerateArray())
+                {
+                    OnDocument(chunk);
+                }
+
+                return;
+            }
+
+            Info.Model = root.GetString("modelVersion") ?? Info.Model;
+            foreach (var candidate in root.Get("candidates").Items())
+            {
+                if ((candidate.GetInt("index") ?? 0) != 0)
+                {
+                    continue;
+                }
+
+                Info.Text.Append(PartsText(candidate.Get("content").Get("parts"), Info.ToolCalls, "response"));
+                Info.FinishReason = candidate.GetString("finishReason") ?? Info.FinishReason;
+            }
+
+            var embeddings = root.Get("embeddings");
+            if (embeddings.ValueKind == JsonValueKind.Array)
+            {
+                Info.Text.Append('[').Append(embeddings.GetArrayLength()).Append(" embeddings]");
+            }
+            else if (root.Get("embedding").ValueKind == JsonValueKind.Object)
+            {
+                Info.Text.Append("[1 embeddings]");
+            }
+
+            var usage = root.Get("usageMetadata");
+            if (usage.ValueKind == JsonValueKind.Object)
+            {
+                // Each streamed chunk repeats the running totals; the last one wins.
+                Info.PromptTokens = usage.GetInt("promptTokenCount") ?? Info.PromptTokens;
+                var candidates = usage.GetInt("candidatesTokenCount");
+                var thoughts = usage.GetInt("thoughtsTokenCount");
+                if (candidates is not null || thoughts is not null)
+                {
+                    Info.CompletionTokens = (candidates ?? 0) + (thoughts ?? 0);
+                }
+
+                Info.TotalTokens = usage.GetInt("totalTokenCount") ?? Info.TotalTokens;
+                Info.CachedPromptTokens = usage.GetInt("cachedContentTokenCount") ?? Info.CachedPromptTokens;
+            }
+        }
+
+        public override void Complete()
+        {
+            if (Info.CompletionTokens is null && Info.PromptTokens is not null && Info.TotalTokens is not null)
+            {
+                Info.CompletionTokens = Info.TotalTokens - Info.PromptTokens;
+            }
+        }
+    }
+}

@@ -1,0 +1,414 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Providers;
+using LlmTrace.Domain.Tenancy;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace LlmTrace.Domain.Proxy;
+
+/// <summary>
+/// The transparent, streaming proxy: forwards one client call to its upstream unchanged, streams the answer back as it
+/// arrives, keeps a bounded copy of both sides and hands a <see cref="Trace"/> to the capture queue once the client has
+/// its complete response.
+/// </summary>
+public sealed class GatewayProxy(
+    IHttpClientFactory clientFactory,
+    IOptionsMonitor<UpstreamOptions> upstreams,
+    IOptions<ProxyOptions> options,
+    ICaptureQueue captureQueue,
+    TraceBuilder traceBuilder,
+    TimeProvider timeProvider,
+    ILogger<GatewayProxy> logger)
+{
+    public const string HttpClientName = "LlmTrace.Upstream";
+    public const string TraceIdHeader = "x-llmtrace-trace-id";
+
+    private readonly ProxyOptions _options = options.Value;
+
+    /// <summary>Forwards the current request along <paramref name="route"/>.</summary>
+    public async Task ForwardAsync(HttpContext context, GatewayRoute route)
+    {
+        var request = context.Request;
+        var startedTimestamp = timeProvider.GetTimestamp();
+        var traceId = Guid.CreateVersion7(timeProvider.GetUtcNow());
+        context.Response.Headers[TraceIdHeader] = traceId.ToString();
+
+        var pathAfterPrefix = request.Path.StartsWithSegments(route.ClientPrefix, StringComparison.OrdinalIgnoreCase, out var remaining)
+            ? remaining
+            : request.Path;
+        var upstream = route.GetUpstream(upstreams.CurrentValue);
+        var exchange = new CompletedExchange
+        {
+            TraceId = traceId,
+            TenantId = TenantResolver.ResolveTenant(request.Headers, request.Query),
+            AgentId = TenantResolver.ResolveAgent(request.Headers),
+            Provider = upstream is null ? DefaultProvider(route) : route.GetProvider(upstream),
+            Endpoint = request.Path.Value ?? "/",
+            PathAfterPrefix = pathAfterPrefix.Value,
+            Method = request.Method,
+            StartedAt = timeProvider.GetUtcNow(),
+        };
+
+        byte[]? body = null;
+        try
+        {
+            if (upstream is null)
+            {
+                logger.UpstreamNotConfigured(traceId, route.Name, route.SettingName);
+                await FailAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "upstream_not_configured", "upstream_not_configured",
+                    $"LlmTrace has no upstream for {route.ClientPrefix}/. Set {route.SettingName}.").ConfigureAwait(false);
+                return;
+            }
+
+            var read = await RequestBodyReader.ReadAsync(context, _options.MaxRequestBodyBytes).ConfigureAwait(false);
+            if (read.Outcome == RequestBodyOutcome.ClientAborted)
+            {
+                exchange.ClientCancelled = true;
+                return;
+            }
+
+            body = read.Buffer;
+            exchange.RequestBytes = read.Length;
+            if (read.Outcome == RequestBodyOutcome.TooLarge)
+            {
+                logger.RequestTooLarge(traceId, _options.MaxRequestBodyBytes);
+                await FailAsync(context, exchange, StatusCodes.Status413PayloadTooLarge, "invalid_request_error", "request_too_large",
+                    $"Request body exceeds the gateway limit of {_options.MaxRequestBodyBytes} bytes.").ConfigureAwait(false);
+                return;
+            }
+
+            var bodySpan = body.AsMemory(0, read.Length);
+            var protocol = ProviderProtocol.For(exchange.Provider);
+            exchange.Request = IsJsonOrUnspecified(request.ContentType)
+                ? protocol.ReadRequest(bodySpan.Span, pathAfterPrefix.Value?.TrimStart('/') ?? string.Empty, request.QueryString.Value)
+                : new RequestInfo { ParseError = "request body is not JSON; not parsed" };
+
+            var content = bodySpan;
+            if (_options.InjectStreamUsage && exchange.Provider.IsOpenAIFamily()
+                && exchange.Request is { Streaming: true, SupportsStreamUsage: true, ClientRequestedStreamUsage: false, ParseError: null }
+                && StreamUsageRequestRewriter.TryRewrite(bodySpan.Span) is { } rewritten)
+            {
+                content = rewritten;
+                exchange.UsageInjected = true;
+            }
+
+            var upstreamUri = route.BuildUpstreamUri(upstream, pathAfterPrefix.ToUriComponent(), request.QueryString.Value);
+            await SendAsync(context, exchange, route, upstreamUri, content, HasBody(request, read.Length)).ConfigureAwait(false);
+        }
+        finally
+        {
+            exchange.DurationMs = timeProvider.GetElapsedTime(startedTimestamp).TotalMilliseconds;
+            if (body is not null)
+            {
+                ArrayPool<byte>.Shared.Return(body);
+            }
+
+            await CaptureAsync(exchange).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Answers a path no route matches: 404 in OpenAI's shape, with a trace.</summary>
+    public async Task NotFoundAsync(HttpContext context)
+    {
+        var startedTimestamp = timeProvider.GetTimestamp();
+        var traceId = Guid.CreateVersion7(timeProvider.GetUtcNow());
+        context.Response.Headers[TraceIdHeader] = traceId.ToString();
+        var exchange = new CompletedExchange
+        {
+            TraceId = traceId,
+            TenantId = TenantResolver.ResolveTenant(context.Request.Headers, context.Request.Query),
+            AgentId = TenantResolver.ResolveAgent(context.Request.Headers),
+            Provider = ProviderKind.Unknown,
+            Endpoint = context.Request.Path.Value ?? "/",
+            Method = context.Request.Method,
+            StartedAt = timeProvider.GetUtcNow(),
+        };
+        await FailAsync(context, exchange, StatusCodes.Status404NotFound, "invalid_request_error", "route_not_found",
+            $"No LlmTrace route for {context.Request.Method} {context.Request.Path}. Use /v1/, /openai/, /anthropic/ or /gemini/.").ConfigureAwait(false);
+        exchange.DurationMs = timeProvider.GetElapsedTime(startedTimestamp).TotalMilliseconds;
+        await CaptureAsync(exchange).ConfigureAwait(false);
+    }
+
+    private async Task SendAsync(HttpContext context, CompletedExchange exchange, GatewayRoute route, Uri upstreamUri, ReadOnlyMemory<byte> content, bool hasBody)
+    {
+        using var upstreamRequest = new HttpRequestMessage(new HttpMethod(context.Request.Method), upstreamUri)
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        if (hasBody)
+        {
+            upstreamRequest.Content = new ReadOnlyMemoryContent(content);
+        }
+
+        CopyRequestHeaders(context.Request.Headers, upstreamRequest);
+
+        var idleTimeout = TimeSpan.FromSeconds(_options.IdleTimeoutSeconds);
+        using var idle = new CancellationTokenSource(idleTimeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, idle.Token);
+        var client = clientFactory.CreateClient(HttpClientName);
+        var startedTimestamp = timeProvider.GetTimestamp();
+
+        HttpResponseMessage upstreamResponse;
+        try
+        {
+            upstreamResponse = await client.SendAsync(upstreamRequest, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            exchange.ClientCancelled = true;
+            exchange.Error = "client_cancelled";
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            // The idle timer, or the handler's connect timeout.
+            logger.UpstreamIdleTimeout(exchange.TraceId, route.Name, _options.IdleTimeoutSeconds, StatusCodes.Status504GatewayTimeout);
+            await FailAsync(context, exchange, StatusCodes.Status504GatewayTimeout, "timeout", "upstream_timeout",
+                $"The upstream sent no response within {_options.IdleTimeoutSeconds} s.").ConfigureAwait(false);
+            return;
+        }
+        catch (HttpRequestException ex)
+        {
+            logger.UpstreamUnreachable(exchange.TraceId, route.Name, ex.HttpRequestError.ToString());
+            await FailAsync(context, exchange, StatusCodes.Status502BadGateway, "upstream_error", "upstream_unreachable",
+                $"The upstream could not be reached ({ex.HttpRequestError}).").ConfigureAwait(false);
+            return;
+        }
+
+        using (upstreamResponse)
+        {
+            await CopyResponseAsync(context, exchange, upstreamResponse, idle, idleTimeout, linked.Token, startedTimestamp).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CopyResponseAsync(
+        HttpContext context,
+        CompletedExchange exchange,
+        HttpResponseMessage upstreamResponse,
+        CancellationTokenSource idle,
+        TimeSpan idleTimeout,
+        CancellationToken token,
+        long startedTimestamp)
+    {
+        var response = context.Response;
+        exchange.StatusCode = (int)upstreamResponse.StatusCode;
+        exchange.ResponseContentType = upstreamResponse.Content.Headers.ContentType?.ToString();
+        exchange.ResponseContentEncoding = upstreamResponse.Content.Headers.ContentEncoding.Count > 0
+            ? string.Join(',', upstreamResponse.Content.Headers.ContentEncoding)
+            : null;
+
+        var isEventStream = TraceBuilder.IsEventStream(exchange.ResponseContentType);
+        using var filter = exchange.UsageInjected && isEventStream && exchange.ResponseContentEncoding is null && upstreamResponse.IsSuccessStatusCode
+            ? new StreamUsageFilter()
+            : null;
+
+        response.StatusCode = exchange.StatusCode;
+        if (!string.IsNullOrEmpty(upstreamResponse.ReasonPhrase) && context.Features.Get<IHttpResponseFeature>() is { } responseFeature)
+        {
+            responseFeature.ReasonPhrase = upstreamResponse.ReasonPhrase;
+        }
+
+        CopyResponseHeaders(upstreamResponse.Headers, response.Headers);
+        CopyResponseHeaders(upstreamResponse.Content.Headers, response.Headers);
+        if (filter is not null)
+        {
+            response.Headers.ContentLength = null;
+        }
+
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        var capture = new CaptureBuffer(_options.MaxCaptureBytes, _options.CaptureTailBytes);
+        exchange.Response = capture;
+        var buffer = ArrayPool<byte>.Shared.Rent(_options.CopyBufferBytes);
+        var filtered = filter is null ? null : new ArrayBufferWriter<byte>(_options.CopyBufferBytes);
+        var body = response.Body;
+        try
+        {
+            var upstreamBody = await upstreamResponse.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
+            await using (upstreamBody.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    idle.CancelAfter(idleTimeout);
+                    int read;
+                    try
+                    {
+                        read = await upstreamBody.ReadAsync(buffer, token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException)
+                    {
+                        OnStreamInterrupted(context, exchange, idle, ex);
+                        return;
+                    }
+
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    exchange.TtftMs ??= timeProvider.GetElapsedTime(startedTimestamp).TotalMilliseconds;
+                    var chunk = buffer.AsMemory(0, read);
+                    capture.Append(chunk.Span);
+                    try
+                    {
+                        await WriteToClientAsync(body, filter, filtered, chunk, isEventStream, exchange, context.RequestAborted).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException or IOException)
+                    {
+                        OnClientGone(exchange);
+                        return;
+                    }
+                }
+            }
+
+            if (filter is not null)
+            {
+                filter.Complete(filtered!);
+                await WriteFilteredAsync(body, filtered!, exchange, context.RequestAborted).ConfigureAwait(false);
+            }
+
+            await response.CompleteAsync().ConfigureAwait(false);
+            logger.UpstreamResponded(exchange.TraceId, exchange.Provider.ToWireName(), exchange.StatusCode,
+                (long)timeProvider.GetElapsedTime(startedTimestamp).TotalMilliseconds, exchange.ResponseBytes);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+            OnClientGone(exchange);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async ValueTask WriteToClientAsync(
+        Stream body,
+        StreamUsageFilter? filter,
+        ArrayBufferWriter<byte>? filtered,
+        ReadOnlyMemory<byte> chunk,
+        bool flush,
+        CompletedExchange exchange,
+        CancellationToken token)
+    {
+        if (filter is not null)
+        {
+            filter.Process(chunk.Span, filtered!);
+            await WriteFilteredAsync(body, filtered!, exchange, token).ConfigureAwait(false);
+            return;
+        }
+
+        await body.WriteAsync(chunk, token).ConfigureAwait(false);
+        exchange.ResponseBytes += chunk.Length;
+        if (flush)
+        {
+            await body.FlushAsync(token).ConfigureAwait(false);
+        }
+    }
+
+    private static async ValueTask WriteFilteredAsync(Stream body, ArrayBufferWriter<byte> filtered, CompletedExchange exchange, CancellationToken token)
+    {
+        if (filtered.WrittenCount == 0)
+        {
+            return;
+        }
+
+        await body.WriteAsync(filtered.WrittenMemory, token).ConfigureAwait(false);
+        exchange.ResponseBytes += filtered.WrittenCount;
+        filtered.ResetWrittenCount();
+        await body.FlushAsync(token).ConfigureAwait(false);
+    }
+
+    private void OnStreamInterrupted(HttpContext context, CompletedExchange exchange, CancellationTokenSource idle, Exception ex)
+    {
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            OnClientGone(exchange);
+            return;
+        }
+
+        // The status line has gone out: the only honest signal left is to cut the client's connection.
+        exchange.Error = idle.IsCancellationRequested ? "upstream_idle_timeout" : $"upstream_stream_error: {ex.GetType().Name}";
+        logger.UpstreamStreamFailed(exchange.TraceId, exchange.ResponseBytes, idle.IsCancellationRequested ? "idle_timeout" : ex.GetType().Name);
+        context.Abort();
+    }
+
+    private void OnClientGone(CompletedExchange exchange)
+    {
+        exchange.ClientCancelled = true;
+        logger.ClientCancelled(exchange.TraceId, exchange.ResponseBytes);
+    }
+
+    private async Task FailAsync(HttpContext context, CompletedExchange exchange, int statusCode, string type, string code, string message)
+    {
+        exchange.StatusCode = statusCode;
+        exchange.Error = code;
+        await GatewayErrors.WriteAsync(context, exchange.Provider, statusCode, type, code, message).ConfigureAwait(false);
+    }
+
+    private async Task CaptureAsync(CompletedExchange exchange)
+    {
+        try
+        {
+            var trace = traceBuilder.Build(exchange);
+            // Not the client's token: a call the client abandoned still happened and may still cost money.
+            await captureQueue.EnqueueAsync(trace, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The client already has its response; a capture failure must not turn into a failed call.
+            logger.CaptureFailed(exchange.TraceId, ex);
+        }
+        finally
+        {
+            exchange.Response?.Dispose();
+        }
+    }
+
+    private static void CopyRequestHeaders(IHeaderDictionary source, HttpRequestMessage destination)
+    {
+        foreach (var (name, values) in source)
+        {
+            if (HopByHop.IsRequestHeaderDropped(name))
+            {
+                continue;
+            }
+
+            if (!destination.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values))
+            {
+                destination.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values);
+            }
+        }
+    }
+
+    private static void CopyResponseHeaders(HttpHeaders source, IHeaderDictionary destination)
+    {
+        foreach (var header in source.NonValidated)
+        {
+            if (HopByHop.IsHopByHop(header.Key))
+            {
+                continue;
+            }
+
+            destination[header.Key] = header.Value.Count == 1 ? header.Value.ToString() : header.Value.ToArray();
+        }
+    }
+
+    private static bool HasBody(HttpRequest request, int length)
+        => length > 0 || request.ContentLength is not null || request.Headers.ContainsKey(HeaderNames.TransferEncoding);
+
+    private static bool IsJsonOrUnspecified(string? contentType)
+        => string.IsNullOrEmpty(contentType) || contentType.Contains("json", StringComparison.OrdinalIgnoreCase);
+
+    private static ProviderKind DefaultProvider(GatewayRoute route)
+        => route == GatewayRoute.AzureOpenAI ? ProviderKind.AzureOpenAI
+            : route == GatewayRoute.Anthropic ? ProviderKind.Anthropic
+            : route == GatewayRoute.Gemini ? ProviderKind.Gemini
+            : ProviderKind.OpenAI;
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace LlmTrace.Domain.Proxy;
+
+/// <summary>Proxy events (1000–1099). Ids, sizes, status codes and timings only: never prompt text or credentials.</summary>
+internal static partial class ProxyLog
+{
+    [LoggerMessage(1001, LogLevel.Debug, "Trace {TraceId}: {Provider} answered {StatusCode} after {ElapsedMs} ms ({ResponseBytes} bytes)")]
+    public static partial void UpstreamResponded(this ILogger logger, Guid traceId, string provider, int statusCode, long elapsedMs, long responseBytes);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Trace {TraceId}: upstream {Route} unreachable ({ErrorKind})")]
+    public static partial void UpstreamUnreachable(this ILogger logger, Guid traceId, string route, string errorKind);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Trace {TraceId}: upstream {Route} sent nothing for {IdleSeconds} s; call ended with {StatusCode}")]
+    public static partial void UpstreamIdleTimeout(this ILogger logger, Guid traceId, string route, int idleSeconds, int statusCode);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Trace {TraceId}: route {Route} has no upstream; set {SettingName}")]
+    public static partial void UpstreamNotConfigured(this ILogger logger, Guid traceId, string route, string settingName);
+
+    [LoggerMessage(1005, LogLevel.Information, "Trace {TraceId}: request body over the {LimitBytes}-byte limit refused")]
+    public static partial void RequestTooLarge(this ILogger logger, Guid traceId, long limitBytes);
+
+    [LoggerMessage(1006, LogLevel.Debug, "Trace {TraceId}: client disconnected after {ResponseBytes} response bytes; upstream call cancelled")]
+    public static partial void ClientCancelled(this ILogger logger, Guid traceId, long responseBytes);
+
+    [LoggerMessage(1007, LogLevel.Warning, "Trace {TraceId}: upstream stream broke after {ResponseBytes} bytes ({ErrorKind})")]
+    public static partial void UpstreamStreamFailed(this ILogger logger, Guid traceId, long responseBytes, string errorKind);
+
+    [LoggerMessage(1008, LogLevel.Error, "Trace {TraceId}: the trace could not be captured")]
+    public static partial void CaptureFailed(this ILogger logger, Guid traceId, Exception exception);
+}

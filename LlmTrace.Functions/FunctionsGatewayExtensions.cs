@@ -1,0 +1,25 @@
+using LlmTrace.Domain;
+using LlmTrace.Domain.Capture;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace LlmTrace.Functions;
+
+public static class FunctionsGatewayExtensions
+{
+    /// <summary>
+    /// The gateway's services for the Azure Functions host. Until the Azure adapters are configured (Storage Queue,
+    /// Cosmos DB), traces go through the in-process queue into a bounded in-memory store.
+    /// </summary>
+    public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
+    {
+        builder.AddGatewayCore();
+        // The worker's own Kestrel keeps ASP.NET's 30 MB default; the proxy enforces the gateway's limit itself.
+        builder.Services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = null);
+        builder.Services.TryAddSingleton<ITraceStore>(_ => new InMemoryTraceStore());
+        builder.Services.AddInProcessCaptureQueue();
+        return builder;
+    }
+}

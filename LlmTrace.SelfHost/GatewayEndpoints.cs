@@ -1,0 +1,26 @@
+using LlmTrace.Domain.Management;
+using LlmTrace.Domain.Providers;
+using LlmTrace.Domain.Proxy;
+
+namespace LlmTrace.SelfHost;
+
+/// <summary>The same routes the Functions host declares with triggers, mapped onto ASP.NET Core endpoints.</summary>
+internal static class GatewayEndpoints
+{
+    public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder endpoints)
+    {
+        var proxy = endpoints.ServiceProvider.GetRequiredService<GatewayProxy>();
+        var api = endpoints.ServiceProvider.GetRequiredService<ManagementApi>();
+
+        foreach (var route in GatewayRoute.All)
+        {
+            endpoints.Map(route.ClientPrefix + "/{**path}", context => proxy.ForwardAsync(context, route));
+        }
+
+        endpoints.MapGet("/api/traces", api.ListTracesAsync);
+        endpoints.MapGet("/api/traces/{traceId}", (HttpContext context, string traceId) => api.GetTraceAsync(context, traceId));
+        endpoints.MapGet("/health", api.HealthAsync);
+        endpoints.Map("/{**path}", proxy.NotFoundAsync);
+        return endpoints;
+    }
+}

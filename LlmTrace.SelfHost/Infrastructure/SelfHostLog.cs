@@ -1,0 +1,8 @@
+namespace LlmTrace.SelfHost.Infrastructure;
+
+/// <summary>SelfHost events (9000–9099).</summary>
+internal static partial class SelfHostLog
+{
+    [LoggerMessage(9001, LogLevel.Information, "Traces are stored in SQLite at {FullPath} (LlmTrace__Sqlite__Path={ConfiguredPath})")]
+    public static partial void DataLocation(this ILogger logger, string fullPath, string configuredPath);
+}

@@ -1,0 +1,4 @@
+using LlmTrace.SelfHost;
+
+var app = SelfHostApp.Build(args);
+app.Run();

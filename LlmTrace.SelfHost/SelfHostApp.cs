@@ -1,0 +1,38 @@
+using LlmTrace.Domain;
+using LlmTrace.Domain.Management;
+using LlmTrace.SelfHost.Infrastructure;
+
+namespace LlmTrace.SelfHost;
+
+/// <summary>The single-process host: the gateway on Kestrel, the in-process capture queue and a SQLite trace store.</summary>
+public static class SelfHostApp
+{
+    public const string DefaultUrl = "http://127.0.0.1:7071";
+
+    /// <param name="configure">Lets tests and benchmarks adjust the builder (configuration, handlers) before it is built.</param>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // The proxy enforces its own, configurable body limit with a provider-shaped 413.
+            kestrel.Limits.MaxRequestBodySize = null;
+        });
+
+        builder.AddGatewayCore();
+        builder.Services.PostConfigure<ManagementOptions>(options => options.AllowLoopbackWithoutKey = true);
+        builder.Services.AddInProcessCaptureQueue();
+        builder.Services.AddSqliteTraceStore();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapGateway();
+        return app;
+    }
+}
