@@ -107,6 +107,12 @@ public sealed class FakeUpstream : IAsyncDisposable
             return;
         }
 
+        if (mode == "gzip")
+        {
+            await GzipAsync(context);
+            return;
+        }
+
         if (mode.StartsWith("large:", StringComparison.Ordinal))
         {
             await LargeAsync(context, int.Parse(mode[6..], System.Globalization.CultureInfo.InvariantCulture));
@@ -162,6 +168,29 @@ public sealed class FakeUpstream : IAsyncDisposable
 
         context.Response.ContentLength = payload.Length;
         await context.Response.Body.WriteAsync(payload);
+    }
+
+    /// <summary>The bytes mode <c>gzip</c> answers with: a gzip-compressed chat completion.</summary>
+    public static byte[] GzipBody { get; } = Compress(
+        """{"id":"chatcmpl-z","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"zipped hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}""");
+
+    private static byte[] Compress(string text)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Optimal))
+        {
+            gzip.Write(Encoding.UTF8.GetBytes(text));
+        }
+
+        return output.ToArray();
+    }
+
+    private static async Task GzipAsync(HttpContext context)
+    {
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.ContentEncoding = "gzip";
+        context.Response.ContentLength = GzipBody.Length;
+        await context.Response.Body.WriteAsync(GzipBody);
     }
 
     private static async Task LargeAsync(HttpContext context, int bytes)
