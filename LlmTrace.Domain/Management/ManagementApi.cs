@@ -59,7 +59,8 @@ public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer author
         context.Response.StatusCode = report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";
         context.Response.Headers.CacheControl = "no-store";
-        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using var writer = new Utf8JsonWriter(buffer);
         writer.WriteStartObject();
         writer.WriteString("status", Name(report.Status));
         writer.WriteNumber("durationMs", Math.Round(report.TotalDuration.TotalMilliseconds, 1));
@@ -75,8 +76,7 @@ public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer author
 
             foreach (var (key, value) in entry.Data)
             {
-                writer.WritePropertyName(key);
-                JsonSerializer.Serialize(writer, value?.ToString());
+                writer.WriteString(key, Convert.ToString(value, CultureInfo.InvariantCulture));
             }
 
             writer.WriteEndObject();
@@ -84,7 +84,9 @@ public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer author
 
         writer.WriteEndObject();
         writer.WriteEndObject();
-        await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        writer.Flush();
+        context.Response.ContentLength = buffer.WrittenCount;
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
     }
 
     internal static bool TryParseQuery(IQueryCollection values, out TraceQuery query, out string? param, out string? problem)

@@ -107,6 +107,9 @@ public sealed class GatewayHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the host as a shutdown would (server first, then the capture drain); the store stays readable.</summary>
+    public Task StopAsync() => _app.StopAsync();
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
