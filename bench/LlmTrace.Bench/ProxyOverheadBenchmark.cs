@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using LlmTrace.SelfHost;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace LlmTrace.Bench;
+
+/// <summary>
+/// Load straight at a loopback upstream and through the gateway, alternating rounds so both see the same machine state.
+/// Added latency = gateway percentile − direct percentile, from the same run.
+/// </summary>
+internal static class ProxyOverheadBenchmark
+{
+    private const string RequestBody = """{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello in five words."}]}""";
+    private const string StreamingRequestBody = """{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello in five words."}]}""";
+
+    private static readonly byte[] JsonResponse = Encoding.UTF8.GetBytes(
+        """{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there, nice to meet.","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":24,"completion_tokens":7,"total_tokens":31}}""");
+
+    private static readonly byte[] SseResponse = Encoding.UTF8.GetBytes(string.Concat(
+        Enumerable.Range(0, 8).Select(i => $"data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"gpt-4o-mini\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"w{i} \"}},\"finish_reason\":null}}],\"usage\":null}}\n\n"))
+        + "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":8,\"total_tokens\":20}}\n\ndata: [DONE]\n\n");
+
+    public static async Task RunAsync(BenchOptions options)
+    {
+        await using var upstream = await StartUpstreamAsync();
+        var folder = Path.Combine(Path.GetTempPath(), "llmtrace-bench", Guid.NewGuid().ToString("N"));
+        var gateway = SelfHostApp.Build([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["urls"] = "http://127.0.0.1:0",
+                ["LlmTrace:Upstreams:Default"] = upstream.Address,
+                ["LlmTrace:Sqlite:Path"] = Path.Combine(folder, "traces.db"),
+            });
+            builder.Logging.ClearProviders();
+        });
+        await gateway.StartAsync();
+        await using var yarp = await StartYarpAsync(upstream.Address);
+        var gatewayAddress = gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        var body = options.Streaming ? StreamingRequestBody : RequestBody;
+        Console.WriteLine($"# Proxy overhead ({(options.Streaming ? "streaming SSE" : "JSON")} chat completion), {Environment.ProcessorCount} cores, {options.Seconds} s per measurement, {options.Rounds} rounds each");
+        var rows = new List<string>();
+        foreach (var concurrency in options.Concurrency)
+        {
+            var direct = new List<Measurement>();
+            var viaYarp = new List<Measurement>();
+            var viaGateway = new List<Measurement>();
+            await MeasureAsync(upstream.Address, body, concurrency, TimeSpan.FromSeconds(2)); // warm-up
+            await MeasureAsync(yarp.Address, body, concurrency, TimeSpan.FromSeconds(2));
+            await MeasureAsync(gatewayAddress, body, concurrency, TimeSpan.FromSeconds(2));
+            for (var round = 0; round < options.Rounds; round++)
+            {
+                direct.Add(await MeasureAsync(upstream.Address, body, concurrency, TimeSpan.FromSeconds(options.Seconds)));
+                viaYarp.Add(await MeasureAsync(yarp.Address, body, concurrency, TimeSpan.FromSeconds(options.Seconds)));
+                viaGateway.Add(await MeasureAsync(gatewayAddress, body, concurrency, TimeSpan.FromSeconds(options.Seconds)));
+            }
+
+            var d = Measurement.Merge(direct);
+            var y = Measurement.Merge(viaYarp);
+            var g = Measurement.Merge(viaGateway);
+            foreach (var (name, m) in new[] { ("YARP (bare proxy)", y), ("LlmTrace (capture on)", g) })
+            {
+                var row = string.Create(CultureInfo.InvariantCulture,
+                    $"| {concurrency} | {name} | {d.Percentile(50):F3} | {m.Percentile(50):F3} | **{m.Percentile(50) - d.Percentile(50):F3}** | {d.Percentile(99):F3} | {m.Percentile(99):F3} | **{m.Percentile(99) - d.Percentile(99):F3}** | {d.RequestsPerSecond:F0} | {m.RequestsPerSecond:F0} | {m.RequestsPerSecond / d.RequestsPerSecond:F2} | {m.Errors} |");
+                rows.Add(row);
+                Console.WriteLine(row);
+            }
+        }
+
+        await gateway.StopAsync();
+        await gateway.DisposeAsync();
+
+        var table = new StringBuilder()
+            .AppendLine("| clients | through | direct p50 ms | proxied p50 ms | added p50 ms | direct p99 ms | proxied p99 ms | added p99 ms | direct req/s | proxied req/s | throughput ratio | errors |")
+            .AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        rows.ForEach(r => table.AppendLine(r));
+        Console.WriteLine();
+        Console.WriteLine(table);
+        if (options.MarkdownPath is not null)
+        {
+            await File.WriteAllTextAsync(options.MarkdownPath + ".table.md", table.ToString());
+        }
+    }
+
+    private static async Task<Measurement> MeasureAsync(string baseAddress, string body, int concurrency, TimeSpan duration)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, UseProxy = false, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var client = new HttpClient(handler) { BaseAddress = new Uri(baseAddress) };
+        var payload = Encoding.UTF8.GetBytes(body);
+        var until = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var started = Stopwatch.GetTimestamp();
+        var workers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            var latencies = new List<double>(100_000);
+            var errors = 0;
+            var buffer = new byte[16 * 1024];
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new ByteArrayContent(payload) };
+                request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "sk-bench");
+                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                await using (var stream = await response.Content.ReadAsStreamAsync())
+                {
+                    while (await stream.ReadAsync(buffer) > 0)
+                    {
+                    }
+                }
+
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    errors++;
+                }
+
+                latencies.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+
+            return (latencies, errors);
+        })).ToArray();
+        var results = await Task.WhenAll(workers);
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var all = results.SelectMany(r => r.latencies).ToArray();
+        return new Measurement(all, all.Length / elapsed, results.Sum(r => r.errors));
+    }
+
+    private static async Task<Upstream> StartUpstreamAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.MapPost("/v1/chat/completions", async (HttpContext context) =>
+        {
+            using var json = await System.Text.Json.JsonDocument.ParseAsync(context.Request.Body);
+            var stream = json.RootElement.TryGetProperty("stream", out var s) && s.GetBoolean();
+            context.Response.ContentType = stream ? "text/event-stream" : "application/json";
+            var payload = stream ? SseResponse : JsonResponse;
+            context.Response.ContentLength = stream ? null : payload.Length;
+            await context.Response.Body.WriteAsync(payload);
+        });
+        await app.StartAsync();
+        return new Upstream(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    /// <summary>A bare YARP forwarder to the same upstream: the cost of any reverse proxy hop, for comparison.</summary>
+    private static async Task<Upstream> StartYarpAsync(string upstream)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddHttpForwarder();
+        var app = builder.Build();
+        var invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ActivityHeadersPropagator = null,
+        });
+        var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
+        app.Map("/{**path}", async (HttpContext context) => { await forwarder.SendAsync(context, upstream, invoker); });
+        await app.StartAsync();
+        return new Upstream(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    private sealed record Upstream(WebApplication App, string Address) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await App.StopAsync();
+            await App.DisposeAsync();
+        }
+    }
+
+    private sealed record Measurement(double[] LatenciesMs, double RequestsPerSecond, int Errors)
+    {
+        public static Measurement Merge(IReadOnlyList<Measurement> parts)
+            => new([.. parts.SelectMany(p => p.LatenciesMs)], parts.Average(p => p.RequestsPerSecond), parts.Sum(p => p.Errors));
+
+        public double Percentile(double p)
+        {
+            var sorted = LatenciesMs.Order().ToArray();
+            if (sorted.Length == 0)
+            {
+                return double.NaN;
+            }
+
+            var rank = (int)Math.Ceiling(p / 100 * sorted.Length) - 1;
+            return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
+        }
+    }
+}
