@@ -68,9 +68,11 @@ public sealed class CaptureConsumer(
         {
             while (await reader.WaitToReadAsync(abandon).ConfigureAwait(false))
             {
-                while (batch.Count < options.Value.BatchSize && reader.TryRead(out var trace))
+                Fill(reader, batch);
+                if (batch.Count < options.Value.BatchSize && options.Value.BatchDelayMilliseconds > 0 && !_stopping)
                 {
-                    batch.Add(trace);
+                    await Task.Delay(TimeSpan.FromMilliseconds(options.Value.BatchDelayMilliseconds), timeProvider, abandon).ConfigureAwait(false);
+                    Fill(reader, batch);
                 }
 
                 await WriteWithRetryAsync(batch, abandon).ConfigureAwait(false);
@@ -85,6 +87,14 @@ public sealed class CaptureConsumer(
         catch (OperationCanceledException) when (abandon.IsCancellationRequested)
         {
             // Shutdown gave up waiting; DrainTimedOut was logged with the count left behind.
+        }
+    }
+
+    private void Fill(System.Threading.Channels.ChannelReader<Trace> reader, List<Trace> batch)
+    {
+        while (batch.Count < options.Value.BatchSize && reader.TryRead(out var trace))
+        {
+            batch.Add(trace);
         }
     }
 

@@ -16,6 +16,10 @@ public sealed class CaptureOptions
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 256;
 
+    /// <summary>How long the consumer waits for more traces when a batch is not full: fewer, larger store writes under load.</summary>
+    [Range(0, 1000)]
+    public int BatchDelayMilliseconds { get; set; } = 20;
+
     /// <summary>Longest the consumer keeps draining on shutdown.</summary>
     [Range(1, 600)]
     public int DrainTimeoutSeconds { get; set; } = 30;

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace LlmTrace.Bench;
 
-internal sealed record BenchOptions(int Seconds, int[] Concurrency, int Rounds, string? MarkdownPath, bool Streaming)
+internal sealed record BenchOptions(int Seconds, int[] Concurrency, int Rounds, string? MarkdownPath, bool Streaming, bool MemoryStore)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -11,6 +11,7 @@ internal sealed record BenchOptions(int Seconds, int[] Concurrency, int Rounds, 
         var rounds = 2;
         string? markdown = null;
         var streaming = false;
+        var memoryStore = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -27,6 +28,9 @@ internal sealed record BenchOptions(int Seconds, int[] Concurrency, int Rounds, 
                 case "--markdown":
                     markdown = args[++i];
                     break;
+                case "--discard-store":
+                    memoryStore = true;
+                    break;
                 case "--streaming":
                     streaming = true;
                     break;
@@ -35,6 +39,6 @@ internal sealed record BenchOptions(int Seconds, int[] Concurrency, int Rounds, 
             }
         }
 
-        return new BenchOptions(seconds, concurrency, rounds, markdown, streaming);
+        return new BenchOptions(seconds, concurrency, rounds, markdown, streaming, memoryStore);
     }
 }

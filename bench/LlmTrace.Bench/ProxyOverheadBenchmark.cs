@@ -44,6 +44,11 @@ internal static class ProxyOverheadBenchmark
                 ["LlmTrace:Sqlite:Path"] = Path.Combine(folder, "traces.db"),
             });
             builder.Logging.ClearProviders();
+            if (options.MemoryStore)
+            {
+                // Diagnostic only: isolates the proxy and capture path from SQLite's write cost.
+                builder.Services.AddSingleton<LlmTrace.Domain.Capture.ITraceStore>(new DiscardingTraceStore());
+            }
         });
         await gateway.StartAsync();
         await using var yarp = await StartYarpAsync(upstream.Address);
@@ -70,7 +75,7 @@ internal static class ProxyOverheadBenchmark
             var d = Measurement.Merge(direct);
             var y = Measurement.Merge(viaYarp);
             var g = Measurement.Merge(viaGateway);
-            foreach (var (name, m) in new[] { ("YARP (bare proxy)", y), ("LlmTrace (capture on)", g) })
+            foreach (var (name, m) in new[] { ("YARP (bare proxy)", y), (options.MemoryStore ? "LlmTrace (capture, store discards)" : "LlmTrace (capture to SQLite)", g) })
             {
                 var row = string.Create(CultureInfo.InvariantCulture,
                     $"| {concurrency} | {name} | {d.Percentile(50):F3} | {m.Percentile(50):F3} | **{m.Percentile(50) - d.Percentile(50):F3}** | {d.Percentile(99):F3} | {m.Percentile(99):F3} | **{m.Percentile(99) - d.Percentile(99):F3}** | {d.RequestsPerSecond:F0} | {m.RequestsPerSecond:F0} | {m.RequestsPerSecond / d.RequestsPerSecond:F2} | {m.Errors} |");
@@ -175,6 +180,25 @@ internal static class ProxyOverheadBenchmark
         app.Map("/{**path}", async (HttpContext context) => { await forwarder.SendAsync(context, upstream, invoker); });
         await app.StartAsync();
         return new Upstream(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    /// <summary>Counts and drops traces: isolates the proxy and capture path from the store's write cost (diagnostic runs only).</summary>
+    private sealed class DiscardingTraceStore : LlmTrace.Domain.Capture.ITraceStore
+    {
+        private long _count;
+
+        public Task UpsertAsync(IReadOnlyList<LlmTrace.Domain.Capture.Trace> traces, CancellationToken cancellationToken)
+        {
+            Interlocked.Add(ref _count, traces.Count);
+            return Task.CompletedTask;
+        }
+
+        public Task<LlmTrace.Domain.Capture.Trace?> GetAsync(Guid traceId, CancellationToken cancellationToken) => Task.FromResult<LlmTrace.Domain.Capture.Trace?>(null);
+
+        public Task<LlmTrace.Domain.Capture.TracePage> QueryAsync(LlmTrace.Domain.Capture.TraceQuery query, CancellationToken cancellationToken)
+            => Task.FromResult(new LlmTrace.Domain.Capture.TracePage([], null));
+
+        public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private sealed record Upstream(WebApplication App, string Address) : IAsyncDisposable
