@@ -101,6 +101,13 @@ public sealed class GatewayProxy(
             var upstreamUri = route.BuildUpstreamUri(upstream, pathAfterPrefix.ToUriComponent(), request.QueryString.Value);
             await SendAsync(context, exchange, route, upstreamUri, content, HasBody(request, read.Length)).ConfigureAwait(false);
         }
+        catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
+        {
+            // A bug or an unforeseen input: still answer in the provider's shape, and keep the trace.
+            logger.UnexpectedFailure(traceId, ex);
+            await FailAsync(context, exchange, StatusCodes.Status500InternalServerError, "gateway_error", "gateway_error",
+                $"LlmTrace could not process this call. Trace id {traceId}.").ConfigureAwait(false);
+        }
         finally
         {
             exchange.DurationMs = timeProvider.GetElapsedTime(startedTimestamp).TotalMilliseconds;

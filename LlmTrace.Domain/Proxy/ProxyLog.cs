@@ -26,6 +26,9 @@ internal static partial class ProxyLog
     [LoggerMessage(1007, LogLevel.Warning, "Trace {TraceId}: upstream stream broke after {ResponseBytes} bytes ({ErrorKind})")]
     public static partial void UpstreamStreamFailed(this ILogger logger, Guid traceId, long responseBytes, string errorKind);
 
+    [LoggerMessage(1009, LogLevel.Error, "Trace {TraceId}: the call failed inside the gateway")]
+    public static partial void UnexpectedFailure(this ILogger logger, Guid traceId, Exception exception);
+
     [LoggerMessage(1008, LogLevel.Error, "Trace {TraceId}: the trace could not be captured")]
     public static partial void CaptureFailed(this ILogger logger, Guid traceId, Exception exception);
 }

@@ -118,4 +118,35 @@ public sealed class TransparencyTests(GatewayFixture fixture) : IClassFixture<Ga
         var trace = Assert.Single(await fixture.Gateway.WaitForTenantTracesAsync(tenant, 1));
         Assert.Equal(tenant, trace.TenantId);
     }
+
+    [Fact]
+    public async Task Forward_ResponseLargerThanCaptureLimit_StreamsEveryByteAndReadsUsageFromTheKeptTail()
+    {
+        const int Padding = 3 * 1024 * 1024;
+        using var http = fixture.Gateway.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/embeddings")
+        {
+            Content = new StringContent("""{"model":"text-embedding-3-small","input":["a","b"]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("x-fake-mode", "large:" + Padding);
+
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        long received = 0;
+        var buffer = new byte[64 * 1024];
+        await using (var stream = await response.Content.ReadAsStreamAsync())
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer)) > 0)
+            {
+                received += read;
+            }
+        }
+
+        Assert.True(received > Padding);
+        var trace = await fixture.Gateway.WaitForTraceAsync(Guid.Parse(response.Headers.GetValues("x-llmtrace-trace-id").Single()));
+        Assert.True(trace.CaptureTruncated);
+        Assert.Equal(received, trace.ResponseBytes);
+        Assert.Equal((5, 0, 5), (trace.PromptTokens, trace.CompletionTokens, trace.TotalTokens));
+        Assert.False(trace.UsageEstimated);
+    }
 }
