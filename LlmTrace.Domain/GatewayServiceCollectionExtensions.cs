@@ -1,4 +1,9 @@
+using LlmTrace.Domain.Alerts;
+using LlmTrace.Domain.Anomalies;
+using LlmTrace.Domain.Budgets;
 using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Costs;
+using LlmTrace.Domain.Processing;
 using LlmTrace.Domain.Management;
 using LlmTrace.Domain.Providers;
 using LlmTrace.Domain.Proxy;
@@ -18,7 +23,35 @@ public static class GatewayServiceCollectionExtensions
         builder.Services.AddProxy();
         builder.Services.AddCapture();
         builder.Services.AddManagement();
+        builder.Services.AddProcessing();
         return builder;
+    }
+
+    /// <summary>
+    /// Pricing, the processing stages, anomaly detection and alerting. Hosts register the stores
+    /// (<see cref="ISpendLedger"/>, <see cref="IAnomalyStateStore"/>, <see cref="ITraceStore"/>).
+    /// </summary>
+    public static IServiceCollection AddProcessing(this IServiceCollection services)
+    {
+        services.AddOptions<PricingOptions>().BindConfiguration(PricingOptions.SectionName);
+        services.AddOptionsWithValidateOnStart<BudgetOptions>().BindConfiguration(BudgetOptions.SectionName);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BudgetOptions>, BudgetOptionsValidator>());
+        services.AddOptionsWithValidateOnStart<AnomalyOptions, AnomalyOptionsValidator>().BindConfiguration(AnomalyOptions.SectionName);
+        services.AddOptionsWithValidateOnStart<AlertOptions, AlertOptionsValidator>().BindConfiguration(AlertOptions.SectionName);
+        services.AddHttpClient(WebhookAlertPublisher.HttpClientName)
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers();
+        services.TryAddSingleton<PricingCatalog>();
+        services.TryAddSingleton<AnomalyDetector>();
+        services.TryAddSingleton<IAlertPublisher, WebhookAlertPublisher>();
+        services.TryAddSingleton<FindingAlerter>();
+        services.TryAddSingleton<CostAccountingStage>();
+        services.TryAddSingleton<AnomalyDetectionStage>();
+        services.TryAddSingleton<SecurityAnalysisStage>();
+        services.TryAddSingleton<TracePipeline>();
+        services.TryAddSingleton<ITraceProcessor>(sp => sp.GetRequiredService<TracePipeline>());
+        services.TryAddSingleton<BudgetWindowCloser>();
+        return services;
     }
 
     public static IServiceCollection AddProxy(this IServiceCollection services)

@@ -28,7 +28,7 @@ public static class SelfHostApp
         builder.AddGatewayCore();
         builder.Services.PostConfigure<ManagementOptions>(options => options.AllowLoopbackWithoutKey = true);
         builder.Services.AddInProcessCaptureQueue();
-        builder.Services.AddSqliteTraceStore();
+        builder.Services.AddSqliteStores();
         configure?.Invoke(builder);
 
         var app = builder.Build();

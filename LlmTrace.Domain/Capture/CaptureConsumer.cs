@@ -1,3 +1,4 @@
+using LlmTrace.Domain.Processing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -5,13 +6,14 @@ using Microsoft.Extensions.Options;
 namespace LlmTrace.Domain.Capture;
 
 /// <summary>
-/// Drains the in-process capture queue into the trace store in batches. A failed write is retried with backoff, never
+/// Drains the in-process capture queue through the processing pipeline (cost, anomalies, security) into the trace
+/// store, in batches. A failed batch is retried with backoff (every stage is idempotent), never
 /// dropped. It keeps running through the server's shutdown and drains the queue in <see cref="StoppedAsync"/>, after
 /// the server has finished its last requests, so no trace of an in-flight call is lost.
 /// </summary>
 public sealed class CaptureConsumer(
     ChannelCaptureQueue queue,
-    ITraceStore store,
+    ITraceProcessor processor,
     IOptions<CaptureOptions> options,
     TimeProvider timeProvider,
     ILogger<CaptureConsumer> logger) : IHostedLifecycleService, IDisposable
@@ -104,7 +106,7 @@ public sealed class CaptureConsumer(
         {
             try
             {
-                await store.UpsertAsync(batch, abandon).ConfigureAwait(false);
+                await processor.ProcessAsync(batch, abandon).ConfigureAwait(false);
                 return;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !abandon.IsCancellationRequested)

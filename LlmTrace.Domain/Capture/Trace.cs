@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace LlmTrace.Domain.Capture;
 
 /// <summary>
@@ -75,6 +77,71 @@ public sealed record Trace
     public bool UsageInjected { get; init; }
 
     public string? FinishReason { get; init; }
+
+    /// <summary>What the call cost, from the pricing catalog; null until priced, or when the model is unknown (see <see cref="Priced"/>).</summary>
+    public TraceCost? Cost { get; init; }
+
+    /// <summary>False when the catalog had no price for the model; null before cost accounting ran.</summary>
+    public bool? Priced { get; init; }
+
+    /// <summary>Security and anomaly findings, attached by the processors.</summary>
+    public IReadOnlyList<Finding> Findings { get; init; } = [];
+}
+
+/// <summary>The price of one call in US dollars, split by token kind.</summary>
+public sealed record TraceCost
+{
+    public decimal Input { get; init; }
+
+    public decimal CachedInput { get; init; }
+
+    public decimal Output { get; init; }
+
+    public decimal Total { get; init; }
+
+    public string Currency { get; init; } = "USD";
+
+    /// <summary>The catalog entry the model resolved to, e.g. <c>gpt-4o-mini</c> for <c>gpt-4o-mini-2024-07-18</c>.</summary>
+    public required string PricedAs { get; init; }
+
+    /// <summary>The date of the catalog's prices.</summary>
+    public required string CatalogDate { get; init; }
+}
+
+/// <summary>One thing a detector found about a call.</summary>
+public sealed record Finding
+{
+    /// <summary>prompt_injection, jailbreak, pii, secret, cost_anomaly, token_anomaly, latency_anomaly, velocity_anomaly, …</summary>
+    public required string Type { get; init; }
+
+    public required FindingSeverity Severity { get; init; }
+
+    /// <summary>0–1.</summary>
+    public double Confidence { get; init; } = 1;
+
+    /// <summary>request | response | tool_call | usage.</summary>
+    public required string Location { get; init; }
+
+    /// <summary>The rule or model that produced it.</summary>
+    public required string Detector { get; init; }
+
+    /// <summary>A short explanation. Never the offending text or a secret.</summary>
+    public string? Message { get; init; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<FindingSeverity>))]
+public enum FindingSeverity
+{
+    [JsonStringEnumMemberName("info")]
+    Info = 0,
+    [JsonStringEnumMemberName("low")]
+    Low = 1,
+    [JsonStringEnumMemberName("medium")]
+    Medium = 2,
+    [JsonStringEnumMemberName("high")]
+    High = 3,
+    [JsonStringEnumMemberName("critical")]
+    Critical = 4,
 }
 
 /// <summary>A tool (function) call seen in the request history or produced by the model.</summary>

@@ -1,16 +1,22 @@
+using LlmTrace.Domain.Anomalies;
+using LlmTrace.Domain.Budgets;
 using LlmTrace.Domain.Capture;
 
 namespace LlmTrace.SelfHost.Infrastructure;
 
 internal static class SqliteServiceCollectionExtensions
 {
-    /// <summary>The SQLite trace store; its schema is created by a hosted service registered ahead of the capture consumer.</summary>
-    public static IServiceCollection AddSqliteTraceStore(this IServiceCollection services)
+    /// <summary>The SQLite stores (traces, spend ledger, anomaly state); the schema is created by a hosted service registered first.</summary>
+    public static IServiceCollection AddSqliteStores(this IServiceCollection services)
     {
         services.AddOptionsWithValidateOnStart<SqliteOptions, SqliteOptionsValidator>().BindConfiguration(SqliteOptions.SectionName);
+        services.AddSingleton<SqliteDatabase>();
         services.AddSingleton<SqliteTraceStore>();
         services.AddSingleton<ITraceStore>(sp => sp.GetRequiredService<SqliteTraceStore>());
+        services.AddSingleton<ISpendLedger, SqliteSpendLedger>();
+        services.AddSingleton<IAnomalyStateStore, SqliteAnomalyStateStore>();
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, SqliteInitializer>());
+        services.AddHostedService<BudgetTimerService>();
         return services;
     }
 }

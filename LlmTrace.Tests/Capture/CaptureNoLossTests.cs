@@ -62,7 +62,7 @@ public sealed class CaptureNoLossTests : IAsyncLifetime
 
         await gateway.StopAsync();
 
-        var reopened = new SqliteTraceStore(Options.Create(new SqliteOptions { Path = storeFile }));
+        var reopened = new SqliteTraceStore(new SqliteDatabase(Options.Create(new SqliteOptions { Path = storeFile })));
         foreach (var id in traceIds)
         {
             Assert.NotNull(await reopened.GetAsync(id, CancellationToken.None));

@@ -85,7 +85,8 @@ public sealed class TraceApiTests(GatewayFixture fixture) : IClassFixture<Gatewa
         using var missing = await http.GetAsync($"/api/traces/{Guid.NewGuid()}");
         using var malformed = await http.GetAsync("/api/traces/123");
 
-        Assert.Equal(seeded[0], found! with { ToolCalls = seeded[0].ToolCalls });
+        Assert.Equal(seeded[0], found! with { ToolCalls = seeded[0].ToolCalls, Findings = seeded[0].Findings });
+        Assert.Equal(seeded[0].ToolCalls, found.ToolCalls);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
     }

@@ -1,0 +1,36 @@
+using System.ComponentModel.DataAnnotations;
+using LlmTrace.Domain.Capture;
+using Microsoft.Extensions.Options;
+
+namespace LlmTrace.Domain.Alerts;
+
+/// <summary>Bound from <c>LlmTrace:Alerts</c>.</summary>
+public sealed class AlertOptions
+{
+    public const string SectionName = "LlmTrace:Alerts";
+
+    /// <summary>Where alerts are POSTed: a Logic Apps HTTP trigger or any URL. Unset: alerts are only logged.</summary>
+    public Uri? WebhookUrl { get; set; }
+
+    /// <summary>Key for the <c>x-llmtrace-signature: sha256=…</c> HMAC over the body. Strongly recommended.</summary>
+    public string? WebhookSecret { get; set; }
+
+    /// <summary>Findings at or above this severity raise an alert.</summary>
+    public FindingSeverity MinimumSeverity { get; set; } = FindingSeverity.High;
+
+    /// <summary>One alert per (tenant, kind) per this many seconds; the rest of a burst is counted, not sent.</summary>
+    [Range(0, 86_400)]
+    public int CooldownSeconds { get; set; } = 300;
+
+    [Range(1, 10)]
+    public int MaxAttempts { get; set; } = 4;
+
+    [Range(1, 120)]
+    public int TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Public base URL of the gateway, used to build trace links (e.g. https://llmtrace.contoso.com).</summary>
+    public Uri? PublicBaseUrl { get; set; }
+}
+
+[OptionsValidator]
+internal sealed partial class AlertOptionsValidator : IValidateOptions<AlertOptions>;

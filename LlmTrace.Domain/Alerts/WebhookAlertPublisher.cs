@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LlmTrace.Domain.Alerts;
+
+/// <summary>
+/// POSTs alerts as JSON to the configured webhook, signed with HMAC-SHA256 over the exact body bytes
+/// (<c>x-llmtrace-signature: sha256=&lt;hex&gt;</c>), retried with exponential backoff on network errors, 408, 429 and
+/// 5xx. A cooldown per (tenant, kind) lets the first alert of a burst through and counts the rest.
+/// Cooldown state is per process.
+/// </summary>
+public sealed class WebhookAlertPublisher(
+    IHttpClientFactory clientFactory,
+    IOptionsMonitor<AlertOptions> options,
+    TimeProvider timeProvider,
+    ILogger<WebhookAlertPublisher> logger) : IAlertPublisher
+{
+    public const string HttpClientName = "LlmTrace.Alerts";
+    public const string SignatureHeader = "x-llmtrace-signature";
+
+    private readonly ConcurrentDictionary<(Guid?, string), Cooldown> _cooldowns = new();
+
+    public async Task<bool> PublishAsync(Alert alert, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        var now = timeProvider.GetUtcNow();
+        var cooldown = _cooldowns.GetOrAdd((alert.TenantId, alert.Kind), _ => new Cooldown());
+        lock (cooldown)
+        {
+            if (settings.CooldownSeconds > 0 && now < cooldown.Until)
+            {
+                cooldown.Suppressed++;
+                logger.Suppressed(alert.Kind, alert.TenantId, cooldown.Suppressed);
+                return false;
+            }
+
+            cooldown.Until = now.AddSeconds(settings.CooldownSeconds);
+            if (cooldown.Suppressed > 0)
+            {
+                alert = alert with { Details = new Dictionary<string, string>(alert.Details) { ["suppressedSinceLast"] = cooldown.Suppressed.ToString(CultureInfo.InvariantCulture) } };
+                cooldown.Suppressed = 0;
+            }
+        }
+
+        logger.Raised(alert.Kind, alert.Severity.ToString(), alert.TenantId, alert.Summary);
+        if (settings.WebhookUrl is null)
+        {
+            return true;
+        }
+
+        var body = JsonSerializer.SerializeToUtf8Bytes(alert, AlertJsonContext.Default.Alert);
+        var signature = Sign(body, settings.WebhookSecret);
+        var client = clientFactory.CreateClient(HttpClientName);
+        for (var attempt = 1; attempt <= settings.MaxAttempts; attempt++)
+        {
+            var status = 0;
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, settings.WebhookUrl) { Content = new ByteArrayContent(body) };
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+                request.Headers.TryAddWithoutValidation("x-llmtrace-alert-id", alert.AlertId.ToString());
+                if (signature is not null)
+                {
+                    request.Headers.TryAddWithoutValidation(SignatureHeader, signature);
+                }
+
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(settings.TimeoutSeconds), timeProvider);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                using var response = await client.SendAsync(request, linked.Token).ConfigureAwait(false);
+                status = (int)response.StatusCode;
+                if (response.IsSuccessStatusCode)
+                {
+                    return true;
+                }
+
+                if (status is not (408 or 429) && status < 500)
+                {
+                    break; // A 4xx other than 408/429 will not get better by retrying.
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                status = 0;
+            }
+
+            logger.DeliveryFailed(alert.AlertId, attempt, settings.MaxAttempts, status);
+            if (attempt < settings.MaxAttempts)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250 * Math.Pow(2, attempt - 1)), timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        logger.DeliveryAbandoned(alert.AlertId, alert.Kind, settings.MaxAttempts);
+        return false;
+    }
+
+    /// <summary><c>sha256=</c> and the lower-case hex HMAC-SHA256 of the body, or null without a secret.</summary>
+    public static string? Sign(ReadOnlySpan<byte> body, string? secret)
+        => string.IsNullOrEmpty(secret) ? null : "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+
+    private sealed class Cooldown
+    {
+        public DateTimeOffset Until { get; set; }
+
+        public int Suppressed { get; set; }
+    }
+}

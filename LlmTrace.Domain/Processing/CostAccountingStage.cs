@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using LlmTrace.Domain.Alerts;
+using LlmTrace.Domain.Budgets;
+using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Costs;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LlmTrace.Domain.Processing;
+
+/// <summary>
+/// Prices each call from the catalog (with the model the response names), adds it to the tenant's and the agent's spend
+/// windows exactly once, and raises a budget alert when a window's spend crosses a soft threshold.
+/// An unknown model leaves the trace unpriced and raises one alert per model.
+/// </summary>
+public sealed class CostAccountingStage(
+    PricingCatalog catalog,
+    ISpendLedger ledger,
+    IAlertPublisher alerts,
+    IOptionsMonitor<BudgetOptions> budgets,
+    TimeProvider timeProvider,
+    ILogger<CostAccountingStage> logger) : ITraceStage
+{
+    private readonly ConcurrentDictionary<string, bool> _unpricedAlerted = new(StringComparer.OrdinalIgnoreCase);
+
+    public string Name => "cost";
+
+    public async Task<IReadOnlyList<Trace>> ProcessAsync(IReadOnlyList<Trace> traces, CancellationToken cancellationToken)
+    {
+        var priced = new Trace[traces.Count];
+        var entries = new List<SpendEntry>(traces.Count);
+        for (var i = 0; i < traces.Count; i++)
+        {
+            var trace = traces[i];
+            var hasUsage = trace.PromptTokens is not null || trace.CompletionTokens is not null;
+            var cost = hasUsage ? catalog.Price(trace.Provider, trace.Model, trace.PromptTokens, trace.CompletionTokens, trace.CachedPromptTokens) : null;
+            priced[i] = trace with { Cost = cost, Priced = hasUsage ? cost is not null : null };
+            if (hasUsage && cost is null)
+            {
+                await AlertUnpricedAsync(trace, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (hasUsage)
+            {
+                entries.Add(new SpendEntry(trace.TraceId, trace.TenantId, trace.AgentId, trace.StartedAt, cost?.Total ?? 0m, trace.TotalTokens ?? 0));
+            }
+        }
+
+        if (entries.Count > 0)
+        {
+            var applications = await ledger.ApplyAsync(entries, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < entries.Count; i++)
+            {
+                if (!applications[i].Applied)
+                {
+                    logger.AlreadyApplied(entries[i].TraceId, "spend ledger");
+                    continue;
+                }
+
+                await CheckThresholdsAsync(entries[i], applications[i], cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return priced;
+    }
+
+    private async Task CheckThresholdsAsync(SpendEntry entry, SpendApplication application, CancellationToken cancellationToken)
+    {
+        var settings = budgets.CurrentValue;
+        foreach (var (before, after) in application.Changes)
+        {
+            if (after.AgentId is not null || settings.LimitFor(after.Kind) is not { } limit)
+            {
+                continue;
+            }
+
+            // The highest threshold this call crossed; each is crossed once per window because spend is applied once.
+            var crossed = settings.AlertThresholds.Where(t => before.CostUsd < limit * (decimal)t && after.CostUsd >= limit * (decimal)t).DefaultIfEmpty().Max();
+            if (crossed <= 0)
+            {
+                continue;
+            }
+
+            await alerts.PublishAsync(new Alert
+            {
+                AlertId = Guid.CreateVersion7(timeProvider.GetUtcNow()),
+                Kind = "budget_threshold",
+                Severity = crossed >= 1 ? FindingSeverity.High : FindingSeverity.Medium,
+                TenantId = entry.TenantId,
+                TraceId = entry.TraceId,
+                Summary = string.Create(CultureInfo.InvariantCulture, $"{after.Kind} spend {after.CostUsd:0.####} USD reached {crossed:P0} of the {limit:0.##} USD budget"),
+                At = timeProvider.GetUtcNow(),
+                Details = new Dictionary<string, string>
+                {
+                    ["window"] = after.WindowKey,
+                    ["windowEnd"] = after.End.ToString("O", CultureInfo.InvariantCulture),
+                    ["spendUsd"] = after.CostUsd.ToString(CultureInfo.InvariantCulture),
+                    ["limitUsd"] = limit.ToString(CultureInfo.InvariantCulture),
+                    ["threshold"] = crossed.ToString(CultureInfo.InvariantCulture),
+                },
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task AlertUnpricedAsync(Trace trace, CancellationToken cancellationToken)
+    {
+        logger.Unpriced(trace.Model, trace.Provider, trace.TraceId);
+        var model = trace.Model ?? "(none)";
+        if (!_unpricedAlerted.TryAdd(model, true))
+        {
+            return;
+        }
+
+        await alerts.PublishAsync(new Alert
+        {
+            AlertId = Guid.CreateVersion7(timeProvider.GetUtcNow()),
+            Kind = "unpriced_model",
+            Severity = FindingSeverity.Low,
+            TraceId = trace.TraceId,
+            Summary = $"No price for model '{model}' ({trace.Provider}); its calls are counted in tokens, not dollars. Add it with LlmTrace__Pricing__CatalogPath.",
+            At = timeProvider.GetUtcNow(),
+            Details = new Dictionary<string, string> { ["model"] = model, ["provider"] = trace.Provider },
+        }, cancellationToken).ConfigureAwait(false);
+    }
+}

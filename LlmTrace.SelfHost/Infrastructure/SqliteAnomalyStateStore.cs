@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LlmTrace.Domain.Anomalies;
+using LlmTrace.Domain.Capture;
+using Microsoft.Data.Sqlite;
+
+namespace LlmTrace.SelfHost.Infrastructure;
+
+/// <summary>
+/// Per-tenant anomaly state in SQLite. A batch is one transaction: the new states and each trace's applied marker (with
+/// the findings it produced) commit together, so a redelivered trace gets its first findings and changes nothing.
+/// </summary>
+public sealed class SqliteAnomalyStateStore(SqliteDatabase database) : IAnomalyStateStore
+{
+    public Task<IReadOnlyList<IReadOnlyList<Finding>>> ApplyAsync(IReadOnlyList<Trace> traces, AnomalyDetector detector, CancellationToken cancellationToken)
+        => database.WriteAsync<IReadOnlyList<IReadOnlyList<Finding>>>(async (connection, transaction) =>
+        {
+            var states = new Dictionary<Guid, AnomalyState>();
+            var results = new List<IReadOnlyList<Finding>>(traces.Count);
+            foreach (var trace in traces)
+            {
+                await using (var seen = connection.CreateCommand())
+                {
+                    seen.Transaction = transaction;
+                    seen.CommandText = "SELECT findings FROM anomaly_applied WHERE trace_id = $id";
+                    seen.Parameters.AddWithValue("$id", trace.TraceId.ToString("N"));
+                    if (await seen.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] stored)
+                    {
+                        results.Add(JsonSerializer.Deserialize(stored, AnomalyJsonContext.Default.ListFinding)!);
+                        continue;
+                    }
+                }
+
+                if (!states.TryGetValue(trace.TenantId, out var state))
+                {
+                    await using var load = connection.CreateCommand();
+                    load.Transaction = transaction;
+                    load.CommandText = "SELECT state FROM anomaly_state WHERE tenant_id = $tenant";
+                    load.Parameters.AddWithValue("$tenant", trace.TenantId.ToString("N"));
+                    state = await load.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] json
+                        ? JsonSerializer.Deserialize(json, AnomalyJsonContext.Default.AnomalyState)!
+                        : AnomalyState.Empty;
+                }
+
+                var (next, findings) = detector.Observe(state, trace);
+                states[trace.TenantId] = next;
+                results.Add(findings);
+                await using var mark = connection.CreateCommand();
+                mark.Transaction = transaction;
+                mark.CommandText = "INSERT INTO anomaly_applied (trace_id, findings) VALUES ($id, $findings)";
+                mark.Parameters.AddWithValue("$id", trace.TraceId.ToString("N"));
+                mark.Parameters.AddWithValue("$findings", JsonSerializer.SerializeToUtf8Bytes([.. findings], AnomalyJsonContext.Default.ListFinding));
+                await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var (tenantId, state) in states)
+            {
+                await using var save = connection.CreateCommand();
+                save.Transaction = transaction;
+                save.CommandText = "INSERT INTO anomaly_state (tenant_id, state) VALUES ($tenant, $state) ON CONFLICT (tenant_id) DO UPDATE SET state = excluded.state";
+                save.Parameters.AddWithValue("$tenant", tenantId.ToString("N"));
+                save.Parameters.AddWithValue("$state", JsonSerializer.SerializeToUtf8Bytes(state, AnomalyJsonContext.Default.AnomalyState));
+                await save.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return results;
+        }, cancellationToken);
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(AnomalyState))]
+[JsonSerializable(typeof(List<Finding>))]
+internal sealed partial class AnomalyJsonContext : JsonSerializerContext;

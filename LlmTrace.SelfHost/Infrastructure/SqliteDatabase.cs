@@ -1,0 +1,130 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace LlmTrace.SelfHost.Infrastructure;
+
+/// <summary>
+/// The one SQLite file behind every SelfHost store: its schema, read connections, and a single long-lived writer
+/// connection (SQLite has one writer at a time anyway) that the stores share under one lock.
+/// </summary>
+public sealed class SqliteDatabase : IAsyncDisposable
+{
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private SqliteConnection? _writer;
+
+    public SqliteDatabase(IOptions<SqliteOptions> options)
+    {
+        FullPath = Path.GetFullPath(options.Value.Path);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = FullPath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string FullPath { get; }
+
+    /// <summary>Creates the folder, file and schema. Called once at start-up, never on the request path.</summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(FullPath)!);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS traces (
+                trace_id   TEXT PRIMARY KEY,
+                tenant_id  TEXT NOT NULL,
+                agent_id   TEXT NULL,
+                provider   TEXT NOT NULL,
+                model      TEXT NULL,
+                started_at INTEGER NOT NULL,
+                body       BLOB NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS ix_traces_order ON traces (started_at DESC, trace_id DESC);
+            CREATE INDEX IF NOT EXISTS ix_traces_tenant ON traces (tenant_id, started_at DESC, trace_id DESC);
+
+            CREATE TABLE IF NOT EXISTS spend (
+                tenant_id  TEXT NOT NULL,
+                scope      TEXT NOT NULL,
+                window_key TEXT NOT NULL,
+                kind       INTEGER NOT NULL,
+                start_at   INTEGER NOT NULL,
+                end_at     INTEGER NOT NULL,
+                nano_usd   INTEGER NOT NULL,
+                tokens     INTEGER NOT NULL,
+                requests   INTEGER NOT NULL,
+                closed     INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (tenant_id, scope, window_key)
+            );
+            CREATE INDEX IF NOT EXISTS ix_spend_open ON spend (closed, end_at);
+            CREATE TABLE IF NOT EXISTS spend_applied (trace_id TEXT PRIMARY KEY);
+
+            CREATE TABLE IF NOT EXISTS anomaly_state (tenant_id TEXT PRIMARY KEY, state BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS anomaly_applied (trace_id TEXT PRIMARY KEY, findings BLOB NOT NULL);
+            """;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction on the shared writer connection. A failure rolls back and drops
+    /// the connection (it is rebuilt next time); the caller retries.
+    /// </summary>
+    public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _writer ??= await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = (SqliteTransaction)await _writer.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var result = await work(_writer, transaction).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        catch
+        {
+            if (_writer is not null)
+            {
+                await _writer.DisposeAsync().ConfigureAwait(false);
+                _writer = null;
+            }
+
+            throw;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _writeGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_writer is not null)
+            {
+                await _writer.DisposeAsync().ConfigureAwait(false);
+                _writer = null;
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+}
