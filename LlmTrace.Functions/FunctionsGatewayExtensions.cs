@@ -2,7 +2,10 @@ using LlmTrace.Domain;
 using LlmTrace.Domain.Anomalies;
 using LlmTrace.Domain.Budgets;
 using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Processing;
+using LlmTrace.Functions.Infrastructure;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -11,9 +14,12 @@ namespace LlmTrace.Functions;
 
 public static class FunctionsGatewayExtensions
 {
+    public const string TransportSetting = "LlmTrace:Capture:Transport";
+
     /// <summary>
-    /// The gateway's services for the Azure Functions host. Until the Azure adapters are configured (Storage Queue,
-    /// Cosmos DB, Table Storage), traces go through the in-process queue and pipeline into bounded in-memory stores.
+    /// The gateway's services for the Azure Functions host. Captures go through Azure Storage Queues
+    /// (<c>LlmTrace__Capture__Transport=StorageQueue</c>, the default) to the queue-triggered stages, with the spend
+    /// ledger and anomaly state in Table Storage. <c>InProcess</c> keeps everything in memory for a quick local look.
     /// </summary>
     public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
     {
@@ -21,9 +27,41 @@ public static class FunctionsGatewayExtensions
         // The worker's own Kestrel keeps ASP.NET's 30 MB default; the proxy enforces the gateway's limit itself.
         builder.Services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = null);
         builder.Services.TryAddSingleton<ITraceStore>(_ => new InMemoryTraceStore());
-        builder.Services.TryAddSingleton<ISpendLedger, InMemorySpendLedger>();
-        builder.Services.TryAddSingleton<IAnomalyStateStore, InMemoryAnomalyStateStore>();
-        builder.Services.AddInProcessCaptureQueue();
+        // The function classes, resolvable for tests that call them directly (the worker activates them the same way).
+        builder.Services.TryAddSingleton<Proxy.ProxyFunctions>();
+        builder.Services.TryAddSingleton<Management.TraceFunctions>();
+
+        var transport = builder.Configuration[TransportSetting] ?? "StorageQueue";
+        if (transport.Equals("InProcess", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Services.TryAddSingleton<ISpendLedger, InMemorySpendLedger>();
+            builder.Services.TryAddSingleton<IAnomalyStateStore, InMemoryAnomalyStateStore>();
+            builder.Services.AddInProcessCaptureQueue();
+            return builder;
+        }
+
+        builder.Services.AddAzureStorageAdapters();
         return builder;
+    }
+
+    public static IServiceCollection AddAzureStorageAdapters(this IServiceCollection services)
+    {
+        services.AddOptionsWithValidateOnStart<AzureStorageOptions, AzureStorageOptionsValidator>().BindConfiguration(AzureStorageOptions.SectionName);
+        services.TryAddSingleton<AzureStorageClients>();
+        services.TryAddSingleton<IClaimCheckStore, BlobClaimCheckStore>();
+        services.TryAddSingleton<IParkedCaptureStore, BlobParkedCaptureStore>();
+        services.TryAddSingleton<IPoisonStore, BlobPoisonStore>();
+        services.TryAddSingleton(sp => new CaptureMessageCodec(sp.GetRequiredService<IClaimCheckStore>()));
+        services.TryAddSingleton<StorageQueueTransport>();
+        services.TryAddSingleton<ICaptureQueue>(sp => sp.GetRequiredService<StorageQueueTransport>());
+        services.TryAddSingleton<IStageQueue>(sp => sp.GetRequiredService<StorageQueueTransport>());
+        services.TryAddSingleton<ISpendLedger, TableSpendLedger>();
+        services.TryAddSingleton<IAnomalyStateStore, TableAnomalyStateStore>();
+        services.TryAddSingleton<StageRunner>();
+        services.TryAddSingleton<ParkedCaptureReplayer>();
+        services.TryAddSingleton<PoisonHandler>();
+        services.TryAddSingleton<Processing.ProcessingFunctions>();
+        services.TryAddSingleton<Processing.PoisonFunctions>();
+        return services;
     }
 }

@@ -11,6 +11,9 @@ internal static partial class CaptureLog
     [LoggerMessage(1102, LogLevel.Information, "Capture queue drained on shutdown: {Count} traces written")]
     public static partial void Drained(this ILogger logger, int count);
 
+    [LoggerMessage(1104, LogLevel.Information, "{Count} parked captures were put back on the capture queue")]
+    public static partial void Replayed(this ILogger logger, int count);
+
     [LoggerMessage(1103, LogLevel.Error, "Shutdown drain timed out with {Remaining} traces still queued")]
     public static partial void DrainTimedOut(this ILogger logger, int remaining);
 }

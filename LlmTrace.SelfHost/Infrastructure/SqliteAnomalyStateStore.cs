@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using LlmTrace.Domain.Anomalies;
 using LlmTrace.Domain.Capture;
 using Microsoft.Data.Sqlite;
@@ -66,8 +65,3 @@ public sealed class SqliteAnomalyStateStore(SqliteDatabase database) : IAnomalyS
             return results;
         }, cancellationToken);
 }
-
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(AnomalyState))]
-[JsonSerializable(typeof(List<Finding>))]
-internal sealed partial class AnomalyJsonContext : JsonSerializerContext;

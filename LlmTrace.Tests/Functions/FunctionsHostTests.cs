@@ -35,6 +35,7 @@ public sealed class FunctionsHostTests : IAsyncLifetime
             ["LlmTrace:Upstreams:Default"] = _upstream.BaseAddress.ToString(),
             ["LlmTrace:Upstreams:Anthropic"] = _upstream.BaseAddress.ToString(),
             ["LlmTrace:AdminKey"] = "fn-admin",
+            [FunctionsGatewayExtensions.TransportSetting] = "InProcess",
         });
         builder.AddGateway();
         _host = builder.Build();

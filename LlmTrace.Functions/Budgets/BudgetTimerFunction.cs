@@ -1,0 +1,19 @@
+using LlmTrace.Domain.Budgets;
+using LlmTrace.Domain.Capture;
+using Microsoft.Azure.Functions.Worker;
+
+namespace LlmTrace.Functions.Budgets;
+
+/// <summary>
+/// On the schedule in the <c>LLMTRACE_BUDGET_TIMER_SCHEDULE</c> app setting (NCRONTAB, e.g. <c>0 */5 * * * *</c>):
+/// closes ended budget windows and puts parked captures back on the capture queue.
+/// </summary>
+public sealed class BudgetTimerFunction(BudgetWindowCloser closer, ParkedCaptureReplayer replayer)
+{
+    [Function("BudgetTimer")]
+    public async Task RunAsync([TimerTrigger("%LLMTRACE_BUDGET_TIMER_SCHEDULE%")] TimerInfo timer, CancellationToken cancellationToken)
+    {
+        await closer.CloseEndedWindowsAsync(cancellationToken).ConfigureAwait(false);
+        await replayer.ReplayAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,188 @@
+using System.Text;
+using System.Text.Json;
+using Azure.Storage.Queues;
+using LlmTrace.Domain.Budgets;
+using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Processing;
+using LlmTrace.Domain.Proxy;
+using LlmTrace.Functions;
+using LlmTrace.Functions.Infrastructure;
+using LlmTrace.Functions.Processing;
+using LlmTrace.Functions.Proxy;
+using LlmTrace.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LlmTrace.Tests.Azure;
+
+/// <summary>
+/// The Azure host end to end on Azurite, without the Functions runtime: the HTTP function streams and enqueues, each
+/// queue-triggered function is called with the real dequeued message, and the state lands in Table Storage.
+/// </summary>
+[Collection(AzuriteQueuesCollection.Name)]
+public sealed class FunctionsPipelineTests : IAsyncLifetime
+{
+    private FakeUpstream _upstream = null!;
+    private AzureStorageClients _clients = null!;
+    private IHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await FakeUpstream.StartAsync();
+        _clients = await Azurite.CreateClientsAsync();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        var settings = Azurite.Settings(_clients);
+        settings["LlmTrace:Upstreams:Default"] = _upstream.BaseAddress.ToString();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddGateway();
+        _host = builder.Build();
+        await _host.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task HttpCall_ThroughEveryQueueStage_IsPricedCountedOnceAndStored()
+    {
+        var key = TestKeys.NewKey();
+        var context = await CallAsync(key, """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}""");
+        var traceId = Guid.Parse(context.Response.Headers[GatewayProxy.TraceIdHeader]!);
+        var processing = _host.Services.GetRequiredService<ProcessingFunctions>();
+
+        var captured = await ReceiveAsync(QueueNames.Captures);
+        await processing.CostAsync(captured, CancellationToken.None);
+        await processing.CostAsync(captured, CancellationToken.None); // redelivered
+        var priced = await ReceiveAsync(QueueNames.Anomaly);
+        await ReceiveAsync(QueueNames.Anomaly); // the redelivery forwarded an identical copy
+        await processing.AnomalyAsync(priced, CancellationToken.None);
+        var scored = await ReceiveAsync(QueueNames.Security);
+        await processing.SecurityAsync(scored, CancellationToken.None);
+        await processing.SecurityAsync(scored, CancellationToken.None); // redelivered
+
+        var trace = await _host.Services.GetRequiredService<ITraceStore>().GetAsync(traceId, CancellationToken.None);
+        Assert.NotNull(trace);
+        Assert.Equal(0.000005625m, trace.Cost!.Total);
+        Assert.Equal("hello", trace.Prompt!["user: ".Length..]);
+        var totals = await _host.Services.GetRequiredService<ISpendLedger>().GetTotalsAsync(TestKeys.TenantOf(key), null, trace.StartedAt, CancellationToken.None);
+        Assert.All(totals, t => Assert.Equal((0.000005625m, 18L, 1L), (t.CostUsd, t.Tokens, t.Requests)));
+    }
+
+    [Fact]
+    public async Task HttpCall_With1MiBPrompt_GoesThroughTheQueuesByClaimCheckAndTheCheckIsRemovedAtTheEnd()
+    {
+        var prompt = new string('x', 1024 * 1024);
+        var context = await CallAsync(TestKeys.NewKey(), $$"""{"model":"gpt-4o-mini","messages":[{"role":"user","content":"{{prompt}}"}]}""");
+        var traceId = Guid.Parse(context.Response.Headers[GatewayProxy.TraceIdHeader]!);
+        var processing = _host.Services.GetRequiredService<ProcessingFunctions>();
+
+        var captured = await ReceiveAsync(QueueNames.Captures);
+        Assert.True(Encoding.UTF8.GetByteCount(captured) < 1024);
+        Assert.Contains("\"claimCheck\"", captured, StringComparison.Ordinal);
+        await processing.CostAsync(captured, CancellationToken.None);
+        await processing.AnomalyAsync(await ReceiveAsync(QueueNames.Anomaly), CancellationToken.None);
+        await processing.SecurityAsync(await ReceiveAsync(QueueNames.Security), CancellationToken.None);
+
+        var trace = await _host.Services.GetRequiredService<ITraceStore>().GetAsync(traceId, CancellationToken.None);
+        Assert.Equal("user: " + prompt, trace!.Prompt);
+        Assert.NotNull(trace.Cost);
+        Assert.Empty(await ToListAsync(_clients.ClaimChecks.GetBlobsAsync()));
+    }
+
+    [Fact]
+    public async Task Stage_MessageThatIsNotACapture_ThrowsSoItIsRetriedThenPoisonedAndStored()
+    {
+        var processing = _host.Services.GetRequiredService<ProcessingFunctions>();
+        var poison = _host.Services.GetRequiredService<PoisonFunctions>();
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => processing.CostAsync("not a capture", CancellationToken.None));
+        await poison.CapturesAsync("not a capture", "msg-1", 5, CancellationToken.None);
+
+        var stored = Assert.Single(await ToListAsync(_clients.Poison.GetBlobsAsync()));
+        Assert.Equal($"{QueueNames.Captures}/msg-1.json", stored.Name);
+        var content = await _clients.Poison.GetBlobClient(stored.Name).DownloadContentAsync();
+        Assert.Equal("not a capture", content.Value.Content.ToString());
+    }
+
+    [Fact]
+    public async Task Enqueue_QueueUnavailable_ParksTheCaptureAndTheTimerReplaysIt()
+    {
+        // Same Azurite blobs, but a queue endpoint nobody listens on.
+        var broken = Azurite.ConnectionString.Replace(":10101/", ":9/", StringComparison.Ordinal)
+            .Replace("UseDevelopmentStorage=true", "UseDevelopmentStorage=true;DevelopmentStorageProxyUri=http://127.0.0.1:9", StringComparison.Ordinal);
+        var brokenClients = new AzureStorageClients(Microsoft.Extensions.Options.Options.Create(new AzureStorageOptions
+        {
+            ConnectionString = broken,
+            ClaimCheckContainer = _clients.ClaimChecks.Name,
+            ParkedContainer = _clients.Parked.Name,
+        }), new ConfigurationBuilder().Build());
+        var parked = new BlobParkedCaptureStore(brokenClients);
+        var failing = new StorageQueueTransport(brokenClients, new CaptureMessageCodec(new BlobClaimCheckStore(brokenClients)), parked, NullLogger<StorageQueueTransport>.Instance);
+        var trace = new Trace { TraceId = Guid.NewGuid(), TenantId = Guid.NewGuid(), Provider = "openai", Endpoint = "/v1/x", Method = "POST", StartedAt = DateTimeOffset.UtcNow };
+
+        await failing.EnqueueAsync(trace, CancellationToken.None);
+        var parkedBefore = await parked.ListAsync(10, CancellationToken.None);
+        var replayed = await _host.Services.GetRequiredService<ParkedCaptureReplayer>().ReplayAsync(CancellationToken.None);
+
+        Assert.Equal(trace.TraceId, Assert.Single(parkedBefore).Trace.TraceId);
+        Assert.Equal(1, replayed);
+        var message = await ReceiveAsync(QueueNames.Captures);
+        Assert.Equal(trace.TraceId, JsonDocument.Parse(message).RootElement.GetProperty("traceId").GetGuid());
+        Assert.Empty(await parked.ListAsync(10, CancellationToken.None));
+    }
+
+    private async Task<DefaultHttpContext> CallAsync(string key, string body)
+    {
+        var functions = _host.Services.GetRequiredService<ProxyFunctions>();
+        var context = new DefaultHttpContext { RequestServices = _host.Services };
+        context.Request.Method = "POST";
+        context.Request.Path = "/v1/chat/completions";
+        var bytes = Encoding.UTF8.GetBytes(body);
+        context.Request.Body = new MemoryStream(bytes);
+        context.Request.ContentLength = bytes.Length;
+        context.Request.ContentType = "application/json";
+        context.Request.Headers.Authorization = "Bearer " + key;
+        context.Response.Body = new MemoryStream();
+        await functions.OpenAIAsync(context.Request);
+        Assert.Equal(200, context.Response.StatusCode);
+        return context;
+    }
+
+    private async Task<string> ReceiveAsync(string queue)
+    {
+        var client = _clients.Queues.GetQueueClient(queue);
+        for (var i = 0; i < 100; i++)
+        {
+            var message = (await client.ReceiveMessageAsync()).Value;
+            if (message is not null)
+            {
+                await client.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+                return message.Body.ToString();
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"No message arrived on {queue}.");
+    }
+
+    private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
+    {
+        var list = new List<T>();
+        await foreach (var item in items)
+        {
+            list.Add(item);
+        }
+
+        return list;
+    }
+}

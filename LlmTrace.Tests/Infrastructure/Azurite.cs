@@ -1,0 +1,72 @@
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using LlmTrace.Domain.Processing;
+using LlmTrace.Functions.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace LlmTrace.Tests.Infrastructure;
+
+/// <summary>
+/// Azurite, started by scripts/test.sh on its own loopback ports (connection string in LLMTRACE_TEST_STORAGE).
+/// Each user gets uniquely named tables and containers; queue names are fixed, so queue tests share one collection.
+/// </summary>
+public static class Azurite
+{
+    public static string ConnectionString
+        => Environment.GetEnvironmentVariable("LLMTRACE_TEST_STORAGE") ?? "UseDevelopmentStorage=true";
+
+    /// <summary>Options with unique names, and clients over them with every queue, table and container created.</summary>
+    public static async Task<AzureStorageClients> CreateClientsAsync(string? connectionString = null)
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..12];
+        var options = new AzureStorageOptions
+        {
+            ConnectionString = connectionString ?? ConnectionString,
+            ClaimCheckContainer = "claims-" + suffix,
+            ParkedContainer = "parked-" + suffix,
+            PoisonContainer = "poison-" + suffix,
+            SpendTable = "spend" + suffix,
+            AnomalyTable = "anomaly" + suffix,
+        };
+        var clients = new AzureStorageClients(Options.Create(options), new ConfigurationBuilder().Build());
+        try
+        {
+            await clients.Spend.CreateIfNotExistsAsync();
+        }
+        catch (Exception ex) when (ex is global::Azure.RequestFailedException or HttpRequestException or AggregateException)
+        {
+            throw new InvalidOperationException("Azurite is not reachable. Run the tests with ./scripts/test.sh, which starts it.", ex);
+        }
+
+        await clients.Anomaly.CreateIfNotExistsAsync();
+        await clients.ClaimChecks.CreateIfNotExistsAsync();
+        await clients.Parked.CreateIfNotExistsAsync();
+        await clients.Poison.CreateIfNotExistsAsync();
+        foreach (var queue in new[] { QueueNames.Captures, QueueNames.Anomaly, QueueNames.Security })
+        {
+            await clients.Queues.GetQueueClient(queue).CreateIfNotExistsAsync();
+            await clients.Queues.GetQueueClient(queue).ClearMessagesAsync();
+        }
+
+        return clients;
+    }
+
+    public static Dictionary<string, string?> Settings(AzureStorageClients clients) => new()
+    {
+        ["LlmTrace:Storage:ConnectionString"] = ConnectionString,
+        ["LlmTrace:Storage:ClaimCheckContainer"] = clients.ClaimChecks.Name,
+        ["LlmTrace:Storage:ParkedContainer"] = clients.Parked.Name,
+        ["LlmTrace:Storage:PoisonContainer"] = clients.Poison.Name,
+        ["LlmTrace:Storage:SpendTable"] = clients.Spend.Name,
+        ["LlmTrace:Storage:AnomalyTable"] = clients.Anomaly.Name,
+    };
+}
+
+/// <summary>Tests that use the fixed queue names run one after another.</summary>
+[CollectionDefinition(Name)]
+public sealed class AzuriteQueuesCollection
+{
+    public const string Name = "Azurite queues";
+}
