@@ -26,6 +26,16 @@ public static class FunctionsGatewayExtensions
         builder.AddGatewayCore();
         // The worker's own Kestrel keeps ASP.NET's 30 MB default; the proxy enforces the gateway's limit itself.
         builder.Services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = null);
+        builder.Services.AddOptionsWithValidateOnStart<CosmosOptions, CosmosOptionsValidator>().BindConfiguration(CosmosOptions.SectionName);
+        var cosmos = builder.Configuration.GetSection(CosmosOptions.SectionName).Get<CosmosOptions>() ?? new CosmosOptions();
+        if (cosmos.IsConfigured)
+        {
+            builder.Services.TryAddSingleton(sp => CosmosClientFactory.Create(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CosmosOptions>>().Value));
+            builder.Services.TryAddSingleton<ITraceStore>(sp => new CosmosTraceStore(
+                CosmosClientFactory.Container(sp.GetRequiredService<Microsoft.Azure.Cosmos.CosmosClient>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CosmosOptions>>()),
+                sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CosmosOptions>>()));
+        }
+
         builder.Services.TryAddSingleton<ITraceStore>(_ => new InMemoryTraceStore());
         // The function classes, resolvable for tests that call them directly (the worker activates them the same way).
         builder.Services.TryAddSingleton<Proxy.ProxyFunctions>();

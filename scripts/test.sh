@@ -32,6 +32,14 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 (exec 3<>/dev/tcp/127.0.0.1/"$table") 2>/dev/null || { cat "$emulators/azurite.log"; fail_setup "Azurite did not start"; }
+# The Cosmos DB SQL API emulator, plain HTTP on loopback (the tests add the SDK settings it needs).
+cosmos=${LLMTRACE_COSMOS_PORT:-10181}
+node_modules/.bin/cosmosdb-server --no-ssl --host 127.0.0.1 -p "$cosmos" >"$emulators/cosmos.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$cosmos") 2>/dev/null && break; sleep 0.1; done
+(exec 3<>/dev/tcp/127.0.0.1/"$cosmos") 2>/dev/null || { cat "$emulators/cosmos.log"; fail_setup "the Cosmos DB emulator did not start"; }
+export LLMTRACE_TEST_COSMOS="http://127.0.0.1:$cosmos/"
+
 key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 export LLMTRACE_TEST_STORAGE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$blob/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue/devstoreaccount1;TableEndpoint=http://127.0.0.1:$table/devstoreaccount1;"
 

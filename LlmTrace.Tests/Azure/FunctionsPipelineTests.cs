@@ -29,16 +29,23 @@ public sealed class FunctionsPipelineTests : IAsyncLifetime
     private FakeUpstream _upstream = null!;
     private AzureStorageClients _clients = null!;
     private IHost _host = null!;
+    private Microsoft.Azure.Cosmos.CosmosClient _cosmos = null!;
 
     public async Task InitializeAsync()
     {
         _upstream = await FakeUpstream.StartAsync();
-        _clients = await Azurite.CreateClientsAsync();
+        _clients = await Azurite.CreateClientsAsync(withQueues: true);
+        var (cosmos, _, cosmosOptions) = await CosmosEmulator.CreateContainerAsync();
+        _cosmos = cosmos;
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         var settings = Azurite.Settings(_clients);
         settings["LlmTrace:Upstreams:Default"] = _upstream.BaseAddress.ToString();
+        settings["LlmTrace:Cosmos:ConnectionString"] = cosmosOptions.ConnectionString;
+        settings["LlmTrace:Cosmos:Database"] = cosmosOptions.Database;
         builder.Configuration.AddInMemoryCollection(settings);
+        // The emulator's client (Gateway mode, query-plan help); the production registration is skipped when one exists.
+        builder.Services.AddSingleton(cosmos);
         builder.AddGateway();
         _host = builder.Build();
         await _host.StartAsync();
@@ -48,6 +55,7 @@ public sealed class FunctionsPipelineTests : IAsyncLifetime
     {
         await _host.StopAsync();
         _host.Dispose();
+        _cosmos.Dispose();
         await _upstream.DisposeAsync();
     }
 
@@ -69,6 +77,7 @@ public sealed class FunctionsPipelineTests : IAsyncLifetime
         await processing.SecurityAsync(scored, CancellationToken.None);
         await processing.SecurityAsync(scored, CancellationToken.None); // redelivered
 
+        Assert.IsType<CosmosTraceStore>(_host.Services.GetRequiredService<ITraceStore>());
         var trace = await _host.Services.GetRequiredService<ITraceStore>().GetAsync(traceId, CancellationToken.None);
         Assert.NotNull(trace);
         Assert.Equal(0.000005625m, trace.Cost!.Total);

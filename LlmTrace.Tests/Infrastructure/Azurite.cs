@@ -18,12 +18,13 @@ public static class Azurite
         => Environment.GetEnvironmentVariable("LLMTRACE_TEST_STORAGE") ?? "UseDevelopmentStorage=true";
 
     /// <summary>Options with unique names, and clients over them with every queue, table and container created.</summary>
-    public static async Task<AzureStorageClients> CreateClientsAsync(string? connectionString = null)
+    /// <param name="withQueues">Create and empty the fixed-name queues: only for tests in <see cref="AzuriteQueuesCollection"/>.</param>
+    public static async Task<AzureStorageClients> CreateClientsAsync(bool withQueues = false)
     {
         var suffix = Guid.NewGuid().ToString("N")[..12];
         var options = new AzureStorageOptions
         {
-            ConnectionString = connectionString ?? ConnectionString,
+            ConnectionString = ConnectionString,
             ClaimCheckContainer = "claims-" + suffix,
             ParkedContainer = "parked-" + suffix,
             PoisonContainer = "poison-" + suffix,
@@ -44,7 +45,7 @@ public static class Azurite
         await clients.ClaimChecks.CreateIfNotExistsAsync();
         await clients.Parked.CreateIfNotExistsAsync();
         await clients.Poison.CreateIfNotExistsAsync();
-        foreach (var queue in new[] { QueueNames.Captures, QueueNames.Anomaly, QueueNames.Security })
+        foreach (var queue in withQueues ? [QueueNames.Captures, QueueNames.Anomaly, QueueNames.Security] : Array.Empty<string>())
         {
             await clients.Queues.GetQueueClient(queue).CreateIfNotExistsAsync();
             await clients.Queues.GetQueueClient(queue).ClearMessagesAsync();
