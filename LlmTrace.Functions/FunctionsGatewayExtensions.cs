@@ -51,7 +51,39 @@ public static class FunctionsGatewayExtensions
         }
 
         builder.Services.AddAzureStorageAdapters();
+        if (transport.Equals("ServiceBus", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Services.AddServiceBusTransport(builder.Configuration);
+        }
+
         return builder;
+    }
+
+    /// <summary>
+    /// Service Bus as the capture and stage queues (<c>LlmTrace__Capture__Transport=ServiceBus</c>), from
+    /// <c>LlmTrace:ServiceBus</c> (a connection string) or <c>LlmTrace:ServiceBus:fullyQualifiedNamespace</c> (managed identity).
+    /// Storage is still used for claim checks, parking, the ledger and anomaly state.
+    /// </summary>
+    public static IServiceCollection AddServiceBusTransport(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(_ =>
+        {
+            var connectionString = configuration["LlmTrace:ServiceBus"];
+            var fullyQualifiedNamespace = configuration["LlmTrace:ServiceBus:fullyQualifiedNamespace"];
+            return !string.IsNullOrEmpty(connectionString)
+                ? new Azure.Messaging.ServiceBus.ServiceBusClient(connectionString)
+                : new Azure.Messaging.ServiceBus.ServiceBusClient(
+                    fullyQualifiedNamespace ?? throw new InvalidOperationException("Set LlmTrace:ServiceBus (connection string) or LlmTrace:ServiceBus:fullyQualifiedNamespace."),
+                    new Azure.Identity.DefaultAzureCredential());
+        });
+        services.AddSingleton(sp => new ServiceBusCaptureTransport(
+            sp.GetRequiredService<Azure.Messaging.ServiceBus.ServiceBusClient>(),
+            new CaptureMessageCodec(sp.GetRequiredService<IClaimCheckStore>(), ServiceBusCaptureTransport.InlineLimit),
+            sp.GetRequiredService<IParkedCaptureStore>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ServiceBusCaptureTransport>>()));
+        services.AddSingleton<ICaptureQueue>(sp => sp.GetRequiredService<ServiceBusCaptureTransport>());
+        services.AddSingleton<IStageQueue>(sp => sp.GetRequiredService<ServiceBusCaptureTransport>());
+        return services;
     }
 
     public static IServiceCollection AddAzureStorageAdapters(this IServiceCollection services)
@@ -70,8 +102,10 @@ public static class FunctionsGatewayExtensions
         services.TryAddSingleton<StageRunner>();
         services.TryAddSingleton<ParkedCaptureReplayer>();
         services.TryAddSingleton<PoisonHandler>();
+#if !CAPTURE_SERVICEBUS
         services.TryAddSingleton<Processing.ProcessingFunctions>();
         services.TryAddSingleton<Processing.PoisonFunctions>();
+#endif
         return services;
     }
 }
