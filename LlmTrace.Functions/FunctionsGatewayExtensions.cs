@@ -40,6 +40,7 @@ public static class FunctionsGatewayExtensions
         // The function classes, resolvable for tests that call them directly (the worker activates them the same way).
         builder.Services.TryAddSingleton<Proxy.ProxyFunctions>();
         builder.Services.TryAddSingleton<Management.TraceFunctions>();
+        builder.Services.TryAddSingleton<Budgets.BudgetTimerFunction>();
 
         var transport = builder.Configuration[TransportSetting] ?? "StorageQueue";
         if (transport.Equals("InProcess", StringComparison.OrdinalIgnoreCase))
@@ -102,6 +103,7 @@ public static class FunctionsGatewayExtensions
         services.TryAddSingleton<StageRunner>();
         services.TryAddSingleton<ParkedCaptureReplayer>();
         services.TryAddSingleton<PoisonHandler>();
+
 #if !CAPTURE_SERVICEBUS
         services.TryAddSingleton<Processing.ProcessingFunctions>();
         services.TryAddSingleton<Processing.PoisonFunctions>();

@@ -8,12 +8,16 @@ namespace LlmTrace.Functions.Budgets;
 /// On the schedule in the <c>LLMTRACE_BUDGET_TIMER_SCHEDULE</c> app setting (NCRONTAB, e.g. <c>0 */5 * * * *</c>):
 /// closes ended budget windows and puts parked captures back on the capture queue.
 /// </summary>
-public sealed class BudgetTimerFunction(BudgetWindowCloser closer, ParkedCaptureReplayer replayer)
+/// <remarks>With the in-process transport nothing is ever parked, so no replayer is registered.</remarks>
+public sealed class BudgetTimerFunction(BudgetWindowCloser closer, IEnumerable<ParkedCaptureReplayer> replayers)
 {
     [Function("BudgetTimer")]
     public async Task RunAsync([TimerTrigger("%LLMTRACE_BUDGET_TIMER_SCHEDULE%")] TimerInfo timer, CancellationToken cancellationToken)
     {
         await closer.CloseEndedWindowsAsync(cancellationToken).ConfigureAwait(false);
-        await replayer.ReplayAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var replayer in replayers)
+        {
+            await replayer.ReplayAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 }

@@ -149,6 +149,50 @@ public sealed class FunctionsPipelineTests : IAsyncLifetime
         Assert.Empty(await parked.ListAsync(10, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task SameCall_OnBothHosts_GivesTheSameTraceFieldsFindingsAndCost()
+    {
+        var key = TestKeys.NewKey();
+        const string Body = """{"model":"gpt-4o","messages":[{"role":"system","content":"s"},{"role":"user","content":"compare"}]}""";
+        var context = await CallAsync(key, Body);
+        var processing = _host.Services.GetRequiredService<ProcessingFunctions>();
+        await processing.CostAsync(await ReceiveAsync(QueueNames.Captures), CancellationToken.None);
+        await processing.AnomalyAsync(await ReceiveAsync(QueueNames.Anomaly), CancellationToken.None);
+        await processing.SecurityAsync(await ReceiveAsync(QueueNames.Security), CancellationToken.None);
+        var azure = await _host.Services.GetRequiredService<ITraceStore>().GetAsync(Guid.Parse(context.Response.Headers[GatewayProxy.TraceIdHeader]!), CancellationToken.None);
+
+        await using var selfHost = await GatewayHost.StartAsync(_upstream);
+        using var http = selfHost.CreateClient();
+        using var response = await http.SendAsync(Proxy.StreamingTests.Post("/v1/chat/completions", Body, ("Authorization", "Bearer " + key)));
+        var local = await selfHost.WaitForTraceAsync(Proxy.StreamingTests.TraceId(response));
+
+        // Ids, times and sizes differ by nature; everything the pipeline derives must not.
+        Trace Comparable(Trace t) => t with
+        {
+            TraceId = Guid.Empty, StartedAt = default, DurationMs = 0, TtftMs = null, RequestBytes = 0, ResponseBytes = 0,
+            ToolCalls = [], Findings = [],
+        };
+        Assert.Equal(Comparable(local), Comparable(azure!));
+        Assert.Equal(local.Findings, azure!.Findings);
+        Assert.Equal(local.Cost, azure.Cost);
+        Assert.NotNull(local.Cost);
+    }
+
+    [Fact]
+    public async Task BudgetTimer_ClosesEndedWindowsAndReplaysParkedCaptures()
+    {
+        var ledger = _host.Services.GetRequiredService<ISpendLedger>();
+        var tenant = Guid.NewGuid();
+        await ledger.ApplyAsync([new SpendEntry(Guid.NewGuid(), tenant, null, DateTimeOffset.UtcNow.AddDays(-40), 1m, 1)], CancellationToken.None);
+        var trace = new Trace { TraceId = Guid.NewGuid(), TenantId = tenant, Provider = "openai", Endpoint = "/v1/x", Method = "POST", StartedAt = DateTimeOffset.UtcNow };
+        await _host.Services.GetRequiredService<IParkedCaptureStore>().ParkAsync(trace, CancellationToken.None);
+
+        await _host.Services.GetRequiredService<LlmTrace.Functions.Budgets.BudgetTimerFunction>().RunAsync(null!, CancellationToken.None);
+
+        Assert.DoesNotContain(await ledger.GetEndedOpenWindowsAsync(DateTimeOffset.UtcNow, 1000, CancellationToken.None), e => e.TenantId == tenant);
+        Assert.Equal(trace.TraceId, JsonDocument.Parse(await ReceiveAsync(QueueNames.Captures)).RootElement.GetProperty("traceId").GetGuid());
+    }
+
     private async Task<DefaultHttpContext> CallAsync(string key, string body)
     {
         var functions = _host.Services.GetRequiredService<ProxyFunctions>();

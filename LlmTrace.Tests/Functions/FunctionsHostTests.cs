@@ -118,6 +118,18 @@ public sealed class FunctionsHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BudgetTimer_InProcessTransport_RunsWithNothingToReplay()
+    {
+        var ledger = _host.Services.GetRequiredService<LlmTrace.Domain.Budgets.ISpendLedger>();
+        var tenant = Guid.NewGuid();
+        await ledger.ApplyAsync([new LlmTrace.Domain.Budgets.SpendEntry(Guid.NewGuid(), tenant, null, DateTimeOffset.UtcNow.AddDays(-40), 1m, 1)], CancellationToken.None);
+
+        await _host.Services.GetRequiredService<LlmTrace.Functions.Budgets.BudgetTimerFunction>().RunAsync(null!, CancellationToken.None);
+
+        Assert.DoesNotContain(await ledger.GetEndedOpenWindowsAsync(DateTimeOffset.UtcNow, 1000, CancellationToken.None), e => e.TenantId == tenant);
+    }
+
+    [Fact]
     public async Task TraceFunctions_ReadTracesWithAdminKey_AndRefuseWithoutIt()
     {
         var functions = new TraceFunctions(_host.Services.GetRequiredService<ManagementApi>());
