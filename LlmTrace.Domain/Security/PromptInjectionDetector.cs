@@ -1,0 +1,131 @@
+using System.Text.RegularExpressions;
+using LlmTrace.Domain.Capture;
+
+namespace LlmTrace.Domain.Security;
+
+/// <summary>A rule that matched, on which view of the text.</summary>
+public sealed record RuleMatch(InjectionRule Rule, int ViewIndex);
+
+/// <summary>The combined verdict of the fast rules on one text.</summary>
+public sealed record InjectionVerdict(double Score, IReadOnlyList<RuleMatch> Matches)
+{
+    public bool IsFlagged(double threshold) => Score >= threshold;
+
+    /// <summary>The finding type of the heaviest match (prompt_injection, jailbreak, …).</summary>
+    public string? Type => Matches.OrderByDescending(m => m.Rule.Weight).FirstOrDefault()?.Rule.Type;
+}
+
+/// <summary>
+/// The fast rules for prompt injection and jailbreaks: every view of the text (<see cref="TextNormalizer"/>) against
+/// <see cref="InjectionRules"/>. Matches combine as independent evidence, score = 1 − Π(1 − weightᵢ), each rule
+/// counted once. A text over the scan limit is scanned in its head and tail.
+/// </summary>
+public sealed class PromptInjectionDetector
+{
+    public const string DetectorName = "rules.injection";
+    public const double DefaultThreshold = 0.5;
+    private const int ScanLimit = 64 * 1024;
+
+    /// <summary>
+    /// Indirect task injection: the user hands over content to process (an e-mail, a document, a page) and a line inside
+    /// that content is a request addressed to the assistant.
+    /// </summary>
+    private static readonly Regex EmbeddedTask = new(
+        @"\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post)\b[\s\S]*(^|\n|\|)\s*(how (can|do|to|have|does)|what (are|is)|can you|could you|show me|provide|recommend|describe|determine|suggest|help me|explain|is this|write|create|generate|list|give me|tell me|classify|calculate|compose|draft|identify|summarize the|outline|predict|discuss|analyze|evaluate)\b[^\n|]{8,}(\?|\.)?\s*(\n|\||$)",
+        RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromMilliseconds(50));
+
+    private static readonly Regex ContentContext = new(
+        @"\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post)\b",
+        RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromMilliseconds(50));
+
+    private static readonly InjectionRule EmbeddedTaskRule = new("indirect.embedded-task", InjectionRules.Indirect, 0.55, EmbeddedTask);
+
+    private readonly IReadOnlyList<InjectionRule> _rules;
+
+    public PromptInjectionDetector(IReadOnlyList<InjectionRule>? rules = null) => _rules = rules ?? InjectionRules.All;
+
+    public InjectionVerdict Evaluate(string text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return new InjectionVerdict(0, []);
+        }
+
+        if (text.Length > ScanLimit)
+        {
+            text = string.Concat(text.AsSpan(0, ScanLimit / 2), "\n", text.AsSpan(text.Length - (ScanLimit / 2)));
+        }
+
+        var views = TextNormalizer.Views(text);
+        var matches = new List<RuleMatch>();
+        foreach (var rule in _rules)
+        {
+            for (var i = 0; i < views.Count; i++)
+            {
+                bool hit;
+                try
+                {
+                    hit = rule.Pattern.IsMatch(views[i]);
+                }
+                catch (RegexMatchTimeoutException)
+                {
+                    hit = false; // A pathological input must not stall the hot path.
+                }
+
+                if (hit)
+                {
+                    matches.Add(new RuleMatch(rule, i));
+                    break;
+                }
+            }
+        }
+
+        var lower = text.ToLowerInvariant();
+        if (EmbeddedTask.IsMatch(lower))
+        {
+            matches.Add(new RuleMatch(EmbeddedTaskRule, 0));
+        }
+
+        // Content handed over for processing (an e-mail, a document, a page) makes reader-directed requests in it weigh more.
+        var contentContext = ContentContext.IsMatch(lower);
+        var remaining = 1.0;
+        foreach (var match in matches)
+        {
+            // Evidence found only after decoding or de-obfuscation counts a little more: hiding it is itself a signal.
+            var weight = match.ViewIndex == 0 ? match.Rule.Weight : Math.Min(0.95, match.Rule.Weight + 0.1);
+            if (contentContext && match.Rule.Type == InjectionRules.Indirect)
+            {
+                weight = Math.Min(0.95, weight + 0.2);
+            }
+
+            remaining *= 1 - weight;
+        }
+
+        return new InjectionVerdict(1 - remaining, matches);
+    }
+
+    /// <summary>Findings for a text at one location, or none under the threshold.</summary>
+    public IEnumerable<Finding> Analyze(string? text, string location, double threshold = DefaultThreshold)
+    {
+        if (text is null)
+        {
+            yield break;
+        }
+
+        var verdict = Evaluate(text);
+        if (!verdict.IsFlagged(threshold))
+        {
+            yield break;
+        }
+
+        yield return new Finding
+        {
+            Type = verdict.Type!,
+            Severity = verdict.Score >= 0.9 ? FindingSeverity.High : FindingSeverity.Medium,
+            Confidence = Math.Round(verdict.Score, 3),
+            Location = location,
+            Detector = DetectorName,
+            Message = "rules: " + string.Join(", ", verdict.Matches.Select(m => m.Rule.Id)),
+        };
+    }
+}

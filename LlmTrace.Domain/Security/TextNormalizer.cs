@@ -1,0 +1,204 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace LlmTrace.Domain.Security;
+
+/// <summary>
+/// Views of a text that undo common evasions before rules match: Unicode NFKC with confusables folded and zero-width
+/// characters removed, leetspeak undone, spaced-out letters joined, the text reversed, and base64 / hex / URL-encoded
+/// segments decoded (each decoded segment is scanned as a view of its own).
+/// </summary>
+public static partial class TextNormalizer
+{
+    private const int MaxDecodedSegments = 8;
+
+    /// <summary>Distinct views to scan, the plain normalised text first. Every view is lower-case.</summary>
+    public static IReadOnlyList<string> Views(string text)
+    {
+        var views = new List<string>(6);
+        var normal = Normalize(text);
+        Add(views, normal);
+        Add(views, UndoLeet(normal));
+        var joined = SpacedLetters().Replace(normal, m => m.Value.Replace(" ", string.Empty, StringComparison.Ordinal).Replace(".", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal));
+        Add(views, joined);
+        var reversed = new string(normal.Reverse().ToArray());
+        if (LooksReversed(reversed))
+        {
+            Add(views, reversed);
+        }
+
+        foreach (var decoded in DecodedSegments(text).Take(MaxDecodedSegments))
+        {
+            Add(views, Normalize(decoded));
+        }
+
+        return views;
+    }
+
+    /// <summary>NFKC, confusables to ASCII, zero-width and bidi controls removed, whitespace collapsed, lower-case.</summary>
+    public static string Normalize(string text)
+    {
+        var nfkc = text.Normalize(NormalizationForm.FormKC);
+        var builder = new StringBuilder(nfkc.Length);
+        var lastSpace = false;
+        foreach (var rune in nfkc.EnumerateRunes())
+        {
+            var category = Rune.GetUnicodeCategory(rune);
+            if (category is UnicodeCategory.Format || rune.Value is 0x200B or 0x200C or 0x200D or 0x2060 or 0xFEFF or 0x00AD)
+            {
+                continue; // zero-width, soft hyphen, bidi controls
+            }
+
+            if (Rune.IsWhiteSpace(rune))
+            {
+                if (!lastSpace)
+                {
+                    builder.Append(' ');
+                }
+
+                lastSpace = true;
+                continue;
+            }
+
+            lastSpace = false;
+            if (Confusables.TryGetValue(rune.Value, out var ascii))
+            {
+                builder.Append(ascii);
+                continue;
+            }
+
+            // Latin letters with diacritics keep their meaning in Spanish, French, German…; fold only the look-alikes above.
+            builder.Append(rune.ToString());
+        }
+
+        return builder.ToString().ToLowerInvariant();
+    }
+
+    private static string UndoLeet(string text)
+    {
+        var builder = new StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            var inWord = (i > 0 && char.IsLetter(text[i - 1])) || (i + 1 < text.Length && char.IsLetter(text[i + 1]));
+            builder.Append(inWord ? c switch
+            {
+                '0' => 'o',
+                '1' => 'i',
+                '3' => 'e',
+                '4' => 'a',
+                '5' => 's',
+                '7' => 't',
+                '@' => 'a',
+                '$' => 's',
+                '!' => 'i',
+                '|' => 'l',
+                _ => c,
+            } : c);
+        }
+
+        return builder.ToString();
+    }
+
+    private static bool LooksReversed(string reversed)
+        => reversed.Contains("ignore", StringComparison.Ordinal) || reversed.Contains("instruction", StringComparison.Ordinal)
+            || reversed.Contains("system prompt", StringComparison.Ordinal) || reversed.Contains("disregard", StringComparison.Ordinal);
+
+    private static IEnumerable<string> DecodedSegments(string text)
+    {
+        foreach (Match match in Base64Segment().Matches(text))
+        {
+            var value = match.Value;
+            var padded = value.Length % 4 == 0 ? value : value + new string('=', 4 - (value.Length % 4));
+            var bytes = new byte[padded.Length];
+            if (Base64.DecodeFromUtf8(Encoding.ASCII.GetBytes(padded), bytes, out _, out var written) == System.Buffers.OperationStatus.Done
+                && Printable(bytes.AsSpan(0, written)) is { } decoded)
+            {
+                yield return decoded;
+            }
+        }
+
+        foreach (Match match in HexSegment().Matches(text))
+        {
+            if (match.Value.Length % 2 == 0 && Printable(Convert.FromHexString(match.Value)) is { } decoded)
+            {
+                yield return decoded;
+            }
+        }
+
+        if (text.Contains('%', StringComparison.Ordinal) && UrlEncoded().IsMatch(text))
+        {
+            string? decoded = null;
+            try
+            {
+                decoded = Uri.UnescapeDataString(text);
+            }
+            catch (UriFormatException)
+            {
+                // Not decodable as a whole; nothing to add.
+            }
+
+            if (decoded is not null && decoded != text)
+            {
+                yield return decoded;
+            }
+        }
+    }
+
+    /// <summary>The bytes as text when they are mostly printable UTF-8 (so random base64-looking ids are skipped).</summary>
+    private static string? Printable(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < 8)
+        {
+            return null;
+        }
+
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+
+        var printable = text.Count(c => !char.IsControl(c) || c is '\n' or '\r' or '\t');
+        var letters = text.Count(char.IsLetter);
+        return printable >= text.Length * 0.95 && letters >= text.Length * 0.5 ? text : null;
+    }
+
+    private static void Add(List<string> views, string view)
+    {
+        if (!views.Contains(view))
+        {
+            views.Add(view);
+        }
+    }
+
+    // Cyrillic and Greek letters that look like Latin ones, plus a few symbols.
+    private static readonly Dictionary<int, char> Confusables = new()
+    {
+        [0x0430] = 'a', [0x0435] = 'e', [0x043E] = 'o', [0x0440] = 'p', [0x0441] = 'c', [0x0443] = 'y', [0x0445] = 'x',
+        [0x0456] = 'i', [0x0458] = 'j', [0x0455] = 's', [0x04BB] = 'h', [0x0501] = 'd', [0x051B] = 'q', [0x051D] = 'w',
+        [0x0410] = 'A', [0x0412] = 'B', [0x0415] = 'E', [0x041A] = 'K', [0x041C] = 'M', [0x041D] = 'H', [0x041E] = 'O',
+        [0x0420] = 'P', [0x0421] = 'C', [0x0422] = 'T', [0x0425] = 'X', [0x0406] = 'I', [0x0408] = 'J',
+        [0x03BF] = 'o', [0x03B1] = 'a', [0x03B5] = 'e', [0x03B9] = 'i', [0x03BD] = 'v', [0x03C1] = 'p', [0x03C4] = 't',
+        [0x039F] = 'O', [0x0391] = 'A', [0x0392] = 'B', [0x0395] = 'E', [0x0397] = 'H', [0x0399] = 'I', [0x039A] = 'K',
+        [0x039C] = 'M', [0x039D] = 'N', [0x03A1] = 'P', [0x03A4] = 'T', [0x03A7] = 'X', [0x0131] = 'i',
+    };
+
+    [GeneratedRegex(@"\b(?:\p{L}[ .\-]){3,}\p{L}\b", RegexOptions.CultureInvariant)]
+    private static partial Regex SpacedLetters();
+
+    [GeneratedRegex(@"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])", RegexOptions.CultureInvariant)]
+    private static partial Regex Base64Segment();
+
+    [GeneratedRegex(@"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}){12,}(?![0-9a-fA-F])", RegexOptions.CultureInvariant)]
+    private static partial Regex HexSegment();
+
+    [GeneratedRegex(@"(?:%[0-9a-fA-F]{2}){3,}", RegexOptions.CultureInvariant)]
+    private static partial Regex UrlEncoded();
+}
