@@ -4,6 +4,7 @@ using LlmTrace.Domain.Budgets;
 using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Costs;
 using LlmTrace.Domain.Processing;
+using LlmTrace.Domain.Security;
 using LlmTrace.Domain.Management;
 using LlmTrace.Domain.Providers;
 using LlmTrace.Domain.Proxy;
@@ -51,6 +52,19 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<TracePipeline>();
         services.TryAddSingleton<ITraceProcessor>(sp => sp.GetRequiredService<TracePipeline>());
         services.TryAddSingleton<BudgetWindowCloser>();
+        services.AddSecurity();
+        return services;
+    }
+
+    /// <summary>The fast security rules: capture-time PII and secret redaction, and the analyzers the security stage runs.</summary>
+    public static IServiceCollection AddSecurity(this IServiceCollection services)
+    {
+        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName);
+        services.TryAddSingleton<CaptureRedactor>();
+        services.TryAddSingleton(_ => new PromptInjectionDetector());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISecurityAnalyzer, InjectionAnalyzer>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISecurityAnalyzer, ToolCallAnalyzer>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISecurityAnalyzer, OutputSafetyAnalyzer>());
         return services;
     }
 

@@ -127,6 +127,14 @@ public sealed record Finding
 
     /// <summary>A short explanation. Never the offending text or a secret.</summary>
     public string? Message { get; init; }
+
+    /// <summary>For PII and secrets: where it was, in characters of the original text at <see cref="Location"/>.</summary>
+    public int? Start { get; init; }
+
+    public int? Length { get; init; }
+
+    /// <summary>For PII and secrets: a masked preview that shows the shape, never the value.</summary>
+    public string? Preview { get; init; }
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<FindingSeverity>))]

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Providers;
+using LlmTrace.Domain.Security;
 using LlmTrace.Domain.Tenancy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -23,6 +24,7 @@ public sealed class GatewayProxy(
     IOptions<ProxyOptions> options,
     ICaptureQueue captureQueue,
     TraceBuilder traceBuilder,
+    CaptureRedactor redactor,
     TimeProvider timeProvider,
     ILogger<GatewayProxy> logger)
 {
@@ -363,7 +365,8 @@ public sealed class GatewayProxy(
     {
         try
         {
-            var trace = traceBuilder.Build(exchange);
+            // Secrets (and PII, if so configured) are redacted here, before the trace is queued or stored anywhere.
+            var trace = redactor.Apply(traceBuilder.Build(exchange));
             // Not the client's token: a call the client abandoned still happened and may still cost money.
             await captureQueue.EnqueueAsync(trace, CancellationToken.None).ConfigureAwait(false);
         }

@@ -199,6 +199,6 @@ public static partial class TextNormalizer
     [GeneratedRegex(@"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}){12,}(?![0-9a-fA-F])", RegexOptions.CultureInvariant)]
     private static partial Regex HexSegment();
 
-    [GeneratedRegex(@"(?:%[0-9a-fA-F]{2}){3,}", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"%[0-9a-fA-F]{2}[^%]{0,40}%[0-9a-fA-F]{2}", RegexOptions.CultureInvariant)]
     private static partial Regex UrlEncoded();
 }

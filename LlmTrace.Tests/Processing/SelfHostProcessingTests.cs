@@ -114,6 +114,22 @@ public sealed class SelfHostProcessingTests : IAsyncLifetime
         Assert.DoesNotContain("TEST-MARKER", alert.GetRawText(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Call_WithASecretInThePrompt_IsStoredRedactedWithAFinding()
+    {
+        const string Key = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH";
+        using var http = _gateway.CreateClient();
+
+        using var response = await http.SendAsync(Post("/v1/chat/completions", $$"""{"model":"gpt-4o-mini","messages":[{"role":"user","content":"debug this: OPENAI_API_KEY={{Key}}"}]}""", ("Authorization", "Bearer " + TestKeys.NewKey())));
+        var trace = await _gateway.WaitForTraceAsync(TraceId(response));
+
+        Assert.Equal("user: debug this: OPENAI_API_KEY=[REDACTED:openai_api_key]", trace.Prompt);
+        var finding = Assert.Single(trace.Findings, f => f.Type == "secret");
+        Assert.Equal(("openai_api_key", "request"), (finding.Message, finding.Location));
+        var stored = await File.ReadAllBytesAsync(_gateway.Services.GetRequiredService<LlmTrace.SelfHost.Infrastructure.SqliteDatabase>().FullPath);
+        Assert.Equal(-1, stored.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(Key)));
+    }
+
     private List<JsonDocument> Alerts(string kind)
         => [.. _webhook.Deliveries.Select(d => JsonDocument.Parse(d.Body)).Where(d => d.RootElement.GetProperty("kind").GetString() == kind)];
 

@@ -1,0 +1,116 @@
+using LlmTrace.Domain.Security;
+
+namespace LlmTrace.Tests.Security;
+
+/// <summary>
+/// A labelled set of PII and secrets with near-misses that must not match (bad checksums, impossible ranges, look-alike
+/// shapes); precision and recall are asserted over the whole set, and each case must behave as labelled.
+/// </summary>
+public sealed class SensitiveDataDetectorTests
+{
+    // (text, expected kind or null for "nothing")
+    public static TheoryData<string, string?> Cases => new()
+    {
+        { "mail me at jane.doe+tag@example.co.uk please", "email" },
+        { "contact: ops@sub.contoso.com", "email" },
+        { "not an email: user@localhost or a@b", null },
+        { "card 4111 1111 1111 1111 exp 12/29", "payment_card" },
+        { "mastercard 5555555555554444", "payment_card" },
+        { "amex 3782 822463 10005", "payment_card" },
+        { "new mastercard range 2223003122003222", "payment_card" },
+        { "card 4111 1111 1111 1112 fails Luhn", null },
+        { "order id 1234567812345670 is Luhn-valid but no issuer starts with 1", null },
+        { "IBAN DE89 3704 0044 0532 0130 00", "iban" },
+        { "GB29NWBK60161331926819 for the transfer", "iban" },
+        { "FR1420041010050500013M02606", "iban" },
+        { "IBAN DE89 3704 0044 0532 0130 01 (bad check digits)", null },
+        { "GB29NWBK6016133192681 (one digit short)", null },
+        { "SSN 536-22-1234 on file", "us_ssn" },
+        { "SSN 666-12-3456 is never issued", null },
+        { "SSN 900-12-3456 is never issued", null },
+        { "SSN 123-00-4567 has a zero group", null },
+        { "NINO AB 12 34 56 C", "uk_nino" },
+        { "NINO JG 10 37 26 A", "uk_nino" },
+        { "QQ123456C uses the example prefix nobody holds", null },
+        { "BG123456A is an excluded prefix", null },
+        { "server at 10.20.30.40 failed", "ip_address" },
+        { "ipv6 2001:db8:85a3::8a2e:370:7334 up", "ip_address" },
+        { "version 300.1.2.3 is not an address", null },
+        { "call +44 20 7946 0958 today", "phone" },
+        { "US office (415) 555-2671", "phone" },
+        { "call 555-1234", null },
+        { "OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH", "openai_api_key" },
+        { "sk-ant-api03-aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefghij-xyz_12", "anthropic_api_key" },
+        { "the sk-learn package (sk-short) is fine", null },
+        { "AKIAIOSFODNN7EXAMPLE is the id", "aws_access_key_id" },
+        { "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws_secret_access_key" },
+        { "token ghp_1234567890abcdefghijklmnopqrstuvwxyz", "github_token" },
+        { "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "slack_token" },
+        { "stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc", "stripe_key" },
+        { "google AIzaSyA1234567890abcdefghijklmnopqrstuv", "google_api_key" },
+        { "DefaultEndpointsProtocol=https;AccountName=myacct;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;EndpointSuffix=core.windows.net", "azure_storage_connection_string" },
+        { "https://acct.blob.core.windows.net/c/b?sv=2022-11-02&ss=b&srt=o&sp=r&se=2026-01-01&sig=AbCdEf0123456789%2BxyzAbCdEf%3D", "azure_sas_token" },
+        { "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "jwt" },
+        { "eyJub3QiOiJhIGp3dCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N", null },
+        { "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----", "pem_private_key" },
+        { "-----BEGIN PUBLIC KEY----- is not secret", null },
+        { "db password: Xk9#mQ2$vL7pW4", "generic_credential" },
+        { "password: password (no entropy, no digits)", null },
+        { "The meeting is on 2026-11-26 at 10:30 in room 4.", null },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Detect_LabelledCase_FindsExactlyWhatIsLabelled(string text, string? kind)
+    {
+        var found = SensitiveDataDetector.Detect(text);
+
+        if (kind is null)
+        {
+            Assert.Empty(found);
+        }
+        else
+        {
+            Assert.Contains(found, f => f.Kind == kind);
+        }
+    }
+
+    [Fact]
+    public void Detect_WholeLabelledSet_PrecisionAndRecallAtLeast95Percent()
+    {
+        int tp = 0, fp = 0, fn = 0;
+        foreach (var row in Cases)
+        {
+            var (text, kind) = ((string)row[0], (string?)row[1]);
+            var found = SensitiveDataDetector.Detect(text);
+            tp += kind is not null && found.Any(f => f.Kind == kind) ? 1 : 0;
+            fn += kind is not null && found.All(f => f.Kind != kind) ? 1 : 0;
+            fp += found.Count(f => f.Kind != kind);
+        }
+
+        Assert.True(tp / (double)(tp + fp) >= 0.95, $"precision {tp}/{tp + fp}");
+        Assert.True(tp / (double)(tp + fn) >= 0.95, $"recall {tp}/{tp + fn}");
+    }
+
+    [Fact]
+    public void Redact_ReplacesEverySpanWithItsKind()
+    {
+        const string Text = "key sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH and mail jane@example.com";
+
+        var redacted = SensitiveDataDetector.Redact(Text, SensitiveDataDetector.Detect(Text));
+
+        Assert.Equal("key [REDACTED:openai_api_key] and mail [REDACTED:email]", redacted);
+    }
+
+    [Fact]
+    public void Preview_NeverContainsTheSecret()
+    {
+        const string Text = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH";
+        var match = Assert.Single(SensitiveDataDetector.Detect(Text));
+
+        var preview = SensitiveDataDetector.Preview(Text, match);
+
+        Assert.StartsWith("sk-p", preview, StringComparison.Ordinal);
+        Assert.DoesNotContain("abcdefgh", preview, StringComparison.Ordinal);
+    }
+}
