@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.RegularExpressions;
 using LlmTrace.Domain.Capture;
 
@@ -25,6 +26,9 @@ public sealed class PromptInjectionDetector
     public const string DetectorName = "rules.injection";
     public const double DefaultThreshold = 0.5;
     private const int ScanLimit = 64 * 1024;
+    private const int WholeTextLimit = 2048;
+    private const int WindowBefore = 300;
+    private const int WindowAfter = 600;
 
     /// <summary>
     /// Indirect task injection: the user hands over content to process (an e-mail, a document, a page) and a line inside
@@ -38,11 +42,57 @@ public sealed class PromptInjectionDetector
         @"\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post)\b",
         RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromMilliseconds(50));
 
+    private static readonly SearchValues<string> ContentNouns = SearchValues.Create(
+        ["email", "e-mail", "document", "webpage", "web page", "article", "message", "review", "transcript", "file", "post"], StringComparison.Ordinal);
+
     private static readonly InjectionRule EmbeddedTaskRule = new("indirect.embedded-task", InjectionRules.Indirect, 0.55, EmbeddedTask);
 
     private readonly IReadOnlyList<InjectionRule> _rules;
 
-    public PromptInjectionDetector(IReadOnlyList<InjectionRule>? rules = null) => _rules = rules ?? InjectionRules.All;
+    private readonly SearchValues<string> _anchors;
+    private readonly Dictionary<char, string[]> _anchorsByFirstChar;
+
+    public PromptInjectionDetector(IReadOnlyList<InjectionRule>? rules = null)
+    {
+        _rules = rules ?? InjectionRules.All;
+        var all = _rules.SelectMany(r => r.Anchors).Distinct(StringComparer.Ordinal).ToArray();
+        _anchors = SearchValues.Create(all, StringComparison.Ordinal);
+        _anchorsByFirstChar = all.GroupBy(a => a[0]).ToDictionary(g => g.Key, g => g.ToArray());
+    }
+
+    /// <summary>The anchors that occur in a view: one vectorised pass, then a check of the few anchors that start with each hit's character.</summary>
+    private Dictionary<string, List<int>> PresentAnchors(string view)
+    {
+        var present = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        var span = view.AsSpan();
+        var offset = 0;
+        while (offset < span.Length)
+        {
+            var index = span[offset..].IndexOfAny(_anchors);
+            if (index < 0)
+            {
+                break;
+            }
+
+            var at = offset + index;
+            foreach (var anchor in _anchorsByFirstChar[span[at]])
+            {
+                if (span[at..].StartsWith(anchor, StringComparison.Ordinal))
+                {
+                    if (!present.TryGetValue(anchor, out var positions))
+                    {
+                        present[anchor] = positions = [];
+                    }
+
+                    positions.Add(at);
+                }
+            }
+
+            offset = at + 1;
+        }
+
+        return present;
+    }
 
     public InjectionVerdict Evaluate(string text)
     {
@@ -57,15 +107,21 @@ public sealed class PromptInjectionDetector
         }
 
         var views = TextNormalizer.Views(text);
+        var anchors = views.Select(PresentAnchors).ToArray();
         var matches = new List<RuleMatch>();
         foreach (var rule in _rules)
         {
             for (var i = 0; i < views.Count; i++)
             {
+                if (rule.Anchors.Count > 0 && !rule.Anchors.Any(anchors[i].ContainsKey))
+                {
+                    continue;
+                }
+
                 bool hit;
                 try
                 {
-                    hit = rule.Pattern.IsMatch(views[i]);
+                    hit = IsMatchNearAnchors(rule, views[i], anchors[i]);
                 }
                 catch (RegexMatchTimeoutException)
                 {
@@ -80,14 +136,18 @@ public sealed class PromptInjectionDetector
             }
         }
 
-        var lower = text.ToLowerInvariant();
-        if (EmbeddedTask.IsMatch(lower))
+        // Content handed over for processing (an e-mail, a document, a page) makes reader-directed requests in it weigh more.
+        var contentContext = false;
+        if (views[0].AsSpan().ContainsAny(ContentNouns))
         {
-            matches.Add(new RuleMatch(EmbeddedTaskRule, 0));
+            var lower = text.ToLowerInvariant();
+            contentContext = ContentContext.IsMatch(lower);
+            if (contentContext && EmbeddedTask.IsMatch(lower))
+            {
+                matches.Add(new RuleMatch(EmbeddedTaskRule, 0));
+            }
         }
 
-        // Content handed over for processing (an e-mail, a document, a page) makes reader-directed requests in it weigh more.
-        var contentContext = ContentContext.IsMatch(lower);
         var remaining = 1.0;
         foreach (var match in matches)
         {
@@ -102,6 +162,41 @@ public sealed class PromptInjectionDetector
         }
 
         return new InjectionVerdict(1 - remaining, matches);
+    }
+
+    /// <summary>
+    /// Short texts are matched whole. In long ones every pattern is local (its gaps are bounded), so it runs only on
+    /// windows around the occurrences of its anchors.
+    /// </summary>
+    private static bool IsMatchNearAnchors(InjectionRule rule, string view, Dictionary<string, List<int>> anchors)
+    {
+        if (view.Length <= WholeTextLimit || rule.Anchors.Count == 0)
+        {
+            return rule.Pattern.IsMatch(view);
+        }
+
+        var positions = rule.Anchors.Where(anchors.ContainsKey).SelectMany(a => anchors[a]).Order().ToList();
+        var windowStart = -1;
+        var windowEnd = -1;
+        foreach (var position in positions)
+        {
+            var start = Math.Max(0, position - WindowBefore);
+            var end = Math.Min(view.Length, position + WindowAfter);
+            if (windowStart >= 0 && start <= windowEnd)
+            {
+                windowEnd = end;
+                continue;
+            }
+
+            if (windowStart >= 0 && rule.Pattern.IsMatch(view.AsSpan(windowStart, windowEnd - windowStart)))
+            {
+                return true;
+            }
+
+            (windowStart, windowEnd) = (start, end);
+        }
+
+        return windowStart >= 0 && rule.Pattern.IsMatch(view.AsSpan(windowStart, windowEnd - windowStart));
     }
 
     /// <summary>Findings for a text at one location, or none under the threshold.</summary>

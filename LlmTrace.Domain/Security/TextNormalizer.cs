@@ -20,13 +20,21 @@ public static partial class TextNormalizer
         var views = new List<string>(6);
         var normal = Normalize(text);
         Add(views, normal);
-        Add(views, UndoLeet(normal));
-        var joined = SpacedLetters().Replace(normal, m => m.Value.Replace(" ", string.Empty, StringComparison.Ordinal).Replace(".", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal));
-        Add(views, joined);
-        var reversed = new string(normal.Reverse().ToArray());
-        if (LooksReversed(reversed))
+        if (LooksLeet(normal))
         {
-            Add(views, reversed);
+            Add(views, UndoLeet(normal));
+        }
+
+        if (HasSpacedLetters(normal) && SpacedLetters().IsMatch(normal))
+        {
+            Add(views, SpacedLetters().Replace(normal, m => m.Value.Replace(" ", string.Empty, StringComparison.Ordinal).Replace(".", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal)));
+        }
+
+        if (LooksReversed(normal))
+        {
+            var reversed = normal.ToCharArray();
+            Array.Reverse(reversed);
+            Add(views, new string(reversed));
         }
 
         foreach (var decoded in DecodedSegments(text).Take(MaxDecodedSegments))
@@ -40,7 +48,12 @@ public static partial class TextNormalizer
     /// <summary>NFKC, confusables to ASCII, zero-width and bidi controls removed, whitespace collapsed, lower-case.</summary>
     public static string Normalize(string text)
     {
-        var nfkc = text.Normalize(NormalizationForm.FormKC);
+        if (System.Text.Ascii.IsValid(text))
+        {
+            return NormalizeAscii(text);
+        }
+
+        var nfkc = text.IsNormalized(NormalizationForm.FormKC) ? text : text.Normalize(NormalizationForm.FormKC);
         var builder = new StringBuilder(nfkc.Length);
         var lastSpace = false;
         foreach (var rune in nfkc.EnumerateRunes())
@@ -76,6 +89,80 @@ public static partial class TextNormalizer
         return builder.ToString().ToLowerInvariant();
     }
 
+    /// <summary>ASCII needs no NFKC and has no confusables or zero-width characters: collapse whitespace and lower-case in one pass.</summary>
+    private static string NormalizeAscii(string text)
+    {
+        return string.Create(CollapsedLength(text), text, static (destination, source) =>
+        {
+            var written = 0;
+            var lastSpace = false;
+            foreach (var c in source)
+            {
+                if (c is ' ' or '\t' or '\n' or '\r' or '\f' or '\v')
+                {
+                    if (!lastSpace)
+                    {
+                        destination[written++] = ' ';
+                    }
+
+                    lastSpace = true;
+                    continue;
+                }
+
+                lastSpace = false;
+                destination[written++] = c is >= 'A' and <= 'Z' ? (char)(c | 0x20) : c;
+            }
+        });
+
+        static int CollapsedLength(string source)
+        {
+            var length = 0;
+            var lastSpace = false;
+            foreach (var c in source)
+            {
+                var space = c is ' ' or '\t' or '\n' or '\r' or '\f' or '\v';
+                if (!space || !lastSpace)
+                {
+                    length++;
+                }
+
+                lastSpace = space;
+            }
+
+            return length;
+        }
+    }
+
+    private static readonly System.Buffers.SearchValues<char> LeetCharacters = System.Buffers.SearchValues.Create("0134578@$!|");
+
+    /// <summary>At least two digits or symbols standing inside words ("1gn0re"); plain numbers in prose do not count.</summary>
+    private static bool LooksLeet(string text)
+    {
+        var span = text.AsSpan();
+        var count = 0;
+        var offset = 0;
+        while (offset < span.Length)
+        {
+            var index = span[offset..].IndexOfAny(LeetCharacters);
+            if (index < 0)
+            {
+                return false;
+            }
+
+            var at = offset + index;
+            var before = at > 0 && char.IsAsciiLetter(span[at - 1]);
+            var after = at + 1 < span.Length && char.IsAsciiLetter(span[at + 1]);
+            if ((before || after) && ++count >= 2)
+            {
+                return true;
+            }
+
+            offset = at + 1;
+        }
+
+        return false;
+    }
+
     private static string UndoLeet(string text)
     {
         var builder = new StringBuilder(text.Length);
@@ -102,16 +189,18 @@ public static partial class TextNormalizer
         return builder.ToString();
     }
 
-    private static bool LooksReversed(string reversed)
-        => reversed.Contains("ignore", StringComparison.Ordinal) || reversed.Contains("instruction", StringComparison.Ordinal)
-            || reversed.Contains("system prompt", StringComparison.Ordinal) || reversed.Contains("disregard", StringComparison.Ordinal);
+    /// <summary>The text, read backwards, would contain an override word.</summary>
+    private static bool LooksReversed(string normal)
+        => normal.Contains("erongi", StringComparison.Ordinal) || normal.Contains("noitcurtsni", StringComparison.Ordinal)
+            || normal.Contains("tpmorp metsys", StringComparison.Ordinal) || normal.Contains("drageresid", StringComparison.Ordinal);
 
     private static IEnumerable<string> DecodedSegments(string text)
     {
-        foreach (Match match in Base64Segment().Matches(text))
+        // Runs of the base64 (or hex) alphabet found by a linear scan; a regex with look-arounds costs far more on long text.
+        foreach (var (start, length) in Runs(text, IsBase64Char, 16))
         {
-            var value = match.Value;
-            var padded = value.Length % 4 == 0 ? value : value + new string('=', 4 - (value.Length % 4));
+            var value = text.AsSpan(start, length).TrimEnd('=');
+            var padded = value.Length % 4 == 0 ? value.ToString() : value.ToString() + new string('=', 4 - (value.Length % 4));
             var bytes = new byte[padded.Length];
             if (Base64.DecodeFromUtf8(Encoding.ASCII.GetBytes(padded), bytes, out _, out var written) == System.Buffers.OperationStatus.Done
                 && Printable(bytes.AsSpan(0, written)) is { } decoded)
@@ -120,9 +209,9 @@ public static partial class TextNormalizer
             }
         }
 
-        foreach (Match match in HexSegment().Matches(text))
+        foreach (var (start, length) in Runs(text, char.IsAsciiHexDigit, 24))
         {
-            if (match.Value.Length % 2 == 0 && Printable(Convert.FromHexString(match.Value)) is { } decoded)
+            if (length % 2 == 0 && Printable(Convert.FromHexString(text.AsSpan(start, length))) is { } decoded)
             {
                 yield return decoded;
             }
@@ -145,6 +234,56 @@ public static partial class TextNormalizer
                 yield return decoded;
             }
         }
+    }
+
+    private static bool IsBase64Char(char c) => char.IsAsciiLetterOrDigit(c) || c is '+' or '/' or '=';
+
+    private static List<(int Start, int Length)> Runs(string text, Func<char, bool> inAlphabet, int minimum)
+    {
+        var runs = new List<(int, int)>();
+        var start = -1;
+        for (var i = 0; i <= text.Length; i++)
+        {
+            var inside = i < text.Length && inAlphabet(text[i]);
+            if (inside && start < 0)
+            {
+                start = i;
+            }
+            else if (!inside && start >= 0)
+            {
+                if (i - start >= minimum)
+                {
+                    runs.Add((start, i - start));
+                }
+
+                start = -1;
+            }
+        }
+
+        return runs;
+    }
+
+    /// <summary>Cheap pre-check for "i g n o r e": four letters each followed by one separator.</summary>
+    private static bool HasSpacedLetters(string text)
+    {
+        var run = 0;
+        for (var i = 0; i + 1 < text.Length; i += 2)
+        {
+            if (char.IsLetter(text[i]) && text[i + 1] is ' ' or '.' or '-')
+            {
+                if (++run >= 3)
+                {
+                    return true;
+                }
+            }
+            else
+            {
+                run = 0;
+                i--; // re-align by one character
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The bytes as text when they are mostly printable UTF-8 (so random base64-looking ids are skipped).</summary>
@@ -192,12 +331,6 @@ public static partial class TextNormalizer
 
     [GeneratedRegex(@"\b(?:\p{L}[ .\-]){3,}\p{L}\b", RegexOptions.CultureInvariant)]
     private static partial Regex SpacedLetters();
-
-    [GeneratedRegex(@"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])", RegexOptions.CultureInvariant)]
-    private static partial Regex Base64Segment();
-
-    [GeneratedRegex(@"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}){12,}(?![0-9a-fA-F])", RegexOptions.CultureInvariant)]
-    private static partial Regex HexSegment();
 
     [GeneratedRegex(@"%[0-9a-fA-F]{2}[^%]{0,40}%[0-9a-fA-F]{2}", RegexOptions.CultureInvariant)]
     private static partial Regex UrlEncoded();

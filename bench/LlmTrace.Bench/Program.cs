@@ -1,6 +1,14 @@
+using BenchmarkDotNet.Running;
 using LlmTrace.Bench;
 
-// Proxy overhead: the same load straight at a fast loopback upstream and through SelfHost (capture on), in one run.
-// Usage: dotnet run -c Release --project bench/LlmTrace.Bench -- [--seconds 10] [--concurrency 16,64] [--markdown docs/BENCHMARKS.md]
-var options = BenchOptions.Parse(args);
+// On demand, never in CI.
+//   dotnet run -c Release --project bench/LlmTrace.Bench -- proxy [--seconds 10] [--concurrency 16,64] [--streaming]
+//   dotnet run -c Release --project bench/LlmTrace.Bench -- rules [BenchmarkDotNet arguments]
+if (args.Length > 0 && args[0] == "rules")
+{
+    BenchmarkRunner.Run<SecurityRulesBenchmarks>(args: args[1..]);
+    return;
+}
+
+var options = BenchOptions.Parse(args.Length > 0 && args[0] == "proxy" ? args[1..] : args);
 await ProxyOverheadBenchmark.RunAsync(options);
