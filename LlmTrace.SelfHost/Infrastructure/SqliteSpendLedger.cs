@@ -11,27 +11,22 @@ public sealed class SqliteSpendLedger(SqliteDatabase database) : ISpendLedger
 {
     private const string TenantScope = "";
 
+    /// <remarks>
+    /// A batch is folded in memory: each window row the batch touches is read once, every entry's before/after is computed
+    /// in order, and each row is written once with its final totals. SelfHost is the only writer, under the database's
+    /// write lock, so absolute writes are safe. The markers and the rows commit in one transaction.
+    /// </remarks>
     public Task<IReadOnlyList<SpendApplication>> ApplyAsync(IReadOnlyList<SpendEntry> entries, CancellationToken cancellationToken)
         => database.WriteAsync<IReadOnlyList<SpendApplication>>(async (connection, transaction) =>
         {
             await using var mark = Command(connection, transaction, "INSERT INTO spend_applied (trace_id) VALUES ($id) ON CONFLICT DO NOTHING");
             var id = mark.Parameters.Add("$id", SqliteType.Text);
-            await using var add = Command(connection, transaction, """
-                INSERT INTO spend (tenant_id, scope, window_key, kind, start_at, end_at, nano_usd, tokens, requests)
-                VALUES ($tenant, $scope, $key, $kind, $start, $end, $nano, $tokens, 1)
-                ON CONFLICT (tenant_id, scope, window_key) DO UPDATE SET
-                    nano_usd = nano_usd + excluded.nano_usd, tokens = tokens + excluded.tokens, requests = requests + 1
-                RETURNING nano_usd, tokens, requests
-                """);
-            var tenant = add.Parameters.Add("$tenant", SqliteType.Text);
-            var scope = add.Parameters.Add("$scope", SqliteType.Text);
-            var key = add.Parameters.Add("$key", SqliteType.Text);
-            var kind = add.Parameters.Add("$kind", SqliteType.Integer);
-            var start = add.Parameters.Add("$start", SqliteType.Integer);
-            var end = add.Parameters.Add("$end", SqliteType.Integer);
-            var nano = add.Parameters.Add("$nano", SqliteType.Integer);
-            var tokens = add.Parameters.Add("$tokens", SqliteType.Integer);
+            await using var read = Command(connection, transaction, "SELECT nano_usd, tokens, requests, closed FROM spend WHERE tenant_id = $tenant AND scope = $scope AND window_key = $key");
+            var readTenant = read.Parameters.Add("$tenant", SqliteType.Text);
+            var readScope = read.Parameters.Add("$scope", SqliteType.Text);
+            var readKey = read.Parameters.Add("$key", SqliteType.Text);
 
+            var rows = new Dictionary<(string Tenant, string Scope, string Key), Row>();
             var results = new List<SpendApplication>(entries.Count);
             foreach (var entry in entries)
             {
@@ -42,30 +37,55 @@ public sealed class SqliteSpendLedger(SqliteDatabase database) : ISpendLedger
                     continue;
                 }
 
-                var entryNano = SpendMath.ToNanoUsd(entry.CostUsd);
+                var nano = SpendMath.ToNanoUsd(entry.CostUsd);
                 var changes = new List<(SpendTotal, SpendTotal)>();
                 foreach (var agent in SpendMath.Scopes(entry))
                 {
                     foreach (var window in BudgetWindow.AllContaining(entry.At))
                     {
-                        tenant.Value = entry.TenantId.ToString("N");
-                        scope.Value = agent ?? TenantScope;
-                        key.Value = window.Key;
-                        kind.Value = (int)window.Kind;
-                        start.Value = window.Start.ToUnixTimeMilliseconds();
-                        end.Value = window.End.ToUnixTimeMilliseconds();
-                        nano.Value = entryNano;
-                        tokens.Value = entry.Tokens;
-                        await using var reader = await add.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                        var after = new SpendTotal(window.Kind, window.Key, window.Start, window.End, agent,
-                            SpendMath.FromNanoUsd(reader.GetInt64(0)), reader.GetInt64(1), reader.GetInt64(2));
-                        var before = after with { CostUsd = SpendMath.FromNanoUsd(reader.GetInt64(0) - entryNano), Tokens = after.Tokens - entry.Tokens, Requests = after.Requests - 1 };
-                        changes.Add((before, after));
+                        var key = (entry.TenantId.ToString("N"), agent ?? TenantScope, window.Key);
+                        if (!rows.TryGetValue(key, out var row))
+                        {
+                            (readTenant.Value, readScope.Value, readKey.Value) = (key.Item1, key.Item2, key.Item3);
+                            await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                            row = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                                ? new Row(window, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3) != 0)
+                                : new Row(window, 0, 0, 0, false);
+                        }
+
+                        var next = row with { NanoUsd = row.NanoUsd + nano, Tokens = row.Tokens + entry.Tokens, Requests = row.Requests + 1 };
+                        rows[key] = next;
+                        changes.Add((row.ToTotal(agent), next.ToTotal(agent)));
                     }
                 }
 
                 results.Add(new SpendApplication(true, changes));
+            }
+
+            await using var write = Command(connection, transaction, """
+                INSERT INTO spend (tenant_id, scope, window_key, kind, start_at, end_at, nano_usd, tokens, requests, closed)
+                VALUES ($tenant, $scope, $key, $kind, $start, $end, $nano, $tokens, $requests, $closed)
+                ON CONFLICT (tenant_id, scope, window_key) DO UPDATE SET
+                    nano_usd = excluded.nano_usd, tokens = excluded.tokens, requests = excluded.requests
+                """);
+            var tenant = write.Parameters.Add("$tenant", SqliteType.Text);
+            var scope = write.Parameters.Add("$scope", SqliteType.Text);
+            var windowKey = write.Parameters.Add("$key", SqliteType.Text);
+            var kind = write.Parameters.Add("$kind", SqliteType.Integer);
+            var start = write.Parameters.Add("$start", SqliteType.Integer);
+            var end = write.Parameters.Add("$end", SqliteType.Integer);
+            var nanoUsd = write.Parameters.Add("$nano", SqliteType.Integer);
+            var tokens = write.Parameters.Add("$tokens", SqliteType.Integer);
+            var requests = write.Parameters.Add("$requests", SqliteType.Integer);
+            var closed = write.Parameters.Add("$closed", SqliteType.Integer);
+            foreach (var ((rowTenant, rowScope, rowKey), row) in rows)
+            {
+                (tenant.Value, scope.Value, windowKey.Value) = (rowTenant, rowScope, rowKey);
+                kind.Value = (int)row.Window.Kind;
+                start.Value = row.Window.Start.ToUnixTimeMilliseconds();
+                end.Value = row.Window.End.ToUnixTimeMilliseconds();
+                (nanoUsd.Value, tokens.Value, requests.Value, closed.Value) = (row.NanoUsd, row.Tokens, row.Requests, row.Closed ? 1 : 0);
+                await write.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
             return results;
@@ -131,5 +151,10 @@ public sealed class SqliteSpendLedger(SqliteDatabase database) : ISpendLedger
         command.Transaction = transaction;
         command.CommandText = text;
         return command;
+    }
+
+    private sealed record Row(BudgetWindow Window, long NanoUsd, long Tokens, long Requests, bool Closed)
+    {
+        public SpendTotal ToTotal(string? agent) => new(Window.Kind, Window.Key, Window.Start, Window.End, agent, SpendMath.FromNanoUsd(NanoUsd), Tokens, Requests);
     }
 }
