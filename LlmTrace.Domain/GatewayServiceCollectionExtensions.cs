@@ -61,6 +61,9 @@ public static class GatewayServiceCollectionExtensions
     {
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName);
         services.TryAddSingleton<CaptureRedactor>();
+        services.AddOptionsWithValidateOnStart<EnforcementOptions, EnforcementOptionsValidator>().BindConfiguration(EnforcementOptions.SectionName);
+        services.TryAddSingleton<RequestGuard>();
+        services.AddHostedService<SecurityWarmup>();
         services.TryAddSingleton(_ => new PromptInjectionDetector());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISecurityAnalyzer, InjectionAnalyzer>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISecurityAnalyzer, ToolCallAnalyzer>());

@@ -46,4 +46,7 @@ internal sealed class CompletedExchange
     public string? Error { get; set; }
 
     public bool UsageInjected { get; set; }
+
+    /// <summary>Findings of the pre-request guard, and whether it blocked or flagged the call.</summary>
+    public IReadOnlyList<LlmTrace.Domain.Capture.Finding> GuardFindings { get; set; } = [];
 }

@@ -25,6 +25,7 @@ public sealed class GatewayProxy(
     ICaptureQueue captureQueue,
     TraceBuilder traceBuilder,
     CaptureRedactor redactor,
+    RequestGuard guard,
     TimeProvider timeProvider,
     ILogger<GatewayProxy> logger)
 {
@@ -90,6 +91,28 @@ public sealed class GatewayProxy(
             exchange.Request = IsJsonOrUnspecified(request.ContentType)
                 ? protocol.ReadRequest(bodySpan.Span, pathAfterPrefix.Value?.TrimStart('/') ?? string.Empty, request.QueryString.Value)
                 : new RequestInfo { ParseError = "request body is not JSON; not parsed" };
+
+            if (guard.IsActive && exchange.Request is { } parsed)
+            {
+                var verdict = guard.Evaluate(parsed.Prompt);
+                exchange.GuardFindings = verdict.Findings;
+                if (verdict.Action == PolicyAction.Block)
+                {
+                    var types = string.Join(", ", verdict.Findings.Select(f => f.Type).Distinct());
+                    logger.Blocked(traceId, verdict.TimedOut ? "analysis_timeout" : types);
+                    await FailAsync(context, exchange, StatusCodes.Status403Forbidden, "security_violation", "security_violation",
+                        verdict.TimedOut
+                            ? "LlmTrace could not finish the security analysis in time and is configured to fail closed."
+                            : $"Request blocked by LlmTrace security policy: {types}.").ConfigureAwait(false);
+                    return;
+                }
+
+                if (verdict.Action == PolicyAction.Flag)
+                {
+                    context.Response.Headers["x-llmtrace-flagged"] = "true";
+                    context.Response.Headers["x-llmtrace-findings"] = RequestGuard.HeaderValue(verdict.Findings);
+                }
+            }
 
             var content = bodySpan;
             if (_options.InjectStreamUsage && exchange.Provider.IsOpenAIFamily()

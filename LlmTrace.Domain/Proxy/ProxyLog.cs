@@ -29,6 +29,9 @@ internal static partial class ProxyLog
     [LoggerMessage(1009, LogLevel.Error, "Trace {TraceId}: the call failed inside the gateway")]
     public static partial void UnexpectedFailure(this ILogger logger, Guid traceId, Exception exception);
 
+    [LoggerMessage(1010, LogLevel.Warning, "Trace {TraceId}: request blocked by security policy ({FindingTypes})")]
+    public static partial void Blocked(this ILogger logger, Guid traceId, string findingTypes);
+
     [LoggerMessage(1008, LogLevel.Error, "Trace {TraceId}: the trace could not be captured")]
     public static partial void CaptureFailed(this ILogger logger, Guid traceId, Exception exception);
 }

@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+using LlmTrace.Domain.Capture;
+using Microsoft.Extensions.Options;
+
+namespace LlmTrace.Domain.Security;
+
+public enum PolicyAction
+{
+    Log = 0,
+    Flag = 1,
+    Block = 2,
+}
+
+/// <summary>
+/// Pre-request enforcement. Bound from <c>LlmTrace:Security:Enforcement</c>; e.g.
+/// <c>LlmTrace__Security__Enforcement__Policies__prompt_injection=Block</c>. Types without a policy are only logged.
+/// </summary>
+public sealed class EnforcementOptions
+{
+    public const string SectionName = "LlmTrace:Security:Enforcement";
+
+    /// <summary>Action per finding type (prompt_injection, jailbreak, system_prompt_extraction, indirect_injection, data_exfiltration, secret, pii).</summary>
+    public Dictionary<string, PolicyAction> Policies { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Findings below this severity never flag or block.</summary>
+    public FindingSeverity MinimumSeverity { get; set; } = FindingSeverity.Medium;
+
+    /// <summary>Longest the analysis may take before the call goes on without a verdict (fail-open) or is refused (fail-closed).</summary>
+    [Range(1, 10_000)]
+    public int TimeBudgetMilliseconds { get; set; } = 50;
+
+    /// <summary>Refuse the call (503) when the analysis fails or runs out of time, instead of forwarding it.</summary>
+    public bool FailClosed { get; set; }
+
+    public bool IsActive => Policies.Values.Any(a => a != PolicyAction.Log);
+}
+
+[OptionsValidator]
+internal sealed partial class EnforcementOptionsValidator : IValidateOptions<EnforcementOptions>;

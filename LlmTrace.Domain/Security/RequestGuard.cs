@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using LlmTrace.Domain.Capture;
+using Microsoft.Extensions.Options;
+
+namespace LlmTrace.Domain.Security;
+
+/// <summary>The pre-request verdict: what to do, and the findings behind it.</summary>
+public sealed record GuardVerdict(PolicyAction Action, IReadOnlyList<Finding> Findings, bool TimedOut)
+{
+    public static GuardVerdict Allow { get; } = new(PolicyAction.Log, [], false);
+}
+
+/// <summary>
+/// Runs the fast rules on the request before it is forwarded (depth <c>fast</c>): injection and jailbreak rules on the
+/// user-controlled text, and the PII/secret detectors. The action is the strongest policy among the findings at or
+/// above the minimum severity.
+/// </summary>
+public sealed class RequestGuard(PromptInjectionDetector detector, IOptionsMonitor<EnforcementOptions> enforcement, IOptionsMonitor<SecurityOptions> security, TimeProvider timeProvider)
+{
+    public const string DetectorPrefix = "guard.";
+
+    public bool IsActive => enforcement.CurrentValue.IsActive;
+
+    public GuardVerdict Evaluate(string? prompt)
+    {
+        var settings = enforcement.CurrentValue;
+        if (!settings.IsActive || string.IsNullOrEmpty(prompt))
+        {
+            return GuardVerdict.Allow;
+        }
+
+        var started = timeProvider.GetTimestamp();
+        var findings = new List<Finding>();
+        var userText = PromptParts.WithoutSystem(prompt);
+        findings.AddRange(detector.Analyze(userText, "request", security.CurrentValue.InjectionThreshold)
+            .Select(f => f with { Detector = DetectorPrefix + f.Detector }));
+        if (settings.Policies.ContainsKey("secret") || settings.Policies.ContainsKey("pii"))
+        {
+            foreach (var match in SensitiveDataDetector.Detect(prompt))
+            {
+                findings.Add(new Finding
+                {
+                    Type = match.Category,
+                    Severity = match.Category == SensitiveDataDetector.Secret ? FindingSeverity.High : FindingSeverity.Medium,
+                    Confidence = 0.99,
+                    Location = "request",
+                    Detector = DetectorPrefix + "sensitive",
+                    Message = match.Kind,
+                });
+            }
+        }
+
+        var timedOut = timeProvider.GetElapsedTime(started) > TimeSpan.FromMilliseconds(settings.TimeBudgetMilliseconds);
+        if (timedOut)
+        {
+            return new GuardVerdict(settings.FailClosed ? PolicyAction.Block : PolicyAction.Log, findings, true);
+        }
+
+        var action = findings
+            .Where(f => f.Severity >= settings.MinimumSeverity)
+            .Select(f => settings.Policies.TryGetValue(f.Type, out var policy) ? policy : PolicyAction.Log)
+            .DefaultIfEmpty(PolicyAction.Log)
+            .Max();
+        return new GuardVerdict(action, findings, false);
+    }
+
+    /// <summary><c>type:confidence</c> pairs for the <c>x-llmtrace-findings</c> header.</summary>
+    public static string HeaderValue(IEnumerable<Finding> findings)
+        => string.Join(',', findings.Select(f => $"{f.Type}:{f.Confidence.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}").Distinct());
+}
