@@ -48,5 +48,8 @@ internal sealed class CompletedExchange
     public bool UsageInjected { get; set; }
 
     /// <summary>Findings of the pre-request guard, and whether it blocked or flagged the call.</summary>
-    public IReadOnlyList<LlmTrace.Domain.Capture.Finding> GuardFindings { get; set; } = [];
+    public IReadOnlyList<Finding> GuardFindings { get; set; } = [];
+
+    /// <summary>Findings of the streaming output monitor.</summary>
+    public IReadOnlyList<Finding> StreamFindings { get; set; } = [];
 }

@@ -91,7 +91,7 @@ public sealed class TraceBuilder(TokenEstimator estimator)
             ParseError = request?.ParseError ?? (success ? parseError : null),
             UsageInjected = exchange.UsageInjected,
             FinishReason = response?.FinishReason,
-            Findings = exchange.GuardFindings,
+            Findings = [.. exchange.GuardFindings, .. exchange.StreamFindings],
         };
     }
 

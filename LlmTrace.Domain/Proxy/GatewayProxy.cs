@@ -26,6 +26,7 @@ public sealed class GatewayProxy(
     TraceBuilder traceBuilder,
     CaptureRedactor redactor,
     RequestGuard guard,
+    IOptionsMonitor<SecurityOptions> security,
     TimeProvider timeProvider,
     ILogger<GatewayProxy> logger)
 {
@@ -237,8 +238,11 @@ public sealed class GatewayProxy(
             : null;
 
         var isEventStream = TraceBuilder.IsEventStream(exchange.ResponseContentType);
-        using var filter = exchange.UsageInjected && isEventStream && exchange.ResponseContentEncoding is null && upstreamResponse.IsSuccessStatusCode
-            ? new StreamUsageFilter()
+        var plainSuccessStream = isEventStream && exchange.ResponseContentEncoding is null && upstreamResponse.IsSuccessStatusCode;
+        using var filter = exchange.UsageInjected && plainSuccessStream ? new StreamUsageFilter() : null;
+        var monitorOptions = security.CurrentValue.StreamMonitor;
+        using var monitor = monitorOptions.Enabled && plainSuccessStream && StreamOutputMonitor.Supports(exchange.Provider)
+            ? new StreamOutputMonitor(exchange.Provider, exchange.Request?.Prompt, monitorOptions)
             : null;
 
         response.StatusCode = exchange.StatusCode;
@@ -249,7 +253,7 @@ public sealed class GatewayProxy(
 
         CopyResponseHeaders(upstreamResponse.Headers, response.Headers);
         CopyResponseHeaders(upstreamResponse.Content.Headers, response.Headers);
-        if (filter is not null)
+        if (filter is not null || monitor is not null)
         {
             response.Headers.ContentLength = null;
         }
@@ -259,7 +263,7 @@ public sealed class GatewayProxy(
         var capture = new CaptureBuffer(_options.MaxCaptureBytes, _options.CaptureTailBytes);
         exchange.Response = capture;
         var buffer = ArrayPool<byte>.Shared.Rent(_options.CopyBufferBytes);
-        var filtered = filter is null ? null : new ArrayBufferWriter<byte>(_options.CopyBufferBytes);
+        var stages = new StreamRewriter(filter, monitor, _options.CopyBufferBytes);
         var body = response.Body;
         try
         {
@@ -290,21 +294,26 @@ public sealed class GatewayProxy(
                     capture.Append(chunk.Span);
                     try
                     {
-                        await WriteToClientAsync(body, filter, filtered, chunk, isEventStream, exchange, context.RequestAborted).ConfigureAwait(false);
+                        await stages.WriteAsync(body, chunk, isEventStream, exchange, context.RequestAborted).ConfigureAwait(false);
                     }
                     catch (Exception ex) when (ex is OperationCanceledException or IOException)
                     {
                         OnClientGone(exchange);
                         return;
                     }
+
+                    if (monitor?.Stopped == true)
+                    {
+                        // The client has a normal finish; leaving the loop disposes the upstream response, which cancels the call.
+                        exchange.Error = "stream_stopped: " + string.Join(",", monitor.Findings.Where(f => f.Severity >= monitorOptions.StopSeverity).Select(f => f.Type).Distinct());
+                        logger.StreamStopped(exchange.TraceId, exchange.Error);
+                        break;
+                    }
                 }
             }
 
-            if (filter is not null)
-            {
-                filter.Complete(filtered!);
-                await WriteFilteredAsync(body, filtered!, exchange, context.RequestAborted).ConfigureAwait(false);
-            }
+            exchange.StreamFindings = monitor?.Findings ?? [];
+            await stages.CompleteAsync(body, exchange, context.RequestAborted).ConfigureAwait(false);
 
             await response.CompleteAsync().ConfigureAwait(false);
             logger.UpstreamResponded(exchange.TraceId, exchange.Provider.ToWireName(), exchange.StatusCode,
@@ -318,43 +327,6 @@ public sealed class GatewayProxy(
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    private static async ValueTask WriteToClientAsync(
-        Stream body,
-        StreamUsageFilter? filter,
-        ArrayBufferWriter<byte>? filtered,
-        ReadOnlyMemory<byte> chunk,
-        bool flush,
-        CompletedExchange exchange,
-        CancellationToken token)
-    {
-        if (filter is not null)
-        {
-            filter.Process(chunk.Span, filtered!);
-            await WriteFilteredAsync(body, filtered!, exchange, token).ConfigureAwait(false);
-            return;
-        }
-
-        await body.WriteAsync(chunk, token).ConfigureAwait(false);
-        exchange.ResponseBytes += chunk.Length;
-        if (flush)
-        {
-            await body.FlushAsync(token).ConfigureAwait(false);
-        }
-    }
-
-    private static async ValueTask WriteFilteredAsync(Stream body, ArrayBufferWriter<byte> filtered, CompletedExchange exchange, CancellationToken token)
-    {
-        if (filtered.WrittenCount == 0)
-        {
-            return;
-        }
-
-        await body.WriteAsync(filtered.WrittenMemory, token).ConfigureAwait(false);
-        exchange.ResponseBytes += filtered.WrittenCount;
-        filtered.ResetWrittenCount();
-        await body.FlushAsync(token).ConfigureAwait(false);
     }
 
     private void OnStreamInterrupted(HttpContext context, CompletedExchange exchange, CancellationTokenSource idle, Exception ex)

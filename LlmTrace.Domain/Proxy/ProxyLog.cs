@@ -32,6 +32,9 @@ internal static partial class ProxyLog
     [LoggerMessage(1010, LogLevel.Warning, "Trace {TraceId}: request blocked by security policy ({FindingTypes})")]
     public static partial void Blocked(this ILogger logger, Guid traceId, string findingTypes);
 
+    [LoggerMessage(1011, LogLevel.Warning, "Trace {TraceId}: stream ended early by the output monitor ({Reason})")]
+    public static partial void StreamStopped(this ILogger logger, Guid traceId, string reason);
+
     [LoggerMessage(1008, LogLevel.Error, "Trace {TraceId}: the trace could not be captured")]
     public static partial void CaptureFailed(this ILogger logger, Guid traceId, Exception exception);
 }

@@ -61,7 +61,7 @@ public sealed class CaptureRedactor(IOptionsMonitor<SecurityOptions> options)
         return toRedact.Count == 0 ? text : SensitiveDataDetector.Redact(text, toRedact);
     }
 
-    private static FindingSeverity Severity(SensitiveMatch match) => match.Kind switch
+    internal static FindingSeverity Severity(SensitiveMatch match) => match.Kind switch
     {
         "pem_private_key" or "azure_storage_connection_string" or "azure_storage_account_key" or "aws_secret_access_key" => FindingSeverity.Critical,
         _ when match.Category == SensitiveDataDetector.Secret => FindingSeverity.High,

@@ -1,3 +1,5 @@
+using LlmTrace.Domain.Capture;
+
 namespace LlmTrace.Domain.Security;
 
 /// <summary>What is kept of sensitive data. Bound from <c>LlmTrace:Security</c>.</summary>
@@ -10,6 +12,25 @@ public sealed class SecurityOptions
 
     /// <summary>Score at or above which the fast injection rules report a finding.</summary>
     public double InjectionThreshold { get; set; } = PromptInjectionDetector.DefaultThreshold;
+
+    /// <summary>Watching streamed output while it flows (OpenAI-style and Anthropic SSE).</summary>
+    public StreamMonitorOptions StreamMonitor { get; set; } = new();
+}
+
+/// <summary>Bound from <c>LlmTrace:Security:StreamMonitor</c>.</summary>
+public sealed class StreamMonitorOptions
+{
+    /// <summary>Analyse streamed output as it flows. Off by default: it holds each event until it is complete.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Analyse the accumulated output every this many (estimated) tokens.</summary>
+    public int EveryTokens { get; set; } = 50;
+
+    /// <summary>End the client's stream (as a normal content-filter finish) and cancel the upstream call on a serious finding.</summary>
+    public bool EarlyStop { get; set; } = true;
+
+    /// <summary>Findings at or above this severity stop the stream.</summary>
+    public FindingSeverity StopSeverity { get; set; } = FindingSeverity.Critical;
 }
 
 public enum PiiHandling

@@ -259,6 +259,13 @@ public sealed class FakeUpstream : IAsyncDisposable
 
         events.Add("data: [DONE]\n\n");
 
+        if (mode.StartsWith("leak:", StringComparison.Ordinal))
+        {
+            await StreamLeakAsync(context, mode[5..], [events[0], Chunk("""{"content":"Sure, here is the key you asked for: "}""", "null"),
+                Chunk("""{"content":"-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAx3"}""", "null")], Chunk("""{"content":"more "}""", "null"));
+            return;
+        }
+
         if (mode.StartsWith("endless:", StringComparison.Ordinal))
         {
             var key = mode[8..];
@@ -309,9 +316,40 @@ public sealed class FakeUpstream : IAsyncDisposable
             Fill("""{"object":"list","data":[{"object":"embedding","index":0,"embedding":@1@}],"model":"@0@","usage":{"prompt_tokens":2,"total_tokens":2}}""", model, vector));
     }
 
-    private static async Task AnthropicAsync(HttpContext context, JsonNode? request, string mode)
+    /// <summary>Streams <paramref name="events"/>, then keeps streaming <paramref name="filler"/> until the client side goes away.</summary>
+    private async Task StreamLeakAsync(HttpContext context, string key, IEnumerable<string> events, string filler)
+    {
+        try
+        {
+            foreach (var item in events)
+            {
+                await context.Response.WriteAsync(item, context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(20, context.RequestAborted);
+            }
+
+            for (var i = 0; i < 1000; i++)
+            {
+                await context.Response.WriteAsync(filler, context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(10, context.RequestAborted);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            _ = Cancelled(key);
+            _cancellations[key].TrySetResult();
+        }
+    }
+
+    private async Task AnthropicAsync(HttpContext context, JsonNode? request, string mode)
     {
         var model = request?["model"]?.GetValue<string>() ?? "claude-sonnet-4-5";
+        if (model.StartsWith("leak:", StringComparison.Ordinal))
+        {
+            (mode, model) = (model, "claude-sonnet-4-5");
+        }
+
         var stream = request?["stream"]?.GetValue<bool>() == true;
         var wantsTool = request?["tools"] is not null;
         if (!stream)
@@ -326,6 +364,19 @@ public sealed class FakeUpstream : IAsyncDisposable
         }
 
         context.Response.ContentType = "text/event-stream";
+        if (mode.StartsWith("leak:", StringComparison.Ordinal))
+        {
+            await StreamLeakAsync(context, mode[5..],
+            [
+                "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_l\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"" + model + "\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":12,\"output_tokens\":1}}}\n\n",
+                "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+                "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Here is the connection string: \"}}\n\n",
+                "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEAx3\"}}\n\n",
+            ],
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"more \"}}\n\n");
+            return;
+        }
+
         string[] events =
         [
             Fill("""event: message_start@0@data: {"type":"message_start","message":{"id":"msg_02","type":"message","role":"assistant","model":"@1@","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":1}}}""", "\n", model),
@@ -352,7 +403,6 @@ public sealed class FakeUpstream : IAsyncDisposable
             await context.Response.Body.FlushAsync();
         }
 
-        _ = mode;
     }
 
     private static async Task GeminiAsync(HttpContext context, bool stream)

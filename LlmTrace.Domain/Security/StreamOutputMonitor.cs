@@ -1,0 +1,238 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Providers;
+
+namespace LlmTrace.Domain.Security;
+
+/// <summary>
+/// Watches an SSE response while it streams: passes each complete event on, folds its text into the assembled output,
+/// and every <see cref="StreamMonitorOptions.EveryTokens"/> (estimated) tokens checks the output for leaked secrets and
+/// PII and for a reproduced system prompt. On a finding at or above the stop severity it ends the client's stream with
+/// the provider's own finish events (OpenAI: <c>finish_reason: "content_filter"</c> then <c>[DONE]</c>; Anthropic:
+/// <c>content_block_stop</c>, <c>message_delta</c> with <c>stop_reason: "refusal"</c>, <c>message_stop</c>), so the
+/// client's SDK sees a normal finish, and the caller cancels the upstream call.
+/// </summary>
+public sealed class StreamOutputMonitor : IDisposable
+{
+    private const int CharsPerToken = 4;
+    private readonly ProviderKind _provider;
+    private readonly string? _systemPrompt;
+    private readonly StreamMonitorOptions _options;
+    private readonly ResponseAccumulator _accumulator;
+    private byte[] _pending = ArrayPool<byte>.Shared.Rent(4096);
+    private int _pendingLength;
+    private int _checkedLength;
+    private string? _chunkId;
+    private long? _created;
+    private int? _openBlock;
+
+    internal StreamOutputMonitor(ProviderKind provider, string? prompt, StreamMonitorOptions options)
+    {
+        _provider = provider;
+        _systemPrompt = PromptParts.System(prompt);
+        _options = options;
+        _accumulator = ProviderProtocol.For(provider).CreateAccumulator();
+    }
+
+    /// <summary>True once the stream was ended early; no more upstream bytes should be written.</summary>
+    public bool Stopped { get; private set; }
+
+    public List<Finding> Findings { get; } = [];
+
+    public static bool Supports(ProviderKind provider) => provider.IsOpenAIFamily() || provider == ProviderKind.Anthropic;
+
+    /// <summary>Feeds upstream (or filtered) bytes; writes the events that may go to the client.</summary>
+    public void Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
+    {
+        if (Stopped)
+        {
+            return;
+        }
+
+        Append(input);
+        var consumed = 0;
+        while (!Stopped)
+        {
+            var end = SseReader.FindEventEnd(_pending.AsSpan(consumed, _pendingLength - consumed), out var boundary);
+            if (end < 0)
+            {
+                break;
+            }
+
+            var length = end + boundary;
+            var eventBytes = _pending.AsSpan(consumed, length);
+            Observe(eventBytes);
+            if (ShouldStop())
+            {
+                WriteFinish(output);
+                Stopped = true;
+            }
+            else
+            {
+                output.Write(eventBytes);
+            }
+
+            consumed += length;
+        }
+
+        _pending.AsSpan(consumed, _pendingLength - consumed).CopyTo(_pending);
+        _pendingLength -= consumed;
+    }
+
+    /// <summary>Writes whatever is left when the upstream ends.</summary>
+    public void Complete(IBufferWriter<byte> output)
+    {
+        if (!Stopped && _pendingLength > 0)
+        {
+            output.Write(_pending.AsSpan(0, _pendingLength));
+        }
+
+        _pendingLength = 0;
+    }
+
+    public void Dispose()
+    {
+        ArrayPool<byte>.Shared.Return(_pending);
+        _pending = [];
+    }
+
+    private void Observe(ReadOnlySpan<byte> eventBytes)
+    {
+        var reader = new SseReader(eventBytes);
+        if (!reader.TryReadNext(out var data) || data.IsEmpty || data.SequenceEqual("[DONE]"u8))
+        {
+            return;
+        }
+
+        try
+        {
+            var json = new Utf8JsonReader(data);
+            using var document = JsonDocument.ParseValue(ref json);
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object)
+            {
+                _chunkId ??= root.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+                _created ??= root.TryGetProperty("created", out var created) && created.TryGetInt64(out var value) ? value : null;
+                if (root.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String)
+                {
+                    var name = type.GetString();
+                    var index = root.TryGetProperty("index", out var i) && i.TryGetInt32(out var n) ? n : (int?)null;
+                    _openBlock = name == "content_block_start" ? index : name == "content_block_stop" ? null : _openBlock;
+                }
+            }
+
+            _accumulator.OnDocument(root);
+        }
+        catch (JsonException)
+        {
+            // Not JSON: nothing to read; the event still goes through.
+        }
+    }
+
+    private bool ShouldStop()
+    {
+        var text = _accumulator.Info.Text;
+        if (text.Length - _checkedLength < _options.EveryTokens * CharsPerToken)
+        {
+            return false;
+        }
+
+        // Re-scan a little before the last check so a secret split across two checks is still seen whole.
+        var from = Math.Max(0, _checkedLength - 256);
+        var window = text.ToString(from, text.Length - from);
+        _checkedLength = text.Length;
+        foreach (var match in SensitiveDataDetector.Detect(window))
+        {
+            var severity = CaptureRedactor.Severity(match);
+            if (Findings.Exists(f => f.Start == from + match.Start && f.Message == match.Kind))
+            {
+                continue;
+            }
+
+            Findings.Add(new Finding
+            {
+                Type = match.Category,
+                Severity = severity,
+                Confidence = 0.99,
+                Location = "response",
+                Detector = "stream.monitor",
+                Message = match.Kind,
+                Start = from + match.Start,
+                Length = match.Length,
+                Preview = SensitiveDataDetector.Preview(window, match),
+            });
+        }
+
+        if (_systemPrompt is not null)
+        {
+            var probe = new Trace { TraceId = Guid.Empty, TenantId = Guid.Empty, Provider = "stream", Endpoint = "/", Method = "POST", Prompt = "system: " + _systemPrompt, Response = text.ToString() };
+            foreach (var leak in new OutputSafetyAnalyzer().Analyze(probe))
+            {
+                if (!Findings.Exists(f => f.Type == leak.Type))
+                {
+                    Findings.Add(leak with { Detector = "stream.monitor" });
+                }
+            }
+        }
+
+        return _options.EarlyStop && Findings.Exists(f => f.Severity >= _options.StopSeverity);
+    }
+
+    private void WriteFinish(IBufferWriter<byte> output)
+    {
+        var builder = new StringBuilder();
+        if (_provider == ProviderKind.Anthropic)
+        {
+            if (_openBlock is { } block)
+            {
+                builder.Append("event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":").Append(block).Append("}\n\n");
+            }
+
+            var outputTokens = Math.Max(1, _accumulator.Info.Text.Length / CharsPerToken);
+            builder.Append("event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"refusal\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":")
+                .Append(outputTokens).Append("}}\n\n")
+                .Append("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+        }
+        else
+        {
+            using var buffer = new MemoryStream();
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("id", _chunkId ?? "chatcmpl-llmtrace");
+                writer.WriteString("object", "chat.completion.chunk");
+                writer.WriteNumber("created", _created ?? 0);
+                writer.WriteString("model", _accumulator.Info.Model ?? "unknown");
+                writer.WriteStartArray("choices");
+                writer.WriteStartObject();
+                writer.WriteNumber("index", 0);
+                writer.WriteStartObject("delta");
+                writer.WriteEndObject();
+                writer.WriteString("finish_reason", "content_filter");
+                writer.WriteEndObject();
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            builder.Append("data: ").Append(Encoding.UTF8.GetString(buffer.ToArray())).Append("\n\ndata: [DONE]\n\n");
+        }
+
+        output.Write(Encoding.UTF8.GetBytes(builder.ToString()));
+    }
+
+    private void Append(ReadOnlySpan<byte> data)
+    {
+        if (_pendingLength + data.Length > _pending.Length)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_pending.Length * 2, _pendingLength + data.Length));
+            _pending.AsSpan(0, _pendingLength).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_pending);
+            _pending = bigger;
+        }
+
+        data.CopyTo(_pending.AsSpan(_pendingLength));
+        _pendingLength += data.Length;
+    }
+}
