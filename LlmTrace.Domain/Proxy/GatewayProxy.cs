@@ -93,26 +93,9 @@ public sealed class GatewayProxy(
                 ? protocol.ReadRequest(bodySpan.Span, pathAfterPrefix.Value?.TrimStart('/') ?? string.Empty, request.QueryString.Value)
                 : new RequestInfo { ParseError = "request body is not JSON; not parsed" };
 
-            if (guard.IsActive && exchange.Request is { } parsed)
+            if (!await EnforceAsync(context, exchange).ConfigureAwait(false))
             {
-                var verdict = guard.Evaluate(parsed.Prompt);
-                exchange.GuardFindings = verdict.Findings;
-                if (verdict.Action == PolicyAction.Block)
-                {
-                    var types = string.Join(", ", verdict.Findings.Select(f => f.Type).Distinct());
-                    logger.Blocked(traceId, verdict.TimedOut ? "analysis_timeout" : types);
-                    await FailAsync(context, exchange, StatusCodes.Status403Forbidden, "security_violation", "security_violation",
-                        verdict.TimedOut
-                            ? "LlmTrace could not finish the security analysis in time and is configured to fail closed."
-                            : $"Request blocked by LlmTrace security policy: {types}.").ConfigureAwait(false);
-                    return;
-                }
-
-                if (verdict.Action == PolicyAction.Flag)
-                {
-                    context.Response.Headers["x-llmtrace-flagged"] = "true";
-                    context.Response.Headers["x-llmtrace-findings"] = RequestGuard.HeaderValue(verdict.Findings);
-                }
+                return;
             }
 
             var content = bodySpan;
@@ -166,6 +149,36 @@ public sealed class GatewayProxy(
             $"No LlmTrace route for {context.Request.Method} {context.Request.Path}. Use /v1/, /openai/, /anthropic/ or /gemini/.").ConfigureAwait(false);
         exchange.DurationMs = timeProvider.GetElapsedTime(startedTimestamp).TotalMilliseconds;
         await CaptureAsync(exchange).ConfigureAwait(false);
+    }
+
+    /// <summary>The pre-request security policy: false when the call was blocked (the 403 has been written).</summary>
+    private async Task<bool> EnforceAsync(HttpContext context, CompletedExchange exchange)
+    {
+        if (!guard.IsActive || exchange.Request is not { } parsed)
+        {
+            return true;
+        }
+
+        var verdict = guard.Evaluate(parsed.Prompt);
+        exchange.GuardFindings = verdict.Findings;
+        if (verdict.Action == PolicyAction.Block)
+        {
+            var types = string.Join(", ", verdict.Findings.Select(f => f.Type).Distinct());
+            logger.Blocked(exchange.TraceId, verdict.TimedOut ? "analysis_timeout" : types);
+            await FailAsync(context, exchange, StatusCodes.Status403Forbidden, "security_violation", "security_violation",
+                verdict.TimedOut
+                    ? "LlmTrace could not finish the security analysis in time and is configured to fail closed."
+                    : $"Request blocked by LlmTrace security policy: {types}.").ConfigureAwait(false);
+            return false;
+        }
+
+        if (verdict.Action == PolicyAction.Flag)
+        {
+            context.Response.Headers["x-llmtrace-flagged"] = "true";
+            context.Response.Headers["x-llmtrace-findings"] = RequestGuard.HeaderValue(verdict.Findings);
+        }
+
+        return true;
     }
 
     private async Task SendAsync(HttpContext context, CompletedExchange exchange, GatewayRoute route, Uri upstreamUri, ReadOnlyMemory<byte> content, bool hasBody)
