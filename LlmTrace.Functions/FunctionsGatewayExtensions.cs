@@ -4,6 +4,7 @@ using LlmTrace.Domain.Budgets;
 using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Processing;
 using LlmTrace.Functions.Infrastructure;
+using LlmTrace.Ml;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,6 +25,7 @@ public static class FunctionsGatewayExtensions
     public static IHostApplicationBuilder AddGateway(this IHostApplicationBuilder builder)
     {
         builder.AddGatewayCore();
+        builder.Services.AddMlDetector(builder.Configuration);
         // The worker's own Kestrel keeps ASP.NET's 30 MB default; the proxy enforces the gateway's limit itself.
         builder.Services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = null);
         builder.Services.AddOptionsWithValidateOnStart<CosmosOptions, CosmosOptionsValidator>().BindConfiguration(CosmosOptions.SectionName);

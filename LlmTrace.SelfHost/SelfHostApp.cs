@@ -1,5 +1,6 @@
 using LlmTrace.Domain;
 using LlmTrace.Domain.Management;
+using LlmTrace.Ml;
 using LlmTrace.SelfHost.Infrastructure;
 
 namespace LlmTrace.SelfHost;
@@ -30,6 +31,8 @@ public static class SelfHostApp
         builder.Services.AddInProcessCaptureQueue();
         builder.Services.AddSqliteStores();
         configure?.Invoke(builder);
+        // After the caller's configuration: whether the model is loaded is decided from the final settings.
+        builder.Services.AddMlDetector(builder.Configuration);
 
         var app = builder.Build();
         app.MapGateway();

@@ -4,6 +4,12 @@ using Microsoft.Extensions.Options;
 
 namespace LlmTrace.Domain.Security;
 
+public enum AnalysisDepth
+{
+    Fast,
+    Full,
+}
+
 public enum PolicyAction
 {
     Log = 0,
@@ -21,6 +27,9 @@ public sealed class EnforcementOptions
 
     /// <summary>Action per finding type (prompt_injection, jailbreak, system_prompt_extraction, indirect_injection, data_exfiltration, secret, pii).</summary>
     public Dictionary<string, PolicyAction> Policies { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary><c>Fast</c>: rules only. <c>Full</c>: rules and the ML classifier (when registered), within the time budget.</summary>
+    public AnalysisDepth Depth { get; set; } = AnalysisDepth.Fast;
 
     /// <summary>Findings below this severity never flag or block.</summary>
     public FindingSeverity MinimumSeverity { get; set; } = FindingSeverity.Medium;

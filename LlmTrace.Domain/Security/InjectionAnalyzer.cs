@@ -3,13 +3,51 @@ using Microsoft.Extensions.Options;
 
 namespace LlmTrace.Domain.Security;
 
-/// <summary>The fast injection and jailbreak rules over the request's user-controlled text.</summary>
-public sealed class InjectionAnalyzer(PromptInjectionDetector detector, IOptionsMonitor<SecurityOptions> options) : ISecurityAnalyzer
+/// <summary>
+/// Injection and jailbreak detection over the request's user-controlled text: the fast rules, combined with the ML
+/// classifier when one is registered (see <see cref="EnsembleDetector"/>).
+/// </summary>
+public sealed class InjectionAnalyzer(PromptInjectionDetector detector, IEnumerable<IInjectionClassifier> classifiers, IOptionsMonitor<SecurityOptions> options) : ISecurityAnalyzer
 {
-    public string Name => PromptInjectionDetector.DetectorName;
+    private readonly IInjectionClassifier? _classifier = classifiers.FirstOrDefault();
+
+    public string Name => _classifier is null ? PromptInjectionDetector.DetectorName : "ensemble.injection";
 
     public IEnumerable<Finding> Analyze(Trace trace)
-        => detector.Analyze(PromptParts.WithoutSystem(trace.Prompt), "request", options.CurrentValue.InjectionThreshold);
+    {
+        var settings = options.CurrentValue;
+        var text = PromptParts.WithoutSystem(trace.Prompt);
+        if (_classifier is null || string.IsNullOrWhiteSpace(text))
+        {
+            return detector.Analyze(text, "request", settings.InjectionThreshold);
+        }
+
+        return Ensemble(new EnsembleDetector(detector, _classifier, settings.EnsembleMode), text, settings.InjectionThreshold, "request");
+    }
+
+    /// <summary>One finding from the ensemble verdict, or none.</summary>
+    internal static IEnumerable<Finding> Ensemble(EnsembleDetector ensemble, string text, double threshold, string location)
+    {
+        var verdict = ensemble.Evaluate(text, threshold);
+        if (!verdict.Flagged)
+        {
+            return [];
+        }
+
+        var confidence = Math.Max(verdict.RulesScore, verdict.ModelScore ?? 0);
+        return
+        [
+            new Finding
+            {
+                Type = verdict.Type ?? InjectionRules.Injection,
+                Severity = confidence >= 0.9 ? FindingSeverity.High : FindingSeverity.Medium,
+                Confidence = Math.Round(confidence, 3),
+                Location = location,
+                Detector = "ensemble.injection",
+                Message = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"rules {verdict.RulesScore:0.00}, model {verdict.ModelScore:0.00}"),
+            },
+        ];
+    }
 }
 
 /// <summary>Splits the role-prefixed prompt text the capture builds (<c>role: text</c> blocks).</summary>

@@ -15,8 +15,15 @@ public sealed record GuardVerdict(PolicyAction Action, IReadOnlyList<Finding> Fi
 /// user-controlled text, and the PII/secret detectors. The action is the strongest policy among the findings at or
 /// above the minimum severity.
 /// </summary>
-public sealed class RequestGuard(PromptInjectionDetector detector, IOptionsMonitor<EnforcementOptions> enforcement, IOptionsMonitor<SecurityOptions> security, TimeProvider timeProvider)
+public sealed class RequestGuard(
+    PromptInjectionDetector detector,
+    IEnumerable<IInjectionClassifier> classifiers,
+    IOptionsMonitor<EnforcementOptions> enforcement,
+    IOptionsMonitor<SecurityOptions> security,
+    TimeProvider timeProvider)
 {
+    private readonly IInjectionClassifier? _classifier = classifiers.FirstOrDefault();
+
     public const string DetectorPrefix = "guard.";
 
     public bool IsActive => enforcement.CurrentValue.IsActive;
@@ -32,8 +39,10 @@ public sealed class RequestGuard(PromptInjectionDetector detector, IOptionsMonit
         var started = timeProvider.GetTimestamp();
         var findings = new List<Finding>();
         var userText = PromptParts.WithoutSystem(prompt);
-        findings.AddRange(detector.Analyze(userText, "request", security.CurrentValue.InjectionThreshold)
-            .Select(f => f with { Detector = DetectorPrefix + f.Detector }));
+        var injection = settings.Depth == AnalysisDepth.Full && _classifier is not null && !string.IsNullOrWhiteSpace(userText)
+            ? InjectionAnalyzer.Ensemble(new EnsembleDetector(detector, _classifier, security.CurrentValue.EnsembleMode), userText, security.CurrentValue.InjectionThreshold, "request")
+            : detector.Analyze(userText, "request", security.CurrentValue.InjectionThreshold);
+        findings.AddRange(injection.Select(f => f with { Detector = DetectorPrefix + f.Detector }));
         if (settings.Policies.ContainsKey("secret") || settings.Policies.ContainsKey("pii"))
         {
             foreach (var match in SensitiveDataDetector.Detect(prompt))

@@ -13,6 +13,9 @@ public sealed class SecurityOptions
     /// <summary>Score at or above which the fast injection rules report a finding.</summary>
     public double InjectionThreshold { get; set; } = PromptInjectionDetector.DefaultThreshold;
 
+    /// <summary>How the rules and the ML classifier (when one is registered) are combined.</summary>
+    public EnsembleMode EnsembleMode { get; set; } = EnsembleMode.Union;
+
     /// <summary>Watching streamed output while it flows (OpenAI-style and Anthropic SSE).</summary>
     public StreamMonitorOptions StreamMonitor { get; set; } = new();
 }

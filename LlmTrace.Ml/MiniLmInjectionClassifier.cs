@@ -1,0 +1,13 @@
+using LlmTrace.Domain.Security;
+
+namespace LlmTrace.Ml;
+
+/// <summary>The ML prompt-injection detector: MiniLM embedding, then the trained logistic-regression head.</summary>
+public sealed class MiniLmInjectionClassifier(MiniLmEmbedder embedder, LinearHead head) : IInjectionClassifier
+{
+    public string Name => "ml.minilm-logreg";
+
+    public double Threshold => head.Threshold;
+
+    public double Score(string text) => head.Score(embedder.Embed(text));
+}

@@ -1,0 +1,32 @@
+using LlmTrace.Domain.Security;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LlmTrace.Ml;
+
+public static class MlServiceCollectionExtensions
+{
+    public const string EnabledSetting = "LlmTrace:Security:Ml:Enabled";
+
+    /// <summary>
+    /// Registers the ML injection classifier when <c>LlmTrace:Security:Ml:Enabled</c> is true. The model is loaded on
+    /// first use, once per process (about 300 MB of memory, 0.4 s).
+    /// </summary>
+    public static IServiceCollection AddMlDetector(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (configuration.GetValue<bool>(EnabledSetting))
+        {
+            services.AddSingleton<IInjectionClassifier>(_ => new MiniLmInjectionClassifier(SharedEmbedder.Instance, LinearHead.LoadEmbedded()));
+        }
+
+        return services;
+    }
+}
+
+/// <summary>One embedder per process: the model is immutable and encoding is thread-safe.</summary>
+internal static class SharedEmbedder
+{
+    private static readonly Lazy<MiniLmEmbedder> Lazy = new(() => new MiniLmEmbedder());
+
+    public static MiniLmEmbedder Instance => Lazy.Value;
+}
