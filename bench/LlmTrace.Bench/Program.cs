@@ -4,9 +4,16 @@ using LlmTrace.Bench;
 // On demand, never in CI.
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- proxy [--seconds 10] [--concurrency 16,64] [--streaming]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- rules [BenchmarkDotNet arguments]
+//   dotnet run -c Release --project bench/LlmTrace.Bench -- ml [BenchmarkDotNet arguments]
 if (args.Length > 0 && args[0] == "rules")
 {
     BenchmarkRunner.Run<SecurityRulesBenchmarks>(args: args[1..]);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "ml")
+{
+    BenchmarkRunner.Run<MlDetectorBenchmarks>(args: args[1..]);
     return;
 }
 

@@ -51,3 +51,36 @@ public class SecurityRulesBenchmarks
         }
     }
 }
+
+/// <summary>The ML detector: one short prompt (about 25 tokens) and one 8 KiB prompt (truncated by the model to 512 tokens).</summary>
+[MemoryDiagnoser]
+[Config(typeof(MlConfig))]
+public class MlDetectorBenchmarks
+{
+    private LlmTrace.Ml.MiniLmInjectionClassifier _classifier = null!;
+    private string _short = null!;
+    private string _long = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _classifier = new LlmTrace.Ml.MiniLmInjectionClassifier(new LlmTrace.Ml.MiniLmEmbedder(), LlmTrace.Ml.LinearHead.LoadEmbedded());
+        _short = "Could you check whether the new throttling settings apply to the export role, and summarise what changed?";
+        _long = string.Concat(Enumerable.Repeat(_short + " ", 80))[..8192];
+    }
+
+    [Benchmark(Baseline = true)]
+    public double ShortPrompt() => _classifier.Score(_short);
+
+    [Benchmark]
+    public double Prompt8KiB() => _classifier.Score(_long);
+
+    private sealed class MlConfig : ManualConfig
+    {
+        public MlConfig()
+        {
+            AddJob(Job.ShortRun);
+            AddColumn(StatisticColumn.P95, StatisticColumn.Max);
+        }
+    }
+}
