@@ -21,46 +21,42 @@ internal sealed class StreamUsageFilter : IDisposable
 
     private const int MaxPendingBytes = 1024 * 1024;
 
-    private byte[] _pending = ArrayPool<byte>.Shared.Rent(4096);
-    private int _pendingLength;
+    private readonly PendingBytes _pending = new();
 
     /// <summary>Feeds upstream bytes; writes every event that is now complete to <paramref name="output"/>.</summary>
     public void Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
     {
-        if (_pendingLength == 0)
+        if (_pending.Length == 0)
         {
             // Fast path: emit the complete events straight from the input, keep only the unfinished rest.
             var consumed = EmitEvents(input, output);
-            Append(input[consumed..]);
+            _pending.Append(input[consumed..]);
             return;
         }
 
-        Append(input);
-        var used = EmitEvents(_pending.AsSpan(0, _pendingLength), output);
-        _pending.AsSpan(used, _pendingLength - used).CopyTo(_pending);
-        _pendingLength -= used;
-        if (_pendingLength > MaxPendingBytes)
+        _pending.Append(input);
+        _pending.Consume(EmitEvents(_pending.Span, output));
+        if (_pending.Length > MaxPendingBytes)
         {
             // Not SSE as we know it: stop holding bytes back.
-            output.Write(_pending.AsSpan(0, _pendingLength));
-            _pendingLength = 0;
+            output.Write(_pending.Span);
+            _pending.Clear();
         }
     }
 
     /// <summary>Writes whatever is left when the upstream stream ends.</summary>
     public void Complete(IBufferWriter<byte> output)
     {
-        if (_pendingLength > 0)
+        if (_pending.Length > 0)
         {
-            WriteEvent(_pending.AsSpan(0, _pendingLength), output);
-            _pendingLength = 0;
+            WriteEvent(_pending.Span, output);
+            _pending.Clear();
         }
     }
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(_pending);
-        _pending = [];
+        _pending.Dispose();
     }
 
     private static int EmitEvents(ReadOnlySpan<byte> buffer, IBufferWriter<byte> output)
@@ -141,24 +137,5 @@ internal sealed class StreamUsageFilter : IDisposable
         {
             return false;
         }
-    }
-
-    private void Append(ReadOnlySpan<byte> data)
-    {
-        if (data.IsEmpty)
-        {
-            return;
-        }
-
-        if (_pendingLength + data.Length > _pending.Length)
-        {
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_pending.Length * 2, _pendingLength + data.Length));
-            _pending.AsSpan(0, _pendingLength).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_pending);
-            _pending = bigger;
-        }
-
-        data.CopyTo(_pending.AsSpan(_pendingLength));
-        _pendingLength += data.Length;
     }
 }

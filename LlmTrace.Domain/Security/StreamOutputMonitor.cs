@@ -21,8 +21,7 @@ public sealed class StreamOutputMonitor : IDisposable
     private readonly string? _systemPrompt;
     private readonly StreamMonitorOptions _options;
     private readonly ResponseAccumulator _accumulator;
-    private byte[] _pending = ArrayPool<byte>.Shared.Rent(4096);
-    private int _pendingLength;
+    private readonly PendingBytes _pending = new();
     private int _checkedLength;
     private string? _chunkId;
     private long? _created;
@@ -51,18 +50,18 @@ public sealed class StreamOutputMonitor : IDisposable
             return;
         }
 
-        Append(input);
+        _pending.Append(input);
         var consumed = 0;
         while (!Stopped)
         {
-            var end = SseReader.FindEventEnd(_pending.AsSpan(consumed, _pendingLength - consumed), out var boundary);
+            var end = SseReader.FindEventEnd(_pending.Span[consumed..], out var boundary);
             if (end < 0)
             {
                 break;
             }
 
             var length = end + boundary;
-            var eventBytes = _pending.AsSpan(consumed, length);
+            var eventBytes = _pending.Span.Slice(consumed, length);
             Observe(eventBytes);
             if (ShouldStop())
             {
@@ -77,25 +76,23 @@ public sealed class StreamOutputMonitor : IDisposable
             consumed += length;
         }
 
-        _pending.AsSpan(consumed, _pendingLength - consumed).CopyTo(_pending);
-        _pendingLength -= consumed;
+        _pending.Consume(consumed);
     }
 
     /// <summary>Writes whatever is left when the upstream ends.</summary>
     public void Complete(IBufferWriter<byte> output)
     {
-        if (!Stopped && _pendingLength > 0)
+        if (!Stopped && _pending.Length > 0)
         {
-            output.Write(_pending.AsSpan(0, _pendingLength));
+            output.Write(_pending.Span);
         }
 
-        _pendingLength = 0;
+        _pending.Clear();
     }
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(_pending);
-        _pending = [];
+        _pending.Dispose();
     }
 
     private void Observe(ReadOnlySpan<byte> eventBytes)
@@ -220,19 +217,5 @@ public sealed class StreamOutputMonitor : IDisposable
         }
 
         output.Write(Encoding.UTF8.GetBytes(builder.ToString()));
-    }
-
-    private void Append(ReadOnlySpan<byte> data)
-    {
-        if (_pendingLength + data.Length > _pending.Length)
-        {
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_pending.Length * 2, _pendingLength + data.Length));
-            _pending.AsSpan(0, _pendingLength).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_pending);
-            _pending = bigger;
-        }
-
-        data.CopyTo(_pending.AsSpan(_pendingLength));
-        _pendingLength += data.Length;
     }
 }
