@@ -26,6 +26,9 @@ public static class InjectionRules
 
     private const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.Compiled;
 
+    /// <summary>Longest one pattern may run on one text; normal matches take microseconds (anchors and windows keep inputs small).</summary>
+    public static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(250);
+
     public static IReadOnlyList<InjectionRule> All { get; } =
     [
         // Instruction override.
@@ -103,5 +106,5 @@ public static class InjectionRules
     ];
 
     private static InjectionRule R(string id, string anchors, string type, double weight, string pattern)
-        => new(id, type, weight, new Regex(pattern, Options, TimeSpan.FromMilliseconds(50))) { Anchors = anchors.Split('|', StringSplitOptions.RemoveEmptyEntries) };
+        => new(id, type, weight, new Regex(pattern, Options, MatchTimeout)) { Anchors = anchors.Split('|', StringSplitOptions.RemoveEmptyEntries) };
 }
