@@ -108,7 +108,7 @@ public sealed class GatewayProxy(
             }
 
             var upstreamUri = route.BuildUpstreamUri(upstream, pathAfterPrefix.ToUriComponent(), request.QueryString.Value);
-            await SendAsync(context, exchange, route, upstreamUri, content, HasBody(request, read.Length)).ConfigureAwait(false);
+            await SendAsync(context, exchange, route, upstreamUri, content, bodySpan, HasBody(request, read.Length)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
         {
@@ -181,20 +181,10 @@ public sealed class GatewayProxy(
         return true;
     }
 
-    private async Task SendAsync(HttpContext context, CompletedExchange exchange, GatewayRoute route, Uri upstreamUri, ReadOnlyMemory<byte> content, bool hasBody)
+    /// <param name="content">The body sent upstream (with <c>stream_options</c> added when the gateway injected it).</param>
+    /// <param name="original">The client's own body, resent unchanged if the upstream rejects the injected <c>stream_options</c>.</param>
+    private async Task SendAsync(HttpContext context, CompletedExchange exchange, GatewayRoute route, Uri upstreamUri, ReadOnlyMemory<byte> content, ReadOnlyMemory<byte> original, bool hasBody)
     {
-        using var upstreamRequest = new HttpRequestMessage(new HttpMethod(context.Request.Method), upstreamUri)
-        {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-        };
-        if (hasBody)
-        {
-            upstreamRequest.Content = new ReadOnlyMemoryContent(content);
-        }
-
-        CopyRequestHeaders(context.Request.Headers, upstreamRequest);
-
         var idleTimeout = TimeSpan.FromSeconds(_options.IdleTimeoutSeconds);
         using var idle = new CancellationTokenSource(idleTimeout, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, idle.Token);
@@ -204,7 +194,15 @@ public sealed class GatewayProxy(
         HttpResponseMessage upstreamResponse;
         try
         {
-            upstreamResponse = await client.SendAsync(upstreamRequest, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+            upstreamResponse = await SendOnceAsync(content).ConfigureAwait(false);
+            if (exchange.UsageInjected && await RejectsStreamOptionsAsync(upstreamResponse, linked.Token).ConfigureAwait(false))
+            {
+                // Some OpenAI-compatible servers refuse stream_options: send the client's own body, as the client would have.
+                upstreamResponse.Dispose();
+                exchange.UsageInjected = false;
+                logger.StreamOptionsRejected(exchange.TraceId, route.Name);
+                upstreamResponse = await SendOnceAsync(original).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -232,6 +230,47 @@ public sealed class GatewayProxy(
         {
             await CopyResponseAsync(context, exchange, upstreamResponse, idle, idleTimeout, linked.Token, startedTimestamp).ConfigureAwait(false);
         }
+
+        async Task<HttpResponseMessage> SendOnceAsync(ReadOnlyMemory<byte> body)
+        {
+            using var upstreamRequest = new HttpRequestMessage(new HttpMethod(context.Request.Method), upstreamUri)
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            };
+            if (hasBody)
+            {
+                upstreamRequest.Content = new ReadOnlyMemoryContent(body);
+            }
+
+            CopyRequestHeaders(context.Request.Headers, upstreamRequest);
+            return await client.SendAsync(upstreamRequest, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A 400 whose (small, bounded) error body names <c>stream_options</c>. The body is buffered only in that case, and
+    /// when it is not such a rejection it still reaches the client unchanged from the buffer.
+    /// </summary>
+    private static async Task<bool> RejectsStreamOptionsAsync(HttpResponseMessage response, CancellationToken token)
+    {
+        const int MaxErrorBody = 64 * 1024;
+        if (response.StatusCode != HttpStatusCode.BadRequest || response.Content.Headers.ContentLength > MaxErrorBody)
+        {
+            return false;
+        }
+
+        try
+        {
+            await response.Content.LoadIntoBufferAsync(MaxErrorBody, token).ConfigureAwait(false);
+        }
+        catch (HttpRequestException)
+        {
+            return false; // Larger than the bound: not an argument error worth reading.
+        }
+
+        var text = await response.Content.ReadAsStringAsync(token).ConfigureAwait(false);
+        return text.Contains("stream_options", StringComparison.OrdinalIgnoreCase);
     }
 
     private async Task CopyResponseAsync(

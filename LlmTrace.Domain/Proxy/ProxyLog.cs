@@ -35,6 +35,9 @@ internal static partial class ProxyLog
     [LoggerMessage(1011, LogLevel.Warning, "Trace {TraceId}: stream ended early by the output monitor ({Reason})")]
     public static partial void StreamStopped(this ILogger logger, Guid traceId, string reason);
 
+    [LoggerMessage(1012, LogLevel.Information, "Trace {TraceId}: upstream {Route} refused stream_options; the client's own body was sent instead")]
+    public static partial void StreamOptionsRejected(this ILogger logger, Guid traceId, string route);
+
     [LoggerMessage(1008, LogLevel.Error, "Trace {TraceId}: the trace could not be captured")]
     public static partial void CaptureFailed(this ILogger logger, Guid traceId, Exception exception);
 }

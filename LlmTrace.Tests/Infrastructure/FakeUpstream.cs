@@ -215,6 +215,23 @@ public sealed class FakeUpstream : IAsyncDisposable
         var stream = request?["stream"]?.GetValue<bool>() == true;
         var includeUsage = request?["stream_options"]?["include_usage"]?.GetValue<bool>() == true && mode != "no-usage";
         var lastMessage = request?["messages"]?.AsArray().LastOrDefault()?["content"]?.ToString() ?? string.Empty;
+        if (mode == "bad-request")
+        {
+            context.Response.StatusCode = 400;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("""{"error":{"message":"max_tokens is too large","type":"invalid_request_error","code":"invalid_value"}}""");
+            return;
+        }
+
+        if (mode == "reject-stream-options" && request?["stream_options"] is not null)
+        {
+            // Like an older OpenAI-compatible server that does not know the argument.
+            context.Response.StatusCode = 400;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("""{"error":{"message":"Unrecognized request argument supplied: stream_options","type":"invalid_request_error","code":null}}""");
+            return;
+        }
+
         var wantsTool = request?["tools"] is not null && lastMessage.Contains("weather", StringComparison.OrdinalIgnoreCase);
         if (!stream)
         {

@@ -58,6 +58,40 @@ public sealed class StreamingTests(GatewayFixture fixture) : IClassFixture<Gatew
     }
 
     [Fact]
+    public async Task Stream_UpstreamRefusesStreamOptions_ClientsOwnBodyIsResentAndUsageIsEstimated()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        using var http = fixture.Gateway.CreateClient();
+
+        using var response = await http.SendAsync(Post("/v1/chat/completions", StreamingBody, ("x-fake-mode", "reject-stream-options"), ("x-test-marker", marker)));
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("data: [DONE]", text, StringComparison.Ordinal);
+        var sent = fixture.Upstream.Requests.Where(r => r.Header("x-test-marker") == marker).Select(r => r.BodyText).ToList();
+        Assert.Equal(2, sent.Count);
+        Assert.Contains("stream_options", sent[0], StringComparison.Ordinal);
+        Assert.Equal(StreamingBody, sent[1]);
+        var trace = await fixture.Gateway.WaitForTraceAsync(TraceId(response));
+        Assert.False(trace.UsageInjected);
+        Assert.True(trace.UsageEstimated);
+        Assert.Equal("Hello world!", trace.Response);
+    }
+
+    [Fact]
+    public async Task Stream_OtherBadRequestAfterInjection_IsPassedThroughUnchangedAndNotRetried()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        using var http = fixture.Gateway.CreateClient();
+
+        using var response = await http.SendAsync(Post("/v1/chat/completions", StreamingBody, ("x-fake-mode", "bad-request"), ("x-test-marker", marker)));
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("""{"error":{"message":"max_tokens is too large","type":"invalid_request_error","code":"invalid_value"}}""", await response.Content.ReadAsStringAsync());
+        Assert.Single(fixture.Upstream.Requests, r => r.Header("x-test-marker") == marker);
+    }
+
+    [Fact]
     public async Task Stream_ClientAskedForUsage_BodyAndStreamAreUntouched()
     {
         const string Body = """{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"x"}]}""";
