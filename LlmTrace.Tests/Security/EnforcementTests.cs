@@ -102,3 +102,36 @@ public sealed class EnforcementTests : IAsyncLifetime
         Assert.DoesNotContain("AKIAIOSFODNN7EXAMPLE", secretTrace.Prompt, StringComparison.Ordinal);
     }
 }
+
+/// <summary>The guard's time budget, with a clock that moves 100 ms every time it is read.</summary>
+public sealed class RequestGuardBudgetTests
+{
+    [Theory]
+    [InlineData(false, LlmTrace.Domain.Security.PolicyAction.Log)]
+    [InlineData(true, LlmTrace.Domain.Security.PolicyAction.Block)]
+    public void Evaluate_AnalysisOverBudget_FailsOpenOrClosedAsConfigured(bool failClosed, LlmTrace.Domain.Security.PolicyAction expected)
+    {
+        var enforcement = new LlmTrace.Domain.Security.EnforcementOptions { FailClosed = failClosed, TimeBudgetMilliseconds = 50 };
+        enforcement.Policies["prompt_injection"] = LlmTrace.Domain.Security.PolicyAction.Block;
+        var guard = new LlmTrace.Domain.Security.RequestGuard(
+            new LlmTrace.Domain.Security.PromptInjectionDetector(),
+            [],
+            new LlmTrace.Tests.Costs.OptionsMonitorStub<LlmTrace.Domain.Security.EnforcementOptions>(enforcement),
+            new LlmTrace.Tests.Costs.OptionsMonitorStub<LlmTrace.Domain.Security.SecurityOptions>(new LlmTrace.Domain.Security.SecurityOptions()),
+            new SlowClock());
+
+        var verdict = guard.Evaluate("user: what is the weather in Paris?");
+
+        Assert.True(verdict.TimedOut);
+        Assert.Equal(expected, verdict.Action);
+    }
+
+    private sealed class SlowClock : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _ticks += TimeSpan.FromMilliseconds(100).Ticks;
+    }
+}
