@@ -5,7 +5,7 @@ public sealed class InMemorySpendLedger : ISpendLedger
 {
     private readonly Lock _gate = new();
     private readonly HashSet<Guid> _applied = [];
-    private readonly Dictionary<(Guid Tenant, string? Agent, string Key), Row> _rows = [];
+    private readonly Dictionary<(Guid Tenant, string? Agent, string Key), SpendCounter> _rows = [];
 
     public Task<IReadOnlyList<SpendApplication>> ApplyAsync(IReadOnlyList<SpendEntry> entries, CancellationToken cancellationToken)
     {
@@ -26,8 +26,8 @@ public sealed class InMemorySpendLedger : ISpendLedger
                     foreach (var window in BudgetWindow.AllContaining(entry.At))
                     {
                         var key = (entry.TenantId, agent, window.Key);
-                        var row = _rows.GetValueOrDefault(key) ?? new Row(window, 0, 0, 0, false);
-                        var next = row with { NanoUsd = row.NanoUsd + SpendMath.ToNanoUsd(entry.CostUsd), Tokens = row.Tokens + entry.Tokens, Requests = row.Requests + 1 };
+                        var row = _rows.GetValueOrDefault(key) ?? SpendCounter.Empty(window);
+                        var next = row.Add(entry);
                         _rows[key] = next;
                         changes.Add((row.ToTotal(agent), next.ToTotal(agent)));
                     }
@@ -45,7 +45,7 @@ public sealed class InMemorySpendLedger : ISpendLedger
         lock (_gate)
         {
             IReadOnlyList<SpendTotal> totals = [.. BudgetWindow.AllContaining(at).Select(w =>
-                (_rows.GetValueOrDefault((tenantId, agentId, w.Key)) ?? new Row(w, 0, 0, 0, false)).ToTotal(agentId))];
+                (_rows.GetValueOrDefault((tenantId, agentId, w.Key)) ?? SpendCounter.Empty(w)).ToTotal(agentId))];
             return Task.FromResult(totals);
         }
     }
@@ -75,10 +75,5 @@ public sealed class InMemorySpendLedger : ISpendLedger
         }
 
         return Task.CompletedTask;
-    }
-
-    private sealed record Row(BudgetWindow Window, long NanoUsd, long Tokens, long Requests, bool Closed)
-    {
-        public SpendTotal ToTotal(string? agent) => new(Window.Kind, Window.Key, Window.Start, Window.End, agent, SpendMath.FromNanoUsd(NanoUsd), Tokens, Requests);
     }
 }

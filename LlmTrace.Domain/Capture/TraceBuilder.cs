@@ -30,7 +30,7 @@ public sealed class TraceBuilder(TokenEstimator estimator)
         {
             promptTokens = estimator.CountPrompt(model, request.Prompt, request.MessageCount);
             completionTokens = estimator.CountText(model, responseText)
-                + response?.ToolCalls.Sum(c => estimator.CountText(model, c.Name) + estimator.CountText(model, c.Arguments)) ?? 0;
+                + (response?.ToolCalls.Sum(c => estimator.CountText(model, c.Name) + estimator.CountText(model, c.Arguments)) ?? 0);
             totalTokens = promptTokens + completionTokens;
             estimated = true;
         }

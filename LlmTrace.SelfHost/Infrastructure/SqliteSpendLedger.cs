@@ -26,7 +26,7 @@ public sealed class SqliteSpendLedger(SqliteDatabase database) : ISpendLedger
             var readScope = read.Parameters.Add("$scope", SqliteType.Text);
             var readKey = read.Parameters.Add("$key", SqliteType.Text);
 
-            var rows = new Dictionary<(string Tenant, string Scope, string Key), Row>();
+            var rows = new Dictionary<(string Tenant, string Scope, string Key), SpendCounter>();
             var results = new List<SpendApplication>(entries.Count);
             foreach (var entry in entries)
             {
@@ -37,7 +37,6 @@ public sealed class SqliteSpendLedger(SqliteDatabase database) : ISpendLedger
                     continue;
                 }
 
-                var nano = SpendMath.ToNanoUsd(entry.CostUsd);
                 var changes = new List<(SpendTotal, SpendTotal)>();
                 foreach (var agent in SpendMath.Scopes(entry))
                 {
@@ -49,11 +48,11 @@ public sealed class SqliteSpendLedger(SqliteDatabase database) : ISpendLedger
                             (readTenant.Value, readScope.Value, readKey.Value) = (key.Item1, key.Item2, key.Item3);
                             await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                             row = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                                ? new Row(window, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3) != 0)
-                                : new Row(window, 0, 0, 0, false);
+                                ? new SpendCounter(window, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3) != 0)
+                                : SpendCounter.Empty(window);
                         }
 
-                        var next = row with { NanoUsd = row.NanoUsd + nano, Tokens = row.Tokens + entry.Tokens, Requests = row.Requests + 1 };
+                        var next = row.Add(entry);
                         rows[key] = next;
                         changes.Add((row.ToTotal(agent), next.ToTotal(agent)));
                     }
@@ -151,10 +150,5 @@ public sealed class SqliteSpendLedger(SqliteDatabase database) : ISpendLedger
         command.Transaction = transaction;
         command.CommandText = text;
         return command;
-    }
-
-    private sealed record Row(BudgetWindow Window, long NanoUsd, long Tokens, long Requests, bool Closed)
-    {
-        public SpendTotal ToTotal(string? agent) => new(Window.Kind, Window.Key, Window.Start, Window.End, agent, SpendMath.FromNanoUsd(NanoUsd), Tokens, Requests);
     }
 }
