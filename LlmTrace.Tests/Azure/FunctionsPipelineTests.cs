@@ -196,15 +196,8 @@ public sealed class FunctionsPipelineTests : IAsyncLifetime
     private async Task<DefaultHttpContext> CallAsync(string key, string body)
     {
         var functions = _host.Services.GetRequiredService<ProxyFunctions>();
-        var context = new DefaultHttpContext { RequestServices = _host.Services };
-        context.Request.Method = "POST";
-        context.Request.Path = "/v1/chat/completions";
-        var bytes = Encoding.UTF8.GetBytes(body);
-        context.Request.Body = new MemoryStream(bytes);
-        context.Request.ContentLength = bytes.Length;
-        context.Request.ContentType = "application/json";
+        var context = FunctionRequests.Create(_host.Services, "POST", "/v1/chat/completions", body, new MemoryStream());
         context.Request.Headers.Authorization = "Bearer " + key;
-        context.Response.Body = new MemoryStream();
         await functions.OpenAIAsync(context.Request);
         Assert.Equal(200, context.Response.StatusCode);
         return context;

@@ -152,23 +152,7 @@ public sealed class FunctionsHostTests : IAsyncLifetime
     }
 
     private DefaultHttpContext NewContext(string method, string path, string? body, RecordingStream responseBody)
-    {
-        var context = new DefaultHttpContext { RequestServices = _host.Services };
-        context.Request.Method = method;
-        context.Request.Scheme = "http";
-        context.Request.Host = new HostString("gateway.example");
-        context.Request.Path = path;
-        if (body is not null)
-        {
-            var bytes = Encoding.UTF8.GetBytes(body);
-            context.Request.Body = new MemoryStream(bytes);
-            context.Request.ContentLength = bytes.Length;
-            context.Request.ContentType = "application/json";
-        }
-
-        context.Response.Body = responseBody;
-        return context;
-    }
+        => FunctionRequests.Create(_host.Services, method, path, body, responseBody);
 
     private async Task<Trace> WaitForTraceAsync(Guid traceId)
     {
