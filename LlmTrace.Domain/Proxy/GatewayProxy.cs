@@ -338,6 +338,14 @@ public sealed class GatewayProxy(
 
                     if (read == 0)
                     {
+                        if (token.IsCancellationRequested)
+                        {
+                            // Cancelling a pending read can surface as end-of-stream rather than an exception: this is a
+                            // cut-off stream (idle timeout or client gone), not a finished one, and must not look complete.
+                            OnStreamInterrupted(context, exchange, idle, new OperationCanceledException(token));
+                            return;
+                        }
+
                         break;
                     }
 
