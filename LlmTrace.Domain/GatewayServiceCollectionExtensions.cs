@@ -3,6 +3,9 @@ using LlmTrace.Domain.Anomalies;
 using LlmTrace.Domain.Budgets;
 using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Costs;
+using LlmTrace.Domain.Limits;
+using LlmTrace.Domain.Records;
+using LlmTrace.Domain.Tenancy;
 using LlmTrace.Domain.Processing;
 using LlmTrace.Domain.Security;
 using LlmTrace.Domain.Management;
@@ -24,6 +27,7 @@ public static class GatewayServiceCollectionExtensions
         builder.Services.AddProxy();
         builder.Services.AddCapture();
         builder.Services.AddManagement();
+        builder.Services.AddTenancy();
         builder.Services.AddProcessing();
         return builder;
     }
@@ -68,6 +72,24 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISecurityAnalyzer, InjectionAnalyzer>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISecurityAnalyzer, ToolCallAnalyzer>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISecurityAnalyzer, OutputSafetyAnalyzer>());
+        return services;
+    }
+
+    /// <summary>
+    /// Tenants, gateway keys, the audit log, rate limits and hard cost caps. Hosts register the
+    /// <see cref="IRecordStore"/> and <see cref="IRateLimitStore"/> (SQLite and in-process; Table Storage and shared counters).
+    /// </summary>
+    public static IServiceCollection AddTenancy(this IServiceCollection services)
+    {
+        services.AddOptionsWithValidateOnStart<AuthOptions, AuthOptionsValidator>().BindConfiguration(AuthOptions.SectionName);
+        services.AddOptionsWithValidateOnStart<TenancyOptions, TenancyOptionsValidator>().BindConfiguration(TenancyOptions.SectionName);
+        services.AddOptionsWithValidateOnStart<RateLimitOptions, RateLimitOptionsValidator>().BindConfiguration(RateLimitOptions.SectionName);
+        services.TryAddSingleton<TenantStore>();
+        services.TryAddSingleton<GatewayKeyStore>();
+        services.TryAddSingleton<AuditLog>();
+        services.TryAddSingleton<RateLimiter>();
+        services.TryAddSingleton<BudgetGate>();
+        services.TryAddSingleton<GatewayAdmission>();
         return services;
     }
 
@@ -122,6 +144,8 @@ public static class GatewayServiceCollectionExtensions
     {
         services.AddOptions<ManagementOptions>().BindConfiguration(ManagementOptions.SectionName);
         services.TryAddSingleton<ManagementAuthorizer>();
+        services.TryAddSingleton<TenantsApi>();
+        services.TryAddSingleton<ReportsApi>();
         services.TryAddSingleton<ManagementApi>();
         services.AddHealthChecks()
             .AddCheck<TraceStoreHealthCheck>("traceStore")

@@ -2,6 +2,8 @@ using LlmTrace.Domain;
 using LlmTrace.Domain.Anomalies;
 using LlmTrace.Domain.Budgets;
 using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Limits;
+using LlmTrace.Domain.Records;
 using LlmTrace.Domain.Processing;
 using LlmTrace.Functions.Infrastructure;
 using LlmTrace.Ml;
@@ -41,7 +43,7 @@ public static class FunctionsGatewayExtensions
         builder.Services.TryAddSingleton<ITraceStore>(_ => new InMemoryTraceStore());
         // The function classes, resolvable for tests that call them directly (the worker activates them the same way).
         builder.Services.TryAddSingleton<Proxy.ProxyFunctions>();
-        builder.Services.TryAddSingleton<Management.TraceFunctions>();
+        builder.Services.TryAddSingleton<Management.ManagementFunctions>();
         builder.Services.TryAddSingleton<Budgets.BudgetTimerFunction>();
 
         var transport = builder.Configuration[TransportSetting] ?? "StorageQueue";
@@ -49,6 +51,8 @@ public static class FunctionsGatewayExtensions
         {
             builder.Services.TryAddSingleton<ISpendLedger, InMemorySpendLedger>();
             builder.Services.TryAddSingleton<IAnomalyStateStore, InMemoryAnomalyStateStore>();
+            builder.Services.TryAddSingleton<IRecordStore, InMemoryRecordStore>();
+            builder.Services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
             builder.Services.AddInProcessCaptureQueue();
             return builder;
         }
@@ -89,6 +93,9 @@ public static class FunctionsGatewayExtensions
         return services;
     }
 
+    /// <summary>The share of a rate limit an instance takes from the shared counter at a time, unless configured.</summary>
+    public const double DefaultAllowanceFraction = 0.05;
+
     public static IServiceCollection AddAzureStorageAdapters(this IServiceCollection services)
     {
         services.AddOptionsWithValidateOnStart<AzureStorageOptions, AzureStorageOptionsValidator>().BindConfiguration(AzureStorageOptions.SectionName);
@@ -102,6 +109,10 @@ public static class FunctionsGatewayExtensions
         services.TryAddSingleton<IStageQueue>(sp => sp.GetRequiredService<StorageQueueTransport>());
         services.TryAddSingleton<ISpendLedger, TableSpendLedger>();
         services.TryAddSingleton<IAnomalyStateStore, TableAnomalyStateStore>();
+        services.TryAddSingleton<IRecordStore, TableRecordStore>();
+        // Counters shared by every instance; each instance takes a small allowance at a time (LlmTrace:RateLimits).
+        services.TryAddSingleton<IRateLimitStore, RecordRateLimitStore>();
+        services.PostConfigure<RateLimitOptions>(o => o.LocalAllowanceFraction ??= DefaultAllowanceFraction);
         services.TryAddSingleton<StageRunner>();
         services.TryAddSingleton<ParkedCaptureReplayer>();
         services.TryAddSingleton<PoisonHandler>();

@@ -17,8 +17,7 @@ internal static class GatewayEndpoints
             endpoints.Map(route.ClientPrefix + "/{**path}", context => proxy.ForwardAsync(context, route));
         }
 
-        endpoints.MapGet("/api/traces", api.ListTracesAsync);
-        endpoints.MapGet("/api/traces/{traceId}", (HttpContext context, string traceId) => api.GetTraceAsync(context, traceId));
+        endpoints.Map("/api/{**path}", (HttpContext context, string? path) => api.HandleAsync(context, path));
         endpoints.MapGet("/health", api.HealthAsync);
         endpoints.Map("/{**path}", proxy.NotFoundAsync);
         return endpoints;

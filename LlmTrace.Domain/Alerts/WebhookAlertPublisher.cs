@@ -18,6 +18,7 @@ namespace LlmTrace.Domain.Alerts;
 public sealed class WebhookAlertPublisher(
     IHttpClientFactory clientFactory,
     IOptionsMonitor<AlertOptions> options,
+    Tenancy.TenantStore tenants,
     TimeProvider timeProvider,
     ILogger<WebhookAlertPublisher> logger) : IAlertPublisher
 {
@@ -49,12 +50,34 @@ public sealed class WebhookAlertPublisher(
         }
 
         logger.Raised(alert.Kind, alert.Severity.ToString(), alert.TenantId, alert.Summary);
-        if (settings.WebhookUrl is null)
+        var targets = new List<Uri>(2);
+        if (settings.WebhookUrl is not null)
+        {
+            targets.Add(settings.WebhookUrl);
+        }
+
+        if (alert.TenantId is { } tenantId && await tenants.GetCachedAsync(tenantId, cancellationToken).ConfigureAwait(false) is { } tenant)
+        {
+            targets.AddRange(tenant.AlertWebhooks.Where(u => !targets.Contains(u)));
+        }
+
+        if (targets.Count == 0)
         {
             return true;
         }
 
         var body = JsonSerializer.SerializeToUtf8Bytes(alert, AlertJsonContext.Default.Alert);
+        var delivered = true;
+        foreach (var target in targets)
+        {
+            delivered &= await DeliverAsync(target, alert, body, settings, cancellationToken).ConfigureAwait(false);
+        }
+
+        return delivered;
+    }
+
+    private async Task<bool> DeliverAsync(Uri target, Alert alert, byte[] body, AlertOptions settings, CancellationToken cancellationToken)
+    {
         var signature = Sign(body, settings.WebhookSecret);
         var client = clientFactory.CreateClient(HttpClientName);
         for (var attempt = 1; attempt <= settings.MaxAttempts; attempt++)
@@ -62,7 +85,7 @@ public sealed class WebhookAlertPublisher(
             var status = 0;
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, settings.WebhookUrl) { Content = new ByteArrayContent(body) };
+                using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(body) };
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
                 request.Headers.TryAddWithoutValidation("x-llmtrace-alert-id", alert.AlertId.ToString());
                 if (signature is not null)

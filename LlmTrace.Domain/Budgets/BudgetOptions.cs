@@ -3,7 +3,10 @@ using Microsoft.Extensions.Options;
 
 namespace LlmTrace.Domain.Budgets;
 
-/// <summary>Soft budgets that raise alerts. Bound from <c>LlmTrace:Budgets</c>. Per-tenant budgets and hard caps come with tenants.</summary>
+/// <summary>
+/// Default soft budgets that raise alerts, and how hard caps read spend. Bound from <c>LlmTrace:Budgets</c>. A tenant's
+/// own budgets (soft and hard, per window and per agent) are tenant settings and take precedence.
+/// </summary>
 public sealed class BudgetOptions
 {
     public const string SectionName = "LlmTrace:Budgets";
@@ -19,6 +22,12 @@ public sealed class BudgetOptions
 
     /// <summary>Fractions of a limit at which an alert is raised, once per window.</summary>
     public IList<double> AlertThresholds { get; set; } = [0.8, 1.0];
+
+    /// <summary>How long a process reuses the ledger's totals when checking hard caps (spend from other processes is seen this late).</summary>
+    public int SpendCacheSeconds { get; set; } = 5;
+
+    /// <summary>How long a finished call's cost is counted locally while the ledger has not confirmed it (covers the queue's lag).</summary>
+    public int PendingSpendSeconds { get; set; } = 60;
 
     /// <summary>The window-closing timer's NCRONTAB schedule (Functions) / period (SelfHost: every minute).</summary>
     [Required]
@@ -44,6 +53,11 @@ internal sealed class BudgetOptionsValidator : IValidateOptions<BudgetOptions>
             {
                 failures.Add($"LlmTrace:Budgets: the {kind} limit must be positive.");
             }
+        }
+
+        if (options.SpendCacheSeconds is < 0 or > 300 || options.PendingSpendSeconds is < 0 or > 3600)
+        {
+            failures.Add("LlmTrace:Budgets: SpendCacheSeconds must be 0-300, PendingSpendSeconds 0-3600.");
         }
 
         if (options.AlertThresholds.Any(t => t is <= 0 or > 10))

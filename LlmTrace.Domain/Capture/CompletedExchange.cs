@@ -7,7 +7,7 @@ internal sealed class CompletedExchange
 {
     public required Guid TraceId { get; init; }
 
-    public required Guid TenantId { get; init; }
+    public required Guid TenantId { get; set; }
 
     public string? AgentId { get; init; }
 
@@ -52,4 +52,10 @@ internal sealed class CompletedExchange
 
     /// <summary>Findings of the streaming output monitor.</summary>
     public IReadOnlyList<Finding> StreamFindings { get; set; } = [];
+
+    /// <summary>Who made the call (tenant settings, gateway key, the credential sent upstream), once authenticated.</summary>
+    public Limits.CallIdentity? Identity { get; set; }
+
+    /// <summary>What admission took for this call (rate-limit lease, budget hold), released when the trace is built.</summary>
+    public Limits.AdmissionTicket? Admission { get; set; }
 }

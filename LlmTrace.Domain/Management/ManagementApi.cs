@@ -8,33 +8,137 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace LlmTrace.Domain.Management;
 
-/// <summary>The read side both hosts serve: <c>GET /api/traces</c>, <c>GET /api/traces/{id}</c> and <c>GET /health</c>.</summary>
-public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer authorizer, HealthCheckService health)
+/// <summary>
+/// The management API both hosts serve under <c>/api/</c>, routed here so both behave the same: traces, tenants, keys,
+/// budgets, spend, findings, the compliance report, the audit log and the OpenAPI document. Also <c>GET /health</c>.
+/// </summary>
+public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer authorizer, TenantsApi tenants, ReportsApi reports, HealthCheckService health)
 {
-    public async Task ListTracesAsync(HttpContext context)
+    /// <summary>Every route: method and path template. The OpenAPI document lists exactly these.</summary>
+    public static IReadOnlyList<(string Method, string Template)> Routes { get; } =
+    [
+        ("GET", "/api/traces"),
+        ("GET", "/api/traces/{traceId}"),
+        ("GET", "/api/tenants"),
+        ("POST", "/api/tenants"),
+        ("GET", "/api/tenants/{tenantId}"),
+        ("PATCH", "/api/tenants/{tenantId}"),
+        ("DELETE", "/api/tenants/{tenantId}"),
+        ("GET", "/api/tenants/{tenantId}/keys"),
+        ("POST", "/api/tenants/{tenantId}/keys"),
+        ("DELETE", "/api/tenants/{tenantId}/keys/{keyId}"),
+        ("GET", "/api/tenants/{tenantId}/budget"),
+        ("PUT", "/api/tenants/{tenantId}/budget"),
+        ("GET", "/api/spend"),
+        ("GET", "/api/findings"),
+        ("GET", "/api/reports/compliance"),
+        ("GET", "/api/audit"),
+        ("GET", "/api/openapi.json"),
+    ];
+
+    /// <summary>Handles any request under <c>/api/</c>; <paramref name="path"/> is what follows <c>/api/</c>.</summary>
+    public async Task HandleAsync(HttpContext context, string? path)
     {
-        if (!await authorizer.AuthorizeAsync(context).ConfigureAwait(false))
+        var segments = (path ?? string.Empty).Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var method = context.Request.Method.ToUpperInvariant();
+        var template = Match(segments);
+        if (template is null)
+        {
+            await ManagementHttp.NotFoundAsync(context, "route_not_found", $"No management route {context.Request.Method} /api/{path}.").ConfigureAwait(false);
+            return;
+        }
+
+        var allowed = Routes.Where(r => r.Template == template).Select(r => r.Method).ToList();
+        if (!allowed.Contains(method))
+        {
+            context.Response.Headers.Allow = string.Join(", ", allowed);
+            await GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status405MethodNotAllowed, "invalid_request_error", "method_not_allowed",
+                $"{template} allows {string.Join(", ", allowed)}.").ConfigureAwait(false);
+            return;
+        }
+
+        if (template == "/api/openapi.json")
+        {
+            await OpenApiDocument.WriteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        var caller = await authorizer.AuthenticateAsync(context).ConfigureAwait(false);
+        if (caller is null)
         {
             return;
         }
 
+        Guid tenantId = default;
+        if (segments is ["tenants", var tenantText, ..] && !Guid.TryParse(tenantText, out tenantId))
+        {
+            await ManagementHttp.InvalidAsync(context, "tenantId", "tenantId must be a UUID.").ConfigureAwait(false);
+            return;
+        }
+
+        await ((method, template) switch
+        {
+            ("GET", "/api/traces") => ListTracesAsync(context, caller),
+            ("GET", "/api/traces/{traceId}") => GetTraceAsync(context, caller, segments[1]),
+            ("GET", "/api/tenants") => tenants.ListAsync(context, caller),
+            ("POST", "/api/tenants") => tenants.CreateAsync(context, caller),
+            ("GET", "/api/tenants/{tenantId}") => tenants.GetAsync(context, caller, tenantId),
+            ("PATCH", "/api/tenants/{tenantId}") => tenants.PatchAsync(context, caller, tenantId),
+            ("DELETE", "/api/tenants/{tenantId}") => tenants.DeleteAsync(context, caller, tenantId),
+            ("GET", "/api/tenants/{tenantId}/keys") => tenants.ListKeysAsync(context, caller, tenantId),
+            ("POST", "/api/tenants/{tenantId}/keys") => tenants.CreateKeyAsync(context, caller, tenantId),
+            ("DELETE", "/api/tenants/{tenantId}/keys/{keyId}") => tenants.RevokeKeyAsync(context, caller, tenantId, segments[3]),
+            ("GET", "/api/tenants/{tenantId}/budget") => tenants.GetBudgetAsync(context, caller, tenantId),
+            ("PUT", "/api/tenants/{tenantId}/budget") => tenants.PutBudgetAsync(context, caller, tenantId),
+            ("GET", "/api/spend") => reports.SpendAsync(context, caller),
+            ("GET", "/api/findings") => reports.FindingsAsync(context, caller),
+            ("GET", "/api/reports/compliance") => reports.ComplianceAsync(context, caller),
+            _ => tenants.ListAuditAsync(context, caller),
+        }).ConfigureAwait(false);
+    }
+
+    private static string? Match(string[] segments) => segments switch
+    {
+        ["traces"] => "/api/traces",
+        ["traces", _] => "/api/traces/{traceId}",
+        ["tenants"] => "/api/tenants",
+        ["tenants", _] => "/api/tenants/{tenantId}",
+        ["tenants", _, "keys"] => "/api/tenants/{tenantId}/keys",
+        ["tenants", _, "keys", _] => "/api/tenants/{tenantId}/keys/{keyId}",
+        ["tenants", _, "budget"] => "/api/tenants/{tenantId}/budget",
+        ["spend"] => "/api/spend",
+        ["findings"] => "/api/findings",
+        ["reports", "compliance"] => "/api/reports/compliance",
+        ["audit"] => "/api/audit",
+        ["openapi.json"] => "/api/openapi.json",
+        _ => null,
+    };
+
+    private async Task ListTracesAsync(HttpContext context, Caller caller)
+    {
         if (!TryParseQuery(context.Request.Query, out var query, out var param, out var problem))
         {
             await InvalidAsync(context, param, problem).ConfigureAwait(false);
             return;
         }
 
+        if (!caller.IsAdmin)
+        {
+            if (query.TenantId is { } asked && asked != caller.TenantId)
+            {
+                await ManagementAuthorizer.ForbiddenAsync(context, "This key may not read another tenant's traces.").ConfigureAwait(false);
+                return;
+            }
+
+            query = query with { TenantId = caller.TenantId };
+        }
+
         var page = await store.QueryAsync(query, context.RequestAborted).ConfigureAwait(false);
         await WriteJsonAsync(context, StatusCodes.Status200OK, page, CaptureJsonContext.Default.TracePage).ConfigureAwait(false);
     }
 
-    public async Task GetTraceAsync(HttpContext context, string traceId)
+    private async Task GetTraceAsync(HttpContext context, Caller caller, string traceId)
     {
-        if (!await authorizer.AuthorizeAsync(context).ConfigureAwait(false))
-        {
-            return;
-        }
-
         if (!Guid.TryParse(traceId, out var id))
         {
             await InvalidAsync(context, "traceId", "traceId must be a UUID.").ConfigureAwait(false);
@@ -42,7 +146,8 @@ public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer author
         }
 
         var trace = await store.GetAsync(id, context.RequestAborted).ConfigureAwait(false);
-        if (trace is null)
+        // Another tenant's trace is answered exactly like a missing one: its existence is not disclosed.
+        if (trace is null || !caller.CanRead(trace.TenantId))
         {
             await GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status404NotFound, "not_found_error", "trace_not_found",
                 $"No trace {id}.").ConfigureAwait(false);

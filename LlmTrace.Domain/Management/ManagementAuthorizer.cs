@@ -3,40 +3,74 @@ using System.Security.Cryptography;
 using System.Text;
 using LlmTrace.Domain.Providers;
 using LlmTrace.Domain.Proxy;
+using LlmTrace.Domain.Tenancy;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
 namespace LlmTrace.Domain.Management;
 
-/// <summary>Guards the management API: the admin key in constant time, or loopback-only when no key is set and the host allows it.</summary>
-public sealed class ManagementAuthorizer(IOptionsMonitor<ManagementOptions> options)
+/// <summary>
+/// Guards the management API: the admin key (compared in constant time), a gateway key with a management role, or —
+/// when no admin key is set and the host allows it — loopback callers as administrator.
+/// </summary>
+public sealed class ManagementAuthorizer(IOptionsMonitor<ManagementOptions> options, GatewayKeyStore keys)
 {
-    /// <summary>True when the caller may proceed; otherwise the 401/403 answer has been written.</summary>
-    public async Task<bool> AuthorizeAsync(HttpContext context)
+    /// <summary>The caller, or null when refused (the 401/403 answer has been written).</summary>
+    public async Task<Caller?> AuthenticateAsync(HttpContext context)
     {
         var settings = options.CurrentValue;
+        var header = context.Request.Headers.Authorization.ToString();
+        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : context.Request.Headers[Limits.GatewayAdmission.KeyHeader].ToString().Trim();
+        if (GatewayKeyFormat.LooksLikeKey(presented))
+        {
+            var key = await keys.AuthenticateAsync(presented, context.RequestAborted).ConfigureAwait(false);
+            if (key is null)
+            {
+                await UnauthorizedAsync(context, "The gateway key is unknown, malformed or revoked.").ConfigureAwait(false);
+                return null;
+            }
+
+            var caller = new Caller(key.Has(KeyRoles.Admin), key.TenantId, key.Roles, key.KeyId);
+            if (!caller.HasManagementRole)
+            {
+                await ForbiddenAsync(context, "This key may only make proxied calls; management needs a viewer, tenant-admin or admin key.").ConfigureAwait(false);
+                return null;
+            }
+
+            return caller;
+        }
+
         if (string.IsNullOrEmpty(settings.AdminKey))
         {
             if (settings.AllowLoopbackWithoutKey && IsLoopback(context))
             {
-                return true;
+                return Caller.Administrator;
             }
 
             await GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status403Forbidden, "permission_error", "admin_key_not_configured",
-                "The management API needs LlmTrace__AdminKey to be set for non-loopback clients.").ConfigureAwait(false);
-            return false;
+                "The management API needs LlmTrace__AdminKey, or a gateway key with a management role, for non-loopback clients.").ConfigureAwait(false);
+            return null;
         }
 
-        var header = context.Request.Headers.Authorization.ToString();
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && KeysMatch(header.AsSpan(7).Trim(), settings.AdminKey))
+        if (presented.Length > 0 && KeysMatch(presented, settings.AdminKey))
         {
-            return true;
+            return Caller.Administrator;
         }
 
+        await UnauthorizedAsync(context, "Management calls need Authorization: Bearer <admin key or gateway key>.").ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>True when the caller may proceed; otherwise the 401/403 answer has been written.</summary>
+    public async Task<bool> AuthorizeAsync(HttpContext context) => await AuthenticateAsync(context).ConfigureAwait(false) is not null;
+
+    public static Task ForbiddenAsync(HttpContext context, string message)
+        => GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status403Forbidden, "permission_error", "forbidden", message);
+
+    private static Task UnauthorizedAsync(HttpContext context, string message)
+    {
         context.Response.Headers.WWWAuthenticate = "Bearer";
-        await GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status401Unauthorized, "authentication_error", "invalid_admin_key",
-            "Management calls need Authorization: Bearer <admin key>.").ConfigureAwait(false);
-        return false;
+        return GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status401Unauthorized, "authentication_error", "invalid_admin_key", message);
     }
 
     private static bool KeysMatch(ReadOnlySpan<char> presented, string expected)

@@ -4,6 +4,8 @@ using LlmTrace.Domain.Alerts;
 using LlmTrace.Domain.Budgets;
 using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Costs;
+using LlmTrace.Domain.Limits;
+using LlmTrace.Domain.Tenancy;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -19,6 +21,8 @@ public sealed class CostAccountingStage(
     ISpendLedger ledger,
     IAlertPublisher alerts,
     IOptionsMonitor<BudgetOptions> budgets,
+    TenantStore tenants,
+    BudgetGate gate,
     TimeProvider timeProvider,
     ILogger<CostAccountingStage> logger) : ITraceStage
 {
@@ -50,6 +54,8 @@ public sealed class CostAccountingStage(
         if (entries.Count > 0)
         {
             var applications = await ledger.ApplyAsync(entries, cancellationToken).ConfigureAwait(false);
+            // Calls this process admitted stop being counted locally once the ledger has them.
+            gate.Applied(entries.Select(e => (e.TraceId, e.TenantId)));
             for (var i = 0; i < entries.Count; i++)
             {
                 if (!applications[i].Applied)
@@ -68,15 +74,18 @@ public sealed class CostAccountingStage(
     private async Task CheckThresholdsAsync(SpendEntry entry, SpendApplication application, CancellationToken cancellationToken)
     {
         var settings = budgets.CurrentValue;
+        var tenant = await tenants.GetCachedAsync(entry.TenantId, cancellationToken).ConfigureAwait(false);
         foreach (var (before, after) in application.Changes)
         {
-            if (after.AgentId is not null || settings.LimitFor(after.Kind) is not { } limit)
+            // The tenant's (or agent's) own soft limit, else the global default for the tenant as a whole.
+            var limit = tenant?.BudgetFor(after.AgentId, after.Kind)?.SoftUsd ?? (after.AgentId is null ? settings.LimitFor(after.Kind) : null);
+            if (limit is null)
             {
                 continue;
             }
 
             // The highest threshold this call crossed; each is crossed once per window because spend is applied once.
-            var crossed = settings.AlertThresholds.Where(t => before.CostUsd < limit * (decimal)t && after.CostUsd >= limit * (decimal)t).DefaultIfEmpty().Max();
+            var crossed = settings.AlertThresholds.Where(t => before.CostUsd < limit.Value * (decimal)t && after.CostUsd >= limit.Value * (decimal)t).DefaultIfEmpty().Max();
             if (crossed <= 0)
             {
                 continue;
@@ -89,14 +98,15 @@ public sealed class CostAccountingStage(
                 Severity = crossed >= 1 ? FindingSeverity.High : FindingSeverity.Medium,
                 TenantId = entry.TenantId,
                 TraceId = entry.TraceId,
-                Summary = string.Create(CultureInfo.InvariantCulture, $"{after.Kind} spend {after.CostUsd:0.####} USD reached {crossed:P0} of the {limit:0.##} USD budget"),
+                Summary = string.Create(CultureInfo.InvariantCulture, $"{(after.AgentId is null ? "" : $"Agent '{after.AgentId}': ")}{after.Kind} spend {after.CostUsd:0.####} USD reached {crossed:P0} of the {limit:0.##} USD budget"),
                 At = timeProvider.GetUtcNow(),
                 Details = new Dictionary<string, string>
                 {
                     ["window"] = after.WindowKey,
                     ["windowEnd"] = after.End.ToString("O", CultureInfo.InvariantCulture),
                     ["spendUsd"] = after.CostUsd.ToString(CultureInfo.InvariantCulture),
-                    ["limitUsd"] = limit.ToString(CultureInfo.InvariantCulture),
+                    ["limitUsd"] = limit.Value.ToString(CultureInfo.InvariantCulture),
+                    ["agentId"] = after.AgentId ?? string.Empty,
                     ["threshold"] = crossed.ToString(CultureInfo.InvariantCulture),
                 },
             }, cancellationToken).ConfigureAwait(false);

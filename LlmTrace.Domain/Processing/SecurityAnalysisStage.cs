@@ -1,11 +1,13 @@
 using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Security;
+using LlmTrace.Domain.Tenancy;
 using Microsoft.Extensions.Logging;
 
 namespace LlmTrace.Domain.Processing;
 
 /// <summary>Runs every registered <see cref="ISecurityAnalyzer"/> over each trace, attaches the findings and alerts on serious ones.</summary>
-public sealed class SecurityAnalysisStage(IEnumerable<ISecurityAnalyzer> analyzers, FindingAlerter alerter, ILogger<SecurityAnalysisStage> logger) : ITraceStage
+/// <remarks>A tenant's monitoring scope keeps only request findings (<c>input_only</c>) or only response and tool-call findings (<c>output_only</c>).</remarks>
+public sealed class SecurityAnalysisStage(IEnumerable<ISecurityAnalyzer> analyzers, FindingAlerter alerter, TenantStore tenants, ILogger<SecurityAnalysisStage> logger) : ITraceStage
 {
     public const string DetectorPrefix = "security.";
 
@@ -30,6 +32,12 @@ public sealed class SecurityAnalysisStage(IEnumerable<ISecurityAnalyzer> analyze
                     // One broken detector must not stop the trace or the other detectors; the failure is logged as an error.
                     logger.AnalyzerFailed(analyzer.Name, traces[i].TraceId, ex);
                 }
+            }
+
+            var scope = (await tenants.GetCachedAsync(traces[i].TenantId, cancellationToken).ConfigureAwait(false))?.MonitoringScope ?? MonitoringScope.Hybrid;
+            if (scope != MonitoringScope.Hybrid)
+            {
+                findings.RemoveAll(f => scope == MonitoringScope.InputOnly ? f.Location != "request" : f.Location == "request");
             }
 
             result[i] = FindingMerge.With(traces[i], findings, DetectorPrefix);

@@ -31,6 +31,7 @@ internal sealed class AnthropicProtocol : ProviderProtocol
     {
         info.Model = root.GetString("model");
         info.Streaming = root.GetBool("stream");
+        info.MaxOutputTokens = root.GetInt("max_tokens") ?? root.GetInt("max_tokens_to_sample");
         var prompt = new StringBuilder();
         var system = root.Get("system");
         if (system.ValueKind is JsonValueKind.String or JsonValueKind.Array)

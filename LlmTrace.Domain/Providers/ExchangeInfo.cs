@@ -25,6 +25,9 @@ internal sealed class RequestInfo
 
     public List<ToolCall> ToolCalls { get; } = [];
 
+    /// <summary>The output cap the client asked for (<c>max_tokens</c>, <c>max_completion_tokens</c>, <c>max_output_tokens</c>, <c>maxOutputTokens</c>).</summary>
+    public int? MaxOutputTokens { get; set; }
+
     public string? ParseError { get; set; }
 }
 

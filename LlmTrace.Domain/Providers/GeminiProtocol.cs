@@ -40,6 +40,7 @@ internal sealed class GeminiProtocol : ProviderProtocol
 
     protected override void ReadRequest(RequestInfo info, JsonElement root)
     {
+        info.MaxOutputTokens = root.Get("generationConfig").GetInt("maxOutputTokens");
         var prompt = new StringBuilder();
         var system = root.Get("systemInstruction");
         if (system.ValueKind == JsonValueKind.Object)

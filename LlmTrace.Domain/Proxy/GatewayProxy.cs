@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Limits;
 using LlmTrace.Domain.Providers;
 using LlmTrace.Domain.Security;
 using LlmTrace.Domain.Tenancy;
@@ -26,6 +27,7 @@ public sealed class GatewayProxy(
     TraceBuilder traceBuilder,
     CaptureRedactor redactor,
     RequestGuard guard,
+    GatewayAdmission admission,
     IOptionsMonitor<SecurityOptions> security,
     TimeProvider timeProvider,
     ILogger<GatewayProxy> logger)
@@ -70,6 +72,13 @@ public sealed class GatewayProxy(
                 return;
             }
 
+            // Who is calling is settled before the body is read: an unauthenticated call costs nothing.
+            exchange.Identity = await admission.AuthenticateAsync(context, exchange).ConfigureAwait(false);
+            if (exchange.Identity is null)
+            {
+                return;
+            }
+
             var read = await RequestBodyReader.ReadAsync(context, _options.MaxRequestBodyBytes).ConfigureAwait(false);
             if (read.Outcome == RequestBodyOutcome.ClientAborted)
             {
@@ -93,7 +102,8 @@ public sealed class GatewayProxy(
                 ? protocol.ReadRequest(bodySpan.Span, pathAfterPrefix.Value?.TrimStart('/') ?? string.Empty, request.QueryString.Value)
                 : new RequestInfo { ParseError = "request body is not JSON; not parsed" };
 
-            if (!await EnforceAsync(context, exchange).ConfigureAwait(false))
+            exchange.Admission = await admission.AdmitAsync(context, exchange, exchange.Identity).ConfigureAwait(false);
+            if (exchange.Admission is null || !await EnforceAsync(context, exchange).ConfigureAwait(false))
             {
                 return;
             }
@@ -107,7 +117,8 @@ public sealed class GatewayProxy(
                 exchange.UsageInjected = true;
             }
 
-            var upstreamUri = route.BuildUpstreamUri(upstream, pathAfterPrefix.ToUriComponent(), request.QueryString.Value);
+            var query = exchange.Identity.Credential is null ? request.QueryString.Value : GatewayAdmission.StripQueryKey(request.QueryString.Value);
+            var upstreamUri = route.BuildUpstreamUri(upstream, pathAfterPrefix.ToUriComponent(), query);
             await SendAsync(context, exchange, route, upstreamUri, content, bodySpan, HasBody(request, read.Length)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
@@ -154,12 +165,12 @@ public sealed class GatewayProxy(
     /// <summary>The pre-request security policy: false when the call was blocked (the 403 has been written).</summary>
     private async Task<bool> EnforceAsync(HttpContext context, CompletedExchange exchange)
     {
-        if (!guard.IsActive || exchange.Request is not { } parsed)
+        if (!guard.IsActiveFor(exchange.Identity?.Tenant) || exchange.Request is not { } parsed)
         {
             return true;
         }
 
-        var verdict = guard.Evaluate(parsed.Prompt);
+        var verdict = guard.Evaluate(parsed.Prompt, exchange.Identity?.Tenant);
         exchange.GuardFindings = verdict.Findings;
         if (verdict.Action == PolicyAction.Block)
         {
@@ -244,6 +255,10 @@ public sealed class GatewayProxy(
             }
 
             CopyRequestHeaders(context.Request.Headers, upstreamRequest);
+            if (exchange.Identity?.Credential is { } credential)
+            {
+                GatewayAdmission.ApplyCredential(credential, upstreamRequest);
+            }
             return await client.SendAsync(upstreamRequest, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
         }
     }
@@ -294,6 +309,7 @@ public sealed class GatewayProxy(
         using var filter = exchange.UsageInjected && plainSuccessStream ? new StreamUsageFilter() : null;
         var monitorOptions = security.CurrentValue.StreamMonitor;
         using var monitor = monitorOptions.Enabled && plainSuccessStream && StreamOutputMonitor.Supports(exchange.Provider)
+            && exchange.Identity?.Tenant.MonitoringScope != Tenancy.MonitoringScope.InputOnly
             ? new StreamOutputMonitor(exchange.Provider, exchange.Request?.Prompt, monitorOptions)
             : null;
 
@@ -421,7 +437,12 @@ public sealed class GatewayProxy(
         try
         {
             // Secrets (and PII, if so configured) are redacted here, before the trace is queued or stored anywhere.
-            var trace = redactor.Apply(traceBuilder.Build(exchange));
+            var trace = redactor.Apply(traceBuilder.Build(exchange), exchange.Identity?.Tenant.PiiHandling);
+            if (exchange.Admission is { } ticket)
+            {
+                admission.Complete(ticket, trace);
+            }
+
             // Not the client's token: a call the client abandoned still happened and may still cost money.
             await captureQueue.EnqueueAsync(trace, CancellationToken.None).ConfigureAwait(false);
         }

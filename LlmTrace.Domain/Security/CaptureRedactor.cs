@@ -12,9 +12,10 @@ public sealed class CaptureRedactor(IOptionsMonitor<SecurityOptions> options)
 {
     public const string DetectorPrefix = "capture.";
 
-    public Trace Apply(Trace trace)
+    /// <param name="tenantPiiHandling">The tenant's own PII setting, which replaces the global one when set.</param>
+    public Trace Apply(Trace trace, PiiHandling? tenantPiiHandling = null)
     {
-        var redactPii = options.CurrentValue.PiiHandling == PiiHandling.Redact;
+        var redactPii = (tenantPiiHandling ?? options.CurrentValue.PiiHandling) == PiiHandling.Redact;
         var findings = new List<Finding>();
         var prompt = Scan(trace.Prompt, "request", redactPii, findings);
         var response = Scan(trace.Response, "response", redactPii, findings);

@@ -10,10 +10,14 @@ public enum AnalysisDepth
     Full,
 }
 
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<PolicyAction>))]
 public enum PolicyAction
 {
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("log")]
     Log = 0,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("flag")]
     Flag = 1,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("block")]
     Block = 2,
 }
 

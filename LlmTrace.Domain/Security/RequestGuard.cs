@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Tenancy;
 using Microsoft.Extensions.Options;
 
 namespace LlmTrace.Domain.Security;
@@ -28,12 +29,30 @@ public sealed class RequestGuard(
 
     public bool IsActive => enforcement.CurrentValue.IsActive;
 
-    public GuardVerdict Evaluate(string? prompt)
+    /// <summary>True when the global policies, or the tenant's overrides, would flag or block something for this tenant.</summary>
+    public bool IsActiveFor(Tenant? tenant)
+        => tenant?.MonitoringScope != MonitoringScope.OutputOnly
+            && (enforcement.CurrentValue.IsActive || tenant?.EnforcementPolicies.Values.Any(a => a != PolicyAction.Log) == true);
+
+    public GuardVerdict Evaluate(string? prompt) => Evaluate(prompt, null);
+
+    /// <summary>The verdict under the global policies, with the tenant's per-type overrides (and its monitoring scope) applied.</summary>
+    public GuardVerdict Evaluate(string? prompt, Tenant? tenant)
     {
         var settings = enforcement.CurrentValue;
-        if (!settings.IsActive || string.IsNullOrEmpty(prompt))
+        if (!IsActiveFor(tenant) || string.IsNullOrEmpty(prompt))
         {
             return GuardVerdict.Allow;
+        }
+
+        var policies = settings.Policies;
+        if (tenant is { EnforcementPolicies.Count: > 0 })
+        {
+            policies = new Dictionary<string, PolicyAction>(settings.Policies, StringComparer.OrdinalIgnoreCase);
+            foreach (var (type, policy) in tenant.EnforcementPolicies)
+            {
+                policies[type] = policy;
+            }
         }
 
         var started = timeProvider.GetTimestamp();
@@ -43,7 +62,7 @@ public sealed class RequestGuard(
             ? InjectionAnalyzer.Ensemble(new EnsembleDetector(detector, _classifier, security.CurrentValue.EnsembleMode), userText, security.CurrentValue.InjectionThreshold, "request")
             : detector.Analyze(userText, "request", security.CurrentValue.InjectionThreshold);
         findings.AddRange(injection.Select(f => f with { Detector = DetectorPrefix + f.Detector }));
-        if (settings.Policies.ContainsKey("secret") || settings.Policies.ContainsKey("pii"))
+        if (policies.ContainsKey("secret") || policies.ContainsKey("pii"))
         {
             foreach (var match in SensitiveDataDetector.Detect(prompt))
             {
@@ -67,7 +86,7 @@ public sealed class RequestGuard(
 
         var action = findings
             .Where(f => f.Severity >= settings.MinimumSeverity)
-            .Select(f => settings.Policies.TryGetValue(f.Type, out var policy) ? policy : PolicyAction.Log)
+            .Select(f => policies.TryGetValue(f.Type, out var policy) ? policy : PolicyAction.Log)
             .DefaultIfEmpty(PolicyAction.Log)
             .Max();
         return new GuardVerdict(action, findings, false);

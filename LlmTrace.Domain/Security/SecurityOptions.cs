@@ -36,8 +36,11 @@ public sealed class StreamMonitorOptions
     public FindingSeverity StopSeverity { get; set; } = FindingSeverity.Critical;
 }
 
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<PiiHandling>))]
 public enum PiiHandling
 {
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("keep")]
     Keep,
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("redact")]
     Redact,
 }

@@ -35,6 +35,9 @@ public sealed class AzureStorageOptions
 
     [Required]
     public string AnomalyTable { get; set; } = "llmtraceanomaly";
+
+    /// <summary>Prefix of the tables for tenants, gateway keys, the audit log and rate-limit counters (e.g. <c>llmtracetenants</c>).</summary>
+    public string RecordTablePrefix { get; set; } = "llmtrace";
 }
 
 [OptionsValidator]

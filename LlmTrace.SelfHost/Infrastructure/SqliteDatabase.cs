@@ -66,6 +66,15 @@ public sealed class SqliteDatabase : IAsyncDisposable
 
             CREATE TABLE IF NOT EXISTS anomaly_state (tenant_id TEXT PRIMARY KEY, state BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS anomaly_applied (trace_id TEXT PRIMARY KEY, findings BLOB NOT NULL);
+
+            CREATE TABLE IF NOT EXISTS records (
+                tbl       TEXT NOT NULL,
+                partition TEXT NOT NULL,
+                key       TEXT NOT NULL,
+                json      TEXT NOT NULL,
+                version   INTEGER NOT NULL,
+                PRIMARY KEY (tbl, partition, key)
+            ) WITHOUT ROWID;
             """;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -15,6 +15,9 @@ internal static class SqliteServiceCollectionExtensions
         services.AddSingleton<ITraceStore>(sp => sp.GetRequiredService<SqliteTraceStore>());
         services.AddSingleton<ISpendLedger, SqliteSpendLedger>();
         services.AddSingleton<IAnomalyStateStore, SqliteAnomalyStateStore>();
+        services.AddSingleton<LlmTrace.Domain.Records.IRecordStore, SqliteRecordStore>();
+        // One process: exact in-memory counters.
+        services.AddSingleton<LlmTrace.Domain.Limits.IRateLimitStore, LlmTrace.Domain.Limits.InMemoryRateLimitStore>();
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, SqliteInitializer>());
         services.AddHostedService<BudgetTimerService>();
         return services;

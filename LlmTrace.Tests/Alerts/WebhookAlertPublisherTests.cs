@@ -85,7 +85,8 @@ public sealed class WebhookAlertPublisherTests
         services.AddHttpClient(WebhookAlertPublisher.HttpClientName);
         var factory = services.BuildServiceProvider().GetRequiredService<IHttpClientFactory>();
         var options = new OptionsMonitorStub<AlertOptions>(new AlertOptions { WebhookUrl = receiver.Url, WebhookSecret = "s3cret", CooldownSeconds = 300, MaxAttempts = 4 });
-        return new WebhookAlertPublisher(factory, options, new AutoAdvancingDelays(time), NullLogger<WebhookAlertPublisher>.Instance);
+        var tenants = new LlmTrace.Domain.Tenancy.TenantStore(new LlmTrace.Domain.Records.InMemoryRecordStore(), new OptionsMonitorStub<LlmTrace.Domain.Tenancy.TenancyOptions>(new()), time);
+        return new WebhookAlertPublisher(factory, options, tenants, new AutoAdvancingDelays(time), NullLogger<WebhookAlertPublisher>.Instance);
     }
 
     private static Alert NewAlert(Guid tenant, string kind) => new()

@@ -130,18 +130,18 @@ public sealed class FunctionsHostTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TraceFunctions_ReadTracesWithAdminKey_AndRefuseWithoutIt()
+    public async Task ManagementFunctions_ReadTracesWithAdminKey_AndRefuseWithoutIt()
     {
-        var functions = new TraceFunctions(_host.Services.GetRequiredService<ManagementApi>());
+        var functions = new ManagementFunctions(_host.Services.GetRequiredService<ManagementApi>());
         var trace = new Trace { TraceId = Guid.NewGuid(), TenantId = Guid.NewGuid(), Provider = "openai", Endpoint = "/v1/x", Method = "POST", StartedAt = DateTimeOffset.UnixEpoch };
         await _host.Services.GetRequiredService<ITraceStore>().UpsertAsync([trace], CancellationToken.None);
 
         var anonymous = NewContext("GET", "/api/traces", null, new RecordingStream());
         anonymous.Connection.RemoteIpAddress = IPAddress.Loopback; // Functions never trusts loopback alone.
-        await functions.ListAsync(anonymous.Request);
+        await functions.ManageAsync(anonymous.Request, "traces");
         var authorized = NewContext("GET", $"/api/traces/{trace.TraceId}", null, new RecordingStream());
         authorized.Request.Headers.Authorization = "Bearer fn-admin";
-        await functions.GetAsync(authorized.Request, trace.TraceId.ToString());
+        await functions.ManageAsync(authorized.Request, $"traces/{trace.TraceId}");
         var health = NewContext("GET", "/health", null, new RecordingStream());
         await functions.HealthAsync(health.Request);
 

@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using LlmTrace.Domain.Budgets;
+using LlmTrace.Domain.Tenancy;
+using Microsoft.Extensions.Options;
+
+namespace LlmTrace.Domain.Limits;
+
+/// <summary>The outcome of a hard-cap check.</summary>
+public sealed record BudgetDecision(bool Allowed, string? AgentId, BudgetWindow? Window, decimal LimitUsd, decimal SpentUsd)
+{
+    public static BudgetDecision Allow { get; } = new(true, null, null, 0, 0);
+}
+
+/// <summary>
+/// Hard cost caps per tenant and agent, checked before a call is forwarded. Spend is the ledger's (read through a short
+/// cache) plus what this process knows the ledger does not have yet: estimates of calls in flight, and the priced cost
+/// of calls that finished but are not yet applied. So a cap stops spend within one call in one process; across
+/// processes the ledger cache interval bounds how late another instance's spend is seen.
+/// </summary>
+public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOptions> options, TimeProvider timeProvider)
+{
+    private readonly ConcurrentDictionary<(Guid Tenant, string? Agent), (IReadOnlyList<SpendTotal> Totals, DateTimeOffset Until)> _cache = new();
+    private readonly ConcurrentDictionary<Guid, Pending> _pending = new();
+    private readonly Lock _admission = new();
+
+    /// <summary>True when the tenant has any hard cap (for itself or its agents); otherwise the gate is skipped.</summary>
+    public static bool HasHardCaps(Tenant tenant)
+        => tenant.Budgets.Values.Any(b => b.HardUsd is not null) || tenant.AgentBudgets.Values.Any(a => a.Values.Any(b => b.HardUsd is not null));
+
+    /// <summary>Refuses the call when a hard cap is reached; otherwise holds <paramref name="estimateUsd"/> for it until it finishes.</summary>
+    public async Task<BudgetDecision> CheckAsync(Tenant tenant, string? agentId, Guid traceId, decimal estimateUsd, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var tenantTotals = await TotalsAsync(tenant.TenantId, null, now, cancellationToken).ConfigureAwait(false);
+        var agentTotals = agentId is null ? [] : await TotalsAsync(tenant.TenantId, agentId, now, cancellationToken).ConfigureAwait(false);
+        lock (_admission)
+        {
+            // Check and hold under one lock, so concurrent calls in this process cannot all pass on the same reading.
+            foreach (var kind in BudgetWindow.Kinds)
+            {
+                var window = BudgetWindow.Containing(kind, now);
+                foreach (var (scopeAgent, totals) in agentId is null ? [(null, tenantTotals)] : new[] { ((string?)null, tenantTotals), (agentId, agentTotals) })
+                {
+                    if (tenant.BudgetFor(scopeAgent, kind)?.HardUsd is not { } cap)
+                    {
+                        continue;
+                    }
+
+                    var spent = totals.Where(t => t.Kind == kind && t.WindowKey == window.Key).Sum(t => t.CostUsd)
+                        + PendingIn(tenant.TenantId, scopeAgent, window);
+                    if (spent >= cap)
+                    {
+                        return new BudgetDecision(false, scopeAgent, window, cap, spent);
+                    }
+                }
+            }
+
+            _pending[traceId] = new Pending(tenant.TenantId, agentId, now, estimateUsd, DateTimeOffset.MaxValue);
+        }
+
+        return BudgetDecision.Allow;
+    }
+
+    /// <summary>The call finished: its priced cost replaces the estimate until the ledger has applied it.</summary>
+    public void Complete(Guid traceId, decimal costUsd)
+    {
+        if (_pending.TryGetValue(traceId, out var pending))
+        {
+            _pending[traceId] = pending with { AmountUsd = costUsd, Until = timeProvider.GetUtcNow().AddSeconds(options.CurrentValue.PendingSpendSeconds) };
+        }
+    }
+
+    /// <summary>The call was not forwarded after all (refused later, or failed before any usage): drop its hold.</summary>
+    public void Release(Guid traceId) => _pending.TryRemove(traceId, out _);
+
+    /// <summary>The ledger now includes these calls: stop counting them locally and read the ledger afresh.</summary>
+    public void Applied(IEnumerable<(Guid TraceId, Guid TenantId)> calls)
+    {
+        foreach (var (traceId, tenantId) in calls)
+        {
+            _pending.TryRemove(traceId, out _);
+            foreach (var key in _cache.Keys.Where(k => k.Tenant == tenantId))
+            {
+                _cache.TryRemove(key, out _);
+            }
+        }
+    }
+
+    private decimal PendingIn(Guid tenantId, string? agentId, BudgetWindow window)
+    {
+        var now = timeProvider.GetUtcNow();
+        var sum = 0m;
+        foreach (var (id, pending) in _pending)
+        {
+            if (pending.Until <= now)
+            {
+                _pending.TryRemove(id, out _);
+                continue;
+            }
+
+            if (pending.TenantId == tenantId && (agentId is null || pending.AgentId == agentId) && window.Contains(pending.At))
+            {
+                sum += pending.AmountUsd;
+            }
+        }
+
+        return sum;
+    }
+
+    private async Task<IReadOnlyList<SpendTotal>> TotalsAsync(Guid tenantId, string? agentId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (_cache.TryGetValue((tenantId, agentId), out var entry) && entry.Until > now)
+        {
+            return entry.Totals;
+        }
+
+        var totals = await ledger.GetTotalsAsync(tenantId, agentId, now, cancellationToken).ConfigureAwait(false);
+        _cache[(tenantId, agentId)] = (totals, now.AddSeconds(options.CurrentValue.SpendCacheSeconds));
+        return totals;
+    }
+
+    private sealed record Pending(Guid TenantId, string? AgentId, DateTimeOffset At, decimal AmountUsd, DateTimeOffset Until);
+}

@@ -1,0 +1,321 @@
+using System.Globalization;
+using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Costs;
+using LlmTrace.Domain.Providers;
+using LlmTrace.Domain.Proxy;
+using LlmTrace.Domain.Tenancy;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LlmTrace.Domain.Limits;
+
+/// <summary>The caller of a proxied call: its tenant's settings, its gateway key (if any) and the credential to send upstream.</summary>
+public sealed record CallIdentity(Tenant Tenant, GatewayKey? Key, UpstreamCredential? Credential);
+
+/// <summary>The provider credential the gateway sends instead of the client's (gateway-keys mode).</summary>
+public sealed record UpstreamCredential(string HeaderName, string Value);
+
+/// <summary>What admission took for one call.</summary>
+public sealed record AdmissionTicket(RateLease Lease, bool BudgetHeld);
+
+/// <summary>
+/// Everything between a call arriving and being forwarded that is about who may spend what: gateway-key
+/// authentication, per-request token caps, hard cost caps and rate limits. Refusals are written in the provider's
+/// error shape, before anything reaches the upstream.
+/// </summary>
+public sealed class GatewayAdmission(
+    TenantStore tenants,
+    GatewayKeyStore keys,
+    RateLimiter rateLimiter,
+    BudgetGate budgets,
+    PricingCatalog catalog,
+    TokenEstimator estimator,
+    IConfiguration configuration,
+    IOptionsMonitor<AuthOptions> auth,
+    IOptionsMonitor<TenancyOptions> tenancy,
+    IOptionsMonitor<RateLimitOptions> rateOptions,
+    TimeProvider timeProvider,
+    ILogger<GatewayAdmission> logger)
+{
+    public const string KeyHeader = "x-llmtrace-key";
+    public const string ProviderKeysSection = "LlmTrace:ProviderKeys";
+    private static readonly string[] CredentialHeaders = ["Authorization", "api-key", "x-api-key", "x-goog-api-key"];
+
+    /// <summary>Who is calling; null when refused (the 401/403/503 has been written).</summary>
+    internal async Task<CallIdentity?> AuthenticateAsync(HttpContext context, CompletedExchange exchange)
+    {
+        var request = context.Request;
+        var gatewayKeysMode = auth.CurrentValue.RequiresGatewayKey;
+        var presented = FindGatewayKey(request, includeProviderHeaders: gatewayKeysMode);
+        GatewayKey? key = null;
+        if (presented is not null)
+        {
+            key = await keys.AuthenticateAsync(presented, context.RequestAborted).ConfigureAwait(false);
+            if (key is null)
+            {
+                logger.KeyRejected(exchange.TraceId, GatewayKeyFormat.TryParse(presented, out var id, out _) ? id : "(malformed)");
+                await FailAsync(context, exchange, StatusCodes.Status401Unauthorized, "authentication_error", "invalid_api_key",
+                    "The LlmTrace gateway key is unknown, malformed or revoked.").ConfigureAwait(false);
+                return null;
+            }
+
+            if (!key.CanProxy)
+            {
+                await FailAsync(context, exchange, StatusCodes.Status403Forbidden, "permission_error", "key_cannot_proxy",
+                    "This gateway key is a viewer key; it can read traces but not make calls.").ConfigureAwait(false);
+                return null;
+            }
+
+            _ = TouchQuietlyAsync(key);
+        }
+        else if (gatewayKeysMode)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await FailAsync(context, exchange, StatusCodes.Status401Unauthorized, "authentication_error", "missing_api_key",
+                "This gateway needs an LlmTrace gateway key (ltk_…) in Authorization: Bearer, or in x-llmtrace-key.").ConfigureAwait(false);
+            return null;
+        }
+
+        if (key is not null)
+        {
+            exchange.TenantId = key.TenantId;
+        }
+
+        Tenant? tenant;
+        if (key is null && tenancy.CurrentValue.AutoCreateTenants)
+        {
+            tenant = await tenants.GetOrCreateAsync(exchange.TenantId, context.RequestAborted).ConfigureAwait(false);
+        }
+        else
+        {
+            tenant = await tenants.GetCachedAsync(exchange.TenantId, context.RequestAborted).ConfigureAwait(false);
+            if (tenant is null && key is not null)
+            {
+                await FailAsync(context, exchange, StatusCodes.Status401Unauthorized, "authentication_error", "invalid_api_key",
+                    "The gateway key's tenant no longer exists.").ConfigureAwait(false);
+                return null;
+            }
+        }
+
+        tenant ??= Tenant.Unconfigured(exchange.TenantId);
+        UpstreamCredential? credential = null;
+        if (gatewayKeysMode)
+        {
+            var provider = exchange.Provider.ToWireName();
+            var name = tenant.ProviderKeys.GetValueOrDefault(provider) ?? provider;
+            var value = configuration[$"{ProviderKeysSection}:{name}"];
+            if (string.IsNullOrEmpty(value))
+            {
+                await FailAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "upstream_not_configured", "provider_key_not_configured",
+                    $"No provider credential is configured for {provider}: set {ProviderKeysSection.Replace(":", "__", StringComparison.Ordinal)}__{name}.").ConfigureAwait(false);
+                return null;
+            }
+
+            credential = CredentialFor(exchange.Provider, value);
+        }
+
+        return new CallIdentity(tenant, key, credential);
+    }
+
+    /// <summary>Token caps, hard cost caps and rate limits; null when refused (the 400/429 has been written).</summary>
+    internal async Task<AdmissionTicket?> AdmitAsync(HttpContext context, CompletedExchange exchange, CallIdentity identity)
+    {
+        var tenant = identity.Tenant;
+        var request = exchange.Request;
+        var caps = tenant.TokenCaps;
+        var tenantRates = tenant.RateLimits;
+        var keyRates = identity.Key?.RateLimits;
+        var hardCaps = BudgetGate.HasHardCaps(tenant);
+        var needsTokens = caps?.MaxPromptTokens is not null || tenantRates?.TokensPerMinute is not null || keyRates?.TokensPerMinute is not null || hardCaps;
+        var promptTokens = needsTokens && request?.Prompt is not null ? estimator.CountPrompt(request.Model, request.Prompt, request.MessageCount) : 0;
+        var outputTokens = request?.MaxOutputTokens ?? rateOptions.CurrentValue.DefaultOutputTokens;
+
+        if (caps?.MaxPromptTokens is { } maxPrompt && promptTokens > maxPrompt)
+        {
+            await FailAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "prompt_tokens_cap_exceeded",
+                $"The prompt is about {promptTokens} tokens; this tenant's limit is {maxPrompt} tokens per request.", "messages").ConfigureAwait(false);
+            return null;
+        }
+
+        if (caps?.MaxOutputTokens is { } maxOutput && request?.MaxOutputTokens > maxOutput)
+        {
+            await FailAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "max_tokens_cap_exceeded",
+                $"max_tokens is {request.MaxOutputTokens}; this tenant allows at most {maxOutput} output tokens per request.", "max_tokens").ConfigureAwait(false);
+            return null;
+        }
+
+        var held = false;
+        if (hardCaps)
+        {
+            var estimate = catalog.Price(exchange.Provider.ToWireName(), request?.Model, promptTokens, outputTokens, null)?.Total ?? 0m;
+            var decision = await budgets.CheckAsync(tenant, exchange.AgentId, exchange.TraceId, estimate, context.RequestAborted).ConfigureAwait(false);
+            if (!decision.Allowed)
+            {
+                var window = decision.Window!.Value;
+                var retryAfter = window.SecondsUntilEnd(timeProvider.GetUtcNow());
+                logger.CostCapExceeded(exchange.TraceId, exchange.TenantId, window.Key);
+                context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                var scope = decision.AgentId is null ? "tenant" : $"agent '{decision.AgentId}'";
+                await FailAsync(context, exchange, StatusCodes.Status429TooManyRequests, "cost_cap_exceeded", "cost_cap_exceeded",
+                    string.Create(CultureInfo.InvariantCulture, $"The {scope}'s {WindowNames.Of(window.Kind)} cost cap of {decision.LimitUsd} USD is reached ({decision.SpentUsd:0.######} USD spent). It resets at {window.End:O}.")).ConfigureAwait(false);
+                return null;
+            }
+
+            held = true;
+        }
+
+        var rules = new List<RateRule>(4);
+        var tokenCost = promptTokens + (long)outputTokens;
+        AddRules(rules, "t:" + tenant.TenantId.ToString("N"), tenantRates, tokenCost);
+        if (identity.Key is { } key)
+        {
+            AddRules(rules, "k:" + key.KeyId, keyRates, tokenCost);
+        }
+
+        var rate = await rateLimiter.AcquireAsync(rules, context.RequestAborted).ConfigureAwait(false);
+        if (!rate.Allowed)
+        {
+            if (held)
+            {
+                budgets.Release(exchange.TraceId);
+            }
+
+            var exceeded = rate.Exceeded!.Value;
+            logger.RateLimited(exchange.TraceId, exchange.TenantId, exceeded.Counter, exceeded.Dimension.ToString());
+            WriteRateHeaders(context.Response.Headers, rate);
+            var unit = exceeded.Dimension == RateDimension.Requests ? "requests per minute (RPM)" : "tokens per minute (TPM)";
+            await FailAsync(context, exchange, StatusCodes.Status429TooManyRequests, "rate_limit_exceeded", "rate_limit_exceeded",
+                string.Create(CultureInfo.InvariantCulture, $"Rate limit reached for {(exceeded.Counter.StartsWith("k:", StringComparison.Ordinal) ? "this key" : "this tenant")} on {unit}: limit {exceeded.Limit}, requested {exceeded.Cost}. Try again in {rate.ResetSeconds}s.")).ConfigureAwait(false);
+            return null;
+        }
+
+        return new AdmissionTicket(rate.Lease, held);
+    }
+
+    /// <summary>Settles a finished call: real token usage replaces the estimate, the priced cost replaces the hold.</summary>
+    internal void Complete(AdmissionTicket ticket, Trace trace)
+    {
+        var tokens = trace.TotalTokens ?? (trace.PromptTokens ?? 0) + (trace.CompletionTokens ?? 0);
+        rateLimiter.Reconcile(ticket.Lease, tokens);
+        if (!ticket.BudgetHeld)
+        {
+            return;
+        }
+
+        var hasUsage = trace.PromptTokens is not null || trace.CompletionTokens is not null;
+        var cost = hasUsage ? catalog.Price(trace.Provider, trace.Model, trace.PromptTokens, trace.CompletionTokens, trace.CachedPromptTokens) : null;
+        if (cost is null)
+        {
+            budgets.Release(trace.TraceId);
+        }
+        else
+        {
+            budgets.Complete(trace.TraceId, cost.Total);
+        }
+    }
+
+    /// <summary>Removes every client credential and adds the gateway's, in the header the provider expects.</summary>
+    internal static void ApplyCredential(UpstreamCredential credential, HttpRequestMessage request)
+    {
+        foreach (var name in CredentialHeaders)
+        {
+            request.Headers.Remove(name);
+        }
+
+        request.Headers.TryAddWithoutValidation(credential.HeaderName, credential.Value);
+    }
+
+    /// <summary>The query string without a <c>key</c> parameter (Gemini clients may put their key there).</summary>
+    internal static string? StripQueryKey(string? query)
+    {
+        if (string.IsNullOrEmpty(query) || !query.Contains("key=", StringComparison.OrdinalIgnoreCase))
+        {
+            return query;
+        }
+
+        var kept = query.TrimStart('?').Split('&').Where(p => !p.StartsWith("key=", StringComparison.OrdinalIgnoreCase) && !p.Equals("key", StringComparison.OrdinalIgnoreCase));
+        var joined = string.Join('&', kept);
+        return joined.Length == 0 ? string.Empty : "?" + joined;
+    }
+
+    /// <summary>OpenAI's rate-limit headers, for the binding counters of each dimension.</summary>
+    public static void WriteRateHeaders(IHeaderDictionary headers, RateDecision decision)
+    {
+        headers.RetryAfter = decision.ResetSeconds.ToString(CultureInfo.InvariantCulture);
+        foreach (var dimension in (ReadOnlySpan<RateDimension>)[RateDimension.Requests, RateDimension.Tokens])
+        {
+            var relevant = decision.State.Where(s => s.Rule.Dimension == dimension).ToList();
+            if (relevant.Count == 0)
+            {
+                continue;
+            }
+
+            // The tightest counter is the one the client must respect.
+            var (rule, remaining) = relevant.MinBy(s => s.Remaining);
+            var name = dimension == RateDimension.Requests ? "requests" : "tokens";
+            headers[$"x-ratelimit-limit-{name}"] = rule.Limit.ToString(CultureInfo.InvariantCulture);
+            headers[$"x-ratelimit-remaining-{name}"] = remaining.ToString(CultureInfo.InvariantCulture);
+            headers[$"x-ratelimit-reset-{name}"] = decision.ResetSeconds.ToString(CultureInfo.InvariantCulture) + "s";
+        }
+    }
+
+    private static void AddRules(List<RateRule> rules, string scope, RateLimitSettings? limits, long tokenCost)
+    {
+        if (limits?.RequestsPerMinute is { } rpm)
+        {
+            rules.Add(new RateRule(scope + ":r", RateDimension.Requests, rpm, 1));
+        }
+
+        if (limits?.TokensPerMinute is { } tpm)
+        {
+            rules.Add(new RateRule(scope + ":t", RateDimension.Tokens, tpm, tokenCost));
+        }
+    }
+
+    private static string? FindGatewayKey(HttpRequest request, bool includeProviderHeaders)
+    {
+        var explicitKey = request.Headers[KeyHeader].ToString().Trim();
+        if (explicitKey.Length > 0)
+        {
+            return explicitKey;
+        }
+
+        if (!includeProviderHeaders)
+        {
+            return null;
+        }
+
+        // SDKs put their api_key where their provider expects it: accept a gateway key in any of those places.
+        var candidate = TenantResolver.FindApiKey(request.Headers, request.Query);
+        return candidate is not null && GatewayKeyFormat.LooksLikeKey(candidate) ? candidate : null;
+    }
+
+    private static UpstreamCredential CredentialFor(ProviderKind provider, string value) => provider switch
+    {
+        ProviderKind.AzureOpenAI => new UpstreamCredential("api-key", value),
+        ProviderKind.Anthropic => new UpstreamCredential("x-api-key", value),
+        ProviderKind.Gemini => new UpstreamCredential("x-goog-api-key", value),
+        _ => new UpstreamCredential("Authorization", "Bearer " + value),
+    };
+
+    private async Task TouchQuietlyAsync(GatewayKey key)
+    {
+        try
+        {
+            await keys.TouchAsync(key, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            logger.KeyTouchFailed(key.KeyId, ex);
+        }
+    }
+
+    private static async Task FailAsync(HttpContext context, CompletedExchange exchange, int status, string type, string code, string message, string? param = null)
+    {
+        exchange.StatusCode = status;
+        exchange.Error = code;
+        await GatewayErrors.WriteAsync(context, exchange.Provider, status, type, code, message, param).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,17 @@
+using LlmTrace.Domain.Management;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace LlmTrace.Functions.Management;
+
+/// <summary>The management API and health, served by the same domain router as SelfHost.</summary>
+public sealed class ManagementFunctions(ManagementApi api)
+{
+    [Function("Management")]
+    public Task ManageAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "patch", "delete", Route = "api/{*path}")] HttpRequest request, string? path)
+        => api.HandleAsync(request.HttpContext, path);
+
+    [Function("Health")]
+    public Task HealthAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request)
+        => api.HealthAsync(request.HttpContext);
+}
