@@ -22,6 +22,7 @@ public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOption
     private readonly ConcurrentDictionary<(Guid Tenant, string? Agent), (IReadOnlyList<SpendTotal> Totals, DateTimeOffset Until)> _cache = new();
     private readonly ConcurrentDictionary<Guid, Pending> _pending = new();
     private readonly Lock _admission = new();
+    private long _appliedVersion;
 
     /// <summary>True when the tenant has any hard cap (for itself or its agents); otherwise the gate is skipped.</summary>
     public static bool HasHardCaps(Tenant tenant)
@@ -78,11 +79,14 @@ public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOption
     {
         foreach (var (traceId, tenantId) in calls)
         {
-            _pending.TryRemove(traceId, out _);
+            // Drop the cached totals before the local hold: in between, the spend is counted twice (refusing early), never zero times.
+            Interlocked.Increment(ref _appliedVersion);
             foreach (var key in _cache.Keys.Where(k => k.Tenant == tenantId))
             {
                 _cache.TryRemove(key, out _);
             }
+
+            _pending.TryRemove(traceId, out _);
         }
     }
 
@@ -114,8 +118,14 @@ public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOption
             return entry.Totals;
         }
 
+        var version = Interlocked.Read(ref _appliedVersion);
         var totals = await ledger.GetTotalsAsync(tenantId, agentId, now, cancellationToken).ConfigureAwait(false);
-        _cache[(tenantId, agentId)] = (totals, now.AddSeconds(options.CurrentValue.SpendCacheSeconds));
+        if (Interlocked.Read(ref _appliedVersion) == version)
+        {
+            // Not cached when spend was applied during the read: the totals may predate it, and its hold is gone.
+            _cache[(tenantId, agentId)] = (totals, now.AddSeconds(options.CurrentValue.SpendCacheSeconds));
+        }
+
         return totals;
     }
 

@@ -104,8 +104,14 @@ public sealed class GatewayAdmission(
         if (gatewayKeysMode)
         {
             var provider = exchange.Provider.ToWireName();
-            var name = tenant.ProviderKeys.GetValueOrDefault(provider) ?? provider;
+            var name = tenant.ProviderKeys.GetValueOrDefault(provider) ?? DefaultSettingName(exchange.Provider);
             var value = configuration[$"{ProviderKeysSection}:{name}"];
+            if (string.IsNullOrEmpty(value) && exchange.Provider == ProviderKind.OpenAICompatible && !tenant.ProviderKeys.ContainsKey(provider))
+            {
+                // An OpenAI-compatible upstream without its own credential uses the OpenAI one.
+                value = configuration[$"{ProviderKeysSection}:{DefaultSettingName(ProviderKind.OpenAI)}"];
+            }
+
             if (string.IsNullOrEmpty(value))
             {
                 await FailAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "upstream_not_configured", "provider_key_not_configured",
@@ -291,6 +297,16 @@ public sealed class GatewayAdmission(
         var candidate = TenantResolver.FindApiKey(request.Headers, request.Query);
         return candidate is not null && GatewayKeyFormat.LooksLikeKey(candidate) ? candidate : null;
     }
+
+    /// <summary>The setting under <c>LlmTrace:ProviderKeys</c> that holds a provider's credential unless the tenant names another.</summary>
+    public static string DefaultSettingName(ProviderKind provider) => provider switch
+    {
+        ProviderKind.AzureOpenAI => "AzureOpenAI",
+        ProviderKind.Anthropic => "Anthropic",
+        ProviderKind.Gemini => "Gemini",
+        ProviderKind.OpenAICompatible => "OpenAICompatible",
+        _ => "OpenAI",
+    };
 
     private static UpstreamCredential CredentialFor(ProviderKind provider, string value) => provider switch
     {

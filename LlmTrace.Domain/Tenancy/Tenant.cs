@@ -49,7 +49,8 @@ public sealed record Tenant
 
     /// <summary>
     /// In <c>gateway-keys</c> mode: provider (openai, azure-openai, anthropic, gemini, openai-compatible) → the name of the
-    /// credential setting under <c>LlmTrace:ProviderKeys</c>. Unset providers use the setting named after the provider.
+    /// credential setting under <c>LlmTrace:ProviderKeys</c>. Unset providers use <c>OpenAI</c>, <c>AzureOpenAI</c>,
+    /// <c>Anthropic</c>, <c>Gemini</c> or <c>OpenAICompatible</c> (which falls back to <c>OpenAI</c>).
     /// </summary>
     public Dictionary<string, string> ProviderKeys { get; init; } = new(StringComparer.OrdinalIgnoreCase);
 

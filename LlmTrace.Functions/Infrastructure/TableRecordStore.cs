@@ -16,7 +16,7 @@ public sealed class TableRecordStore(AzureStorageClients clients, IOptions<Azure
 
     public async Task<StoredRecord?> GetAsync(string table, string partition, string key, CancellationToken cancellationToken)
     {
-        var response = await WithTableAsync(table, t => t.GetEntityIfExistsAsync<TableEntity>(partition, key, ["Json"], cancellationToken)).ConfigureAwait(false);
+        var response = await WithTableAsync(table, t => t.GetEntityIfExistsAsync<TableEntity>(partition, key, cancellationToken: cancellationToken)).ConfigureAwait(false);
         return response.HasValue && response.Value is { } entity ? ToRecord(entity) : null;
     }
 
@@ -27,7 +27,7 @@ public sealed class TableRecordStore(AzureStorageClients clients, IOptions<Azure
                 ? TableClient.CreateQueryFilter($"PartitionKey eq {partition}")
                 : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {afterKey}");
             var items = new List<StoredRecord>(Math.Min(limit, 1000));
-            await foreach (var entity in t.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(limit + 1, 1000), select: ["Json"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var entity in t.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(limit + 1, 1000), select: ["RowKey", "Json"], cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 if (items.Count == limit)
                 {

@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Net;
+using LlmTrace.Domain.Budgets;
+using LlmTrace.Domain.Capture;
+using LlmTrace.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LlmTrace.Tests.Tenancy;
+
+/// <summary>
+/// Rate limits, token caps and hard cost caps on SelfHost in pass-through mode, with the clock under test control.
+/// A fake upstream call of gpt-4o-mini costs about 5.6e-6 USD (11 prompt tokens, 3 cached, 7 output; streamed: 21 and 4).
+/// </summary>
+public sealed class LimitsTests : IAsyncLifetime
+{
+    // 23:58:30 UTC on the last day of the month: the hour, day and month all end in 90 seconds.
+    private static readonly DateTimeOffset Start = new(2026, 11, 30, 23, 58, 30, TimeSpan.Zero);
+    private readonly FakeTimeProvider _time = new(Start);
+    private FakeUpstream _upstream = null!;
+    private GatewayHost _gateway = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await FakeUpstream.StartAsync();
+        // The consumer batches with a delay on the (fake) clock: with none, traces flow as soon as they are captured.
+        _gateway = await GatewayHost.StartAsync(
+            _upstream,
+            new Dictionary<string, string?> { ["LlmTrace:Capture:BatchDelayMilliseconds"] = "0" },
+            builder => builder.Services.AddSingleton<TimeProvider>(_time));
+        _http = _gateway.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _gateway.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    private ApiClient Admin => new(_http); // loopback without an admin key is the administrator on SelfHost
+
+    [Fact]
+    public async Task RequestsPerMinute_OverTheLimit_Is429WithOpenAIHeaders_AndFreeAgainNextMinute()
+    {
+        var (tenant, client) = await NewTenantAsync("""{"name":"rpm","rateLimits":{"requestsPerMinute":2}}""");
+
+        var replies = new List<ApiReply>();
+        for (var i = 0; i < 3; i++)
+        {
+            replies.Add(await client.ChatAsync());
+        }
+
+        _time.Advance(TimeSpan.FromMinutes(1));
+        var nextMinute = await client.ChatAsync();
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], replies.Select(r => r.Status));
+        var limited = replies[2];
+        Assert.Equal("rate_limit_exceeded", limited.ErrorCode);
+        Assert.Equal("2", limited.Header("x-ratelimit-limit-requests"));
+        Assert.Equal("0", limited.Header("x-ratelimit-remaining-requests"));
+        Assert.Equal("30s", limited.Header("x-ratelimit-reset-requests"));
+        Assert.Equal("30", limited.Header("retry-after"));
+        Assert.Equal(HttpStatusCode.OK, nextMinute.Status);
+        Assert.Equal(3, _upstream.Requests.Count(r => r.Header("Authorization") == "Bearer " + tenant.Key));
+    }
+
+    [Fact]
+    public async Task TokensPerMinute_EstimatedFromPromptAndMaxTokens_RefusesTheCallThatWouldExceedIt()
+    {
+        var (_, client) = await NewTenantAsync("""{"name":"tpm","rateLimits":{"tokensPerMinute":200}}""");
+
+        var first = await client.ChatAsync(maxTokens: 150);
+        var second = await client.ChatAsync(maxTokens: 150);
+        var small = await client.ChatAsync(maxTokens: 20);
+
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+        // The first call's estimate (~160) was replaced by its real usage (18), so 182 tokens remain for the minute.
+        Assert.Equal(HttpStatusCode.OK, second.Status);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.ChatAsync(maxTokens: 190)).Status);
+        Assert.Equal(HttpStatusCode.OK, small.Status);
+    }
+
+    [Fact]
+    public async Task TokenCaps_MaxTokensAndPromptSize_Are400WithTheField()
+    {
+        var (_, client) = await NewTenantAsync("""{"name":"caps","tokenCaps":{"maxPromptTokens":50,"maxOutputTokens":100}}""");
+
+        var tooManyOutput = await client.ChatAsync(maxTokens: 500);
+        var tooLongPrompt = await client.ChatAsync(content: string.Join(' ', Enumerable.Repeat("lorem ipsum dolor", 40)));
+        var fine = await client.ChatAsync(maxTokens: 100);
+
+        Assert.Equal((HttpStatusCode.BadRequest, "max_tokens_cap_exceeded", "max_tokens"), (tooManyOutput.Status, tooManyOutput.ErrorCode, tooManyOutput.Json.GetProperty("error").GetProperty("param").GetString()));
+        Assert.Equal((HttpStatusCode.BadRequest, "prompt_tokens_cap_exceeded"), (tooLongPrompt.Status, tooLongPrompt.ErrorCode));
+        Assert.Equal(HttpStatusCode.OK, fine.Status);
+    }
+
+    [Fact]
+    public async Task HardDailyCap_StreamedSpendCounts_RefusesUntilMidnightUtc_ThenStartsFromZero()
+    {
+        var (tenant, client) = await NewTenantAsync("""{"name":"cap","budgets":{"daily":{"hardUsd":0.000005}}}""");
+
+        var streamed = await client.ChatAsync(stream: true, maxTokens: 8);
+        await WaitForSpendAsync(tenant.Id, null, 1);
+        var refused = await client.ChatAsync(maxTokens: 8);
+        _time.Advance(TimeSpan.FromSeconds(95)); // 00:00:05 on 1 December
+        var nextDay = await client.ChatAsync(maxTokens: 8);
+
+        Assert.Equal(HttpStatusCode.OK, streamed.Status);
+        Assert.Contains("data: [DONE]", streamed.Text, StringComparison.Ordinal);
+        Assert.True(refused.Status == HttpStatusCode.TooManyRequests, (await Admin.GetAsync($"/api/tenants/{tenant.Id}/budget")).Text + " trace: " + (await _gateway.WaitForTraceAsync(Guid.Parse(streamed.Header("x-llmtrace-trace-id")!))).Cost);
+        Assert.Equal("cost_cap_exceeded", refused.ErrorCode);
+        Assert.Equal("90", refused.Header("retry-after")); // seconds until 00:00 UTC
+        Assert.Equal(HttpStatusCode.OK, nextDay.Status);
+        var budget = await Admin.GetAsync($"/api/tenants/{tenant.Id}/budget");
+        var daily = budget.Json.GetProperty("windows").EnumerateArray().Single(w => w.GetProperty("window").GetString() == "daily" && w.GetProperty("agentId").ValueKind == System.Text.Json.JsonValueKind.Null);
+        Assert.Equal("day-2026-12-01", daily.GetProperty("windowKey").GetString());
+    }
+
+    [Fact]
+    public async Task HardCap_IsSeenOnTheNextCall_BeforeTheLedgerHasIt()
+    {
+        var (_, client) = await NewTenantAsync("""{"name":"fast","budgets":{"monthly":{"hardUsd":0.000005}}}""");
+
+        // No wait between the calls: the first call's cost is held in this process until the ledger has it.
+        var first = await client.ChatAsync(maxTokens: 8);
+        var second = await client.ChatAsync(maxTokens: 8);
+
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.Status);
+    }
+
+    [Fact]
+    public async Task AgentCap_StopsOnlyThatAgent_AndRaisingItMidWindowAppliesToTheNextCall()
+    {
+        var (tenant, client) = await NewTenantAsync("""{"name":"agents","agentBudgets":{"planner":{"hourly":{"hardUsd":0.000005}}}}""");
+
+        Assert.Equal(HttpStatusCode.OK, (await client.ChatAsync(agent: "planner", maxTokens: 8)).Status);
+        await WaitForSpendAsync(tenant.Id, "planner", 1);
+        var plannerRefused = await client.ChatAsync(agent: "planner", maxTokens: 8);
+        var otherAgent = await client.ChatAsync(agent: "writer", maxTokens: 8);
+        var raise = await Admin.PutAsync($"/api/tenants/{tenant.Id}/budget", """{"agentBudgets":{"planner":{"hourly":{"hardUsd":1}}}}""");
+        var plannerAgain = await client.ChatAsync(agent: "planner", maxTokens: 8);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, plannerRefused.Status);
+        Assert.Contains("agent 'planner'", plannerRefused.Json.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, otherAgent.Status);
+        Assert.Equal(HttpStatusCode.OK, raise.Status);
+        Assert.Equal(HttpStatusCode.OK, plannerAgain.Status);
+    }
+
+    /// <summary>
+    /// The documented bound on SelfHost: concurrent calls hold their estimated cost while in flight, so calls racing a cap
+    /// overspend it by at most one call.
+    /// </summary>
+    [Fact]
+    public async Task ConcurrentCallsRacingAHardCap_OverspendByAtMostOneCall()
+    {
+        const decimal Cap = 0.00002m; // about three and a half calls
+        var (tenant, client) = await NewTenantAsync("""{"name":"race","budgets":{"daily":{"hardUsd":CAP}}}""".Replace("CAP", Cap.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => client.ChatAsync(maxTokens: 7)));
+
+        var admitted = replies.Count(r => r.Status == HttpStatusCode.OK);
+        Assert.All(replies, r => Assert.Contains(r.Status, new[] { HttpStatusCode.OK, HttpStatusCode.TooManyRequests }));
+        var totals = await WaitForSpendAsync(tenant.Id, null, admitted);
+        var spent = totals.Single(t => t.Kind == WindowKind.Day).CostUsd;
+        var oneCall = spent / admitted;
+        Assert.InRange(admitted, 3, 4);
+        Assert.True(spent <= Cap + oneCall, $"spent {spent} with cap {Cap}");
+    }
+
+    private async Task<IReadOnlyList<SpendTotal>> WaitForSpendAsync(Guid tenantId, string? agentId, long requests)
+    {
+        var ledger = _gateway.Services.GetRequiredService<ISpendLedger>();
+        for (var i = 0; i < 500; i++)
+        {
+            var totals = await ledger.GetTotalsAsync(tenantId, agentId, _time.GetUtcNow(), CancellationToken.None);
+            if (totals.Any(t => t.Kind == WindowKind.Day && t.Requests >= requests))
+            {
+                return totals;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"The ledger did not reach {requests} requests for {tenantId}.");
+    }
+
+    /// <summary>A tenant from the API, and a client whose provider key maps to it (pass-through: UUIDv5 of the key).</summary>
+    private async Task<((Guid Id, string Key) Tenant, ApiClient Client)> NewTenantAsync(string json)
+    {
+        var key = TestKeys.NewKey();
+        var id = TestKeys.TenantOf(key);
+        var body = json.Replace("{\"name\"", $"{{\"tenantId\":\"{id}\",\"name\"", StringComparison.Ordinal);
+        var created = await Admin.PostAsync("/api/tenants", body);
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        return ((id, key), new ApiClient(_http, key));
+    }
+}
