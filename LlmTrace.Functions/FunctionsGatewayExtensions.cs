@@ -37,7 +37,8 @@ public static class FunctionsGatewayExtensions
             builder.Services.TryAddSingleton(sp => CosmosClientFactory.Create(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CosmosOptions>>().Value));
             builder.Services.TryAddSingleton<ITraceStore>(sp => new CosmosTraceStore(
                 CosmosClientFactory.Container(sp.GetRequiredService<Microsoft.Azure.Cosmos.CosmosClient>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CosmosOptions>>()),
-                sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CosmosOptions>>()));
+                sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CosmosOptions>>(),
+                sp.GetRequiredService<LlmTrace.Domain.Tenancy.TenantStore>()));
         }
 
         builder.Services.TryAddSingleton<ITraceStore>(_ => new InMemoryTraceStore());

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Tenancy;
 using Microsoft.Azure.Cosmos;
 using Microsoft.Extensions.Options;
 
@@ -14,13 +15,15 @@ namespace LlmTrace.Functions.Infrastructure;
 /// filters) and <c>sortKey</c> (startedAt, then trace id: one property, so newest-first keyset paging needs no
 /// composite index and no OFFSET). Writes are upserts, so a redelivered trace replaces itself.
 /// </summary>
-public sealed class CosmosTraceStore(Container container, IOptions<CosmosOptions> options) : ITraceStore
+/// <remarks>Retention: the tenant's <c>retentionDays</c> setting, else <c>TenantRetentionDays</c>, else <c>RetentionDays</c>.</remarks>
+public sealed class CosmosTraceStore(Container container, IOptions<CosmosOptions> options, TenantStore? tenants = null) : ITraceStore
 {
     public async Task UpsertAsync(IReadOnlyList<Trace> traces, CancellationToken cancellationToken)
     {
         await Parallel.ForEachAsync(traces, new ParallelOptions { MaxDegreeOfParallelism = options.Value.WriteConcurrency, CancellationToken = cancellationToken }, async (trace, ct) =>
         {
-            using var stream = new MemoryStream(ToDocument(trace));
+            var tenantDays = tenants is null ? null : (await tenants.GetCachedAsync(trace.TenantId, ct).ConfigureAwait(false))?.RetentionDays;
+            using var stream = new MemoryStream(ToDocument(trace, tenantDays));
             using var response = await container.UpsertItemStreamAsync(stream, new PartitionKey(trace.TenantId.ToString()), cancellationToken: ct).ConfigureAwait(false);
             response.EnsureSuccessStatusCode();
         }).ConfigureAwait(false);
@@ -102,10 +105,10 @@ public sealed class CosmosTraceStore(Container container, IOptions<CosmosOptions
     }
 
     /// <summary>The stored item: the trace's own JSON with the store's properties appended.</summary>
-    internal byte[] ToDocument(Trace trace)
+    internal byte[] ToDocument(Trace trace, int? tenantSettingDays = null)
     {
         var settings = options.Value;
-        var days = settings.TenantRetentionDays.TryGetValue(trace.TenantId, out var tenantDays) ? tenantDays : settings.RetentionDays;
+        var days = tenantSettingDays ?? (settings.TenantRetentionDays.TryGetValue(trace.TenantId, out var configuredDays) ? configuredDays : settings.RetentionDays);
         var json = JsonSerializer.SerializeToUtf8Bytes(trace, CaptureJsonContext.Default.Trace);
         var extra = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
             $",\"id\":\"{trace.TraceId}\",\"ttl\":{days * 86_400},\"startedAtMs\":{trace.StartedAt.ToUnixTimeMilliseconds()},\"sortKey\":\"{SortKey(trace.StartedAt, trace.TraceId)}\"}}"));

@@ -146,5 +146,7 @@ public sealed class CosmosTraceStoreTests : TraceStoreContractTests
         Assert.Equal(tenant.ToString(), document.RootElement.GetProperty("tenantId").GetString());
         Assert.Equal(7 * 86_400, document.RootElement.GetProperty("ttl").GetInt32());
         Assert.Equal($"001700000000123_{trace.TraceId:N}", document.RootElement.GetProperty("sortKey").GetString());
+        using var tenantSetting = System.Text.Json.JsonDocument.Parse(store.ToDocument(trace, tenantSettingDays: 3));
+        Assert.Equal(3 * 86_400, tenantSetting.RootElement.GetProperty("ttl").GetInt32()); // the tenant's own setting wins
     }
 }
