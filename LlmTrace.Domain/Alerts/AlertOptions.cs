@@ -15,6 +15,12 @@ public sealed class AlertOptions
     /// <summary>Key for the <c>x-llmtrace-signature: sha256=…</c> HMAC over the body. Strongly recommended.</summary>
     public string? WebhookSecret { get; set; }
 
+    /// <summary>
+    /// Sent as-is in <c>x-llmtrace-webhook-token</c> to the global webhook only, for receivers that cannot compute an
+    /// HMAC (the Logic App relay compares it with its own copy). Keep it different from <see cref="WebhookSecret"/>.
+    /// </summary>
+    public string? WebhookToken { get; set; }
+
     /// <summary>Findings at or above this severity raise an alert.</summary>
     public FindingSeverity MinimumSeverity { get; set; } = FindingSeverity.High;
 

@@ -24,6 +24,7 @@ public sealed class WebhookAlertPublisher(
 {
     public const string HttpClientName = "LlmTrace.Alerts";
     public const string SignatureHeader = "x-llmtrace-signature";
+    public const string TokenHeader = "x-llmtrace-webhook-token";
 
     private readonly ConcurrentDictionary<(Guid?, string), Cooldown> _cooldowns = new();
 
@@ -91,6 +92,12 @@ public sealed class WebhookAlertPublisher(
                 if (signature is not null)
                 {
                     request.Headers.TryAddWithoutValidation(SignatureHeader, signature);
+                }
+
+                if (!string.IsNullOrEmpty(settings.WebhookToken) && target == settings.WebhookUrl)
+                {
+                    // Only to the operator's own relay: a tenant's webhook never sees the shared token.
+                    request.Headers.TryAddWithoutValidation(TokenHeader, settings.WebhookToken);
                 }
 
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(settings.TimeoutSeconds), timeProvider);

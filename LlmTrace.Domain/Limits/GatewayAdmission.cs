@@ -112,6 +112,13 @@ public sealed class GatewayAdmission(
                 value = configuration[$"{ProviderKeysSection}:{DefaultSettingName(ProviderKind.OpenAI)}"];
             }
 
+            if (value?.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                // App Service leaves a reference it could not resolve (missing secret, no access) as its literal text.
+                logger.UnresolvedKeyVaultReference(exchange.TraceId, name);
+                value = null;
+            }
+
             if (string.IsNullOrEmpty(value))
             {
                 await FailAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "upstream_not_configured", "provider_key_not_configured",

@@ -15,4 +15,7 @@ internal static partial class LimitsLog
 
     [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Could not record the last use of gateway key {KeyId}.")]
     public static partial void KeyTouchFailed(this ILogger logger, string keyId, Exception exception);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Error, Message = "Trace {TraceId}: the provider key setting {Setting} is an unresolved Key Vault reference (missing secret or no access).")]
+    public static partial void UnresolvedKeyVaultReference(this ILogger logger, Guid traceId, string setting);
 }

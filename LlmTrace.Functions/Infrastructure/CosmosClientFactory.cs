@@ -7,6 +7,20 @@ namespace LlmTrace.Functions.Infrastructure;
 /// <summary>Builds the one <see cref="CosmosClient"/>: key from a connection string, or managed identity with an endpoint.</summary>
 public static class CosmosClientFactory
 {
+    /// <summary>How the client authenticates: the account key in a connection string, or Entra ID (DefaultAzureCredential).</summary>
+    public enum Authentication
+    {
+        AccountKey,
+        ManagedIdentity,
+    }
+
+    /// <summary>A connection string wins; with only an endpoint the client uses DefaultAzureCredential (managed identity in Azure).</summary>
+    public static Authentication AuthenticationFor(CosmosOptions options) => !string.IsNullOrEmpty(options.ConnectionString)
+        ? Authentication.AccountKey
+        : options.Endpoint is not null
+            ? Authentication.ManagedIdentity
+            : throw new InvalidOperationException("Set LlmTrace:Cosmos:ConnectionString, or LlmTrace:Cosmos:Endpoint for managed identity.");
+
     public static CosmosClient Create(CosmosOptions options, Action<CosmosClientOptions>? configure = null)
     {
         var clientOptions = new CosmosClientOptions
@@ -17,7 +31,7 @@ public static class CosmosClientFactory
             EnableContentResponseOnWrite = false,
         };
         configure?.Invoke(clientOptions);
-        return !string.IsNullOrEmpty(options.ConnectionString)
+        return AuthenticationFor(options) == Authentication.AccountKey
             ? new CosmosClient(options.ConnectionString, clientOptions)
             : new CosmosClient(options.Endpoint!.ToString(), new DefaultAzureCredential(), clientOptions);
     }

@@ -1,0 +1,116 @@
+// The Function App's settings: identity-based connections only (no connection strings, no keys), secrets as Key Vault
+// references, and every LlmTrace option the deployment sets. Replaces the whole settings set on each deployment.
+
+import { settingMap, upstreamMap } from 'types.bicep'
+
+param functionAppName string
+
+param storageAccountName string
+
+param storageBlobEndpoint string
+
+param storageQueueEndpoint string
+
+param storageTableEndpoint string
+
+param cosmosEndpoint string
+
+param cosmosDatabaseName string
+
+param cosmosContainerName string
+
+@description('Days a trace is kept unless its tenant sets its own retention.')
+param traceRetentionDays int
+
+@secure()
+param appInsightsConnectionString string
+
+param keyVaultName string
+
+param adminKeySecretName string
+
+param webhookSecretName string
+
+param webhookTokenSecretName string
+
+param alertWebhookUrlSecretName string
+
+@allowed([
+  'storageQueue'
+  'serviceBus'
+])
+param captureTransport string
+
+@description('The Service Bus namespace host name; empty with the storage-queue transport.')
+param serviceBusFullyQualifiedNamespace string
+
+@allowed([
+  'passthrough'
+  'gateway-keys'
+])
+param authMode string
+
+@description('Provider credential setting name (OpenAI, AzureOpenAI, Anthropic, Gemini, OpenAICompatible, or a tenant-specific name) → Key Vault secret name.')
+param providerKeyVaultSecretNames settingMap
+
+@description('Upstream base URLs: Default, AzureOpenAI, Anthropic, Gemini (empty values are left out).')
+param upstreams upstreamMap
+
+param budgetTimerSchedule string
+
+@description('Any other LlmTrace setting, e.g. { LlmTrace__Security__Enforcement__Policies__prompt_injection: \'Block\' }.')
+param additionalAppSettings settingMap
+
+resource site 'Microsoft.Web/sites@2025-03-01' existing = {
+  name: functionAppName
+}
+
+var kvRef = '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName='
+
+var providerKeySettings = toObject(
+  items(providerKeyVaultSecretNames),
+  entry => 'LlmTrace__ProviderKeys__${entry.key}',
+  entry => '${kvRef}${entry.value})'
+)
+
+var upstreamSettings = toObject(
+  filter(items(upstreams), entry => !empty(entry.value ?? '')),
+  entry => 'LlmTrace__Upstreams__${entry.key}',
+  entry => string(entry.value)
+)
+
+var serviceBusSettings = captureTransport == 'serviceBus'
+  ? {
+      LlmTrace__ServiceBus__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
+    }
+  : {}
+
+var baseSettings = {
+  // The Functions host's own storage, through the managed identity (never a plain AzureWebJobsStorage value).
+  AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__credential: 'managedidentity'
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+  // The gateway's storage adapters: endpoints only, so they use DefaultAzureCredential.
+  LlmTrace__Storage__BlobServiceUri: storageBlobEndpoint
+  LlmTrace__Storage__QueueServiceUri: storageQueueEndpoint
+  LlmTrace__Storage__TableServiceUri: storageTableEndpoint
+  LlmTrace__Cosmos__Endpoint: cosmosEndpoint
+  LlmTrace__Cosmos__Database: cosmosDatabaseName
+  LlmTrace__Cosmos__Container: cosmosContainerName
+  LlmTrace__Cosmos__RetentionDays: string(traceRetentionDays)
+  LlmTrace__Capture__Transport: captureTransport == 'serviceBus' ? 'ServiceBus' : 'StorageQueue'
+  LlmTrace__Auth__Mode: authMode
+  LlmTrace__AdminKey: '${kvRef}${adminKeySecretName})'
+  LlmTrace__Alerts__WebhookUrl: '${kvRef}${alertWebhookUrlSecretName})'
+  LlmTrace__Alerts__WebhookSecret: '${kvRef}${webhookSecretName})'
+  LlmTrace__Alerts__WebhookToken: '${kvRef}${webhookTokenSecretName})'
+  LlmTrace__Alerts__PublicBaseUrl: 'https://${site.properties.defaultHostName}'
+  LLMTRACE_BUDGET_TIMER_SCHEDULE: budgetTimerSchedule
+}
+
+resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: union(baseSettings, serviceBusSettings, upstreamSettings, providerKeySettings, additionalAppSettings)
+}
