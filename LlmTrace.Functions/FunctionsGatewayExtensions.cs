@@ -101,6 +101,7 @@ public static class FunctionsGatewayExtensions
     {
         services.AddOptionsWithValidateOnStart<AzureStorageOptions, AzureStorageOptionsValidator>().BindConfiguration(AzureStorageOptions.SectionName);
         services.TryAddSingleton<AzureStorageClients>();
+        services.AddHostedService<LocalStorageInitializer>();
         services.TryAddSingleton<IClaimCheckStore, BlobClaimCheckStore>();
         services.TryAddSingleton<IParkedCaptureStore, BlobParkedCaptureStore>();
         services.TryAddSingleton<IPoisonStore, BlobPoisonStore>();

@@ -60,6 +60,32 @@ public sealed class AzureClientConstructionTests
         Assert.Contains("LlmTrace:Storage:", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task LocalRun_WithAConnectionString_CreatesItsTablesAndContainersAtStartUp()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..10];
+        using var host = Build(new Dictionary<string, string?>
+        {
+            ["LlmTrace:Storage:ConnectionString"] = Infrastructure.Azurite.ConnectionString,
+            ["LlmTrace:Storage:SpendTable"] = "spend" + suffix,
+            ["LlmTrace:Storage:AnomalyTable"] = "anomaly" + suffix,
+            ["LlmTrace:Storage:ClaimCheckContainer"] = "claims-" + suffix,
+            ["LlmTrace:Storage:ParkedContainer"] = "parked-" + suffix,
+            ["LlmTrace:Storage:PoisonContainer"] = "poison-" + suffix,
+        });
+
+        await host.StartAsync();
+        var clients = host.Services.GetRequiredService<AzureStorageClients>();
+        var spendExists = await clients.Tables.QueryAsync(t => t.Name == "spend" + suffix).AnyAsync();
+        var claimsExist = (await clients.ClaimChecks.ExistsAsync()).Value;
+        var poisonQueueExists = (await clients.Queues.GetQueueClient(LlmTrace.Domain.Processing.QueueNames.Captures + "-poison").ExistsAsync()).Value;
+        await host.StopAsync();
+
+        Assert.True(spendExists);
+        Assert.True(claimsExist);
+        Assert.True(poisonQueueExists);
+    }
+
     private static IHost Build(Dictionary<string, string?> settings)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
