@@ -155,6 +155,36 @@ public sealed class GatewayKeysTests : IAsyncLifetime
         Assert.DoesNotContain(OpenAIKey, reply.Text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task PerKeyRateLimit_StopsThatKeyOnly()
+    {
+        var (tenantId, unlimited) = await NewTenantWithKeyAsync("per-key");
+        var limited = (await Admin.PostAsync($"/api/tenants/{tenantId}/keys", """{"name":"batch","rateLimits":{"requestsPerMinute":1}}""")).Json.GetProperty("secret").GetString();
+
+        var first = await new ApiClient(_http, limited).ChatAsync();
+        var second = await new ApiClient(_http, limited).ChatAsync();
+        var otherKey = await new ApiClient(_http, unlimited).ChatAsync();
+
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.Status);
+        Assert.Equal("1", second.Header("x-ratelimit-limit-requests"));
+        Assert.Contains("this key", second.Json.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, otherKey.Status);
+    }
+
+    [Fact]
+    public async Task TenantHeader_CannotMoveAKeysCallsToAnotherTenant()
+    {
+        var (tenantA, keyA) = await NewTenantWithKeyAsync("owner");
+        var (tenantB, _) = await NewTenantWithKeyAsync("victim");
+
+        var reply = await new ApiClient(_http, keyA).ChatAsync(headers: new Dictionary<string, string> { ["X-LLMTrace-Tenant-ID"] = tenantB.ToString() });
+
+        Assert.Equal(HttpStatusCode.OK, reply.Status);
+        var trace = await _gateway.WaitForTraceAsync(Guid.Parse(reply.Header("x-llmtrace-trace-id")!));
+        Assert.Equal(tenantA, trace.TenantId);
+    }
+
     private async Task<(Guid TenantId, string Key)> NewTenantWithKeyAsync(string name)
     {
         var tenant = await Admin.PostAsync("/api/tenants", $$"""{"name":"{{name}}"}""");
