@@ -9,11 +9,20 @@ public static class MlServiceCollectionExtensions
     public const string EnabledSetting = "LlmTrace:Security:Ml:Enabled";
 
     /// <summary>
-    /// Registers the ML injection classifier when <c>LlmTrace:Security:Ml:Enabled</c> is true. The model is loaded on
+    /// Registers a bring-your-own ONNX classifier when <c>LlmTrace:Security:Ml:Model:Path</c> is set; otherwise the
+    /// built-in MiniLM classifier when <c>LlmTrace:Security:Ml:Enabled</c> is true. The model is loaded on
     /// first use, once per process (about 300 MB of memory, 0.4 s).
     /// </summary>
     public static IServiceCollection AddMlDetector(this IServiceCollection services, IConfiguration configuration)
     {
+        var custom = configuration.GetSection(SequenceClassifierOptions.SectionName).Get<SequenceClassifierOptions>();
+        if (!string.IsNullOrWhiteSpace(custom?.Path))
+        {
+            // A bring-your-own model replaces the built-in one. Loaded now, so a wrong export stops the host at start-up.
+            services.AddSingleton<IInjectionClassifier>(new HuggingFaceSequenceClassifier(custom));
+            return services;
+        }
+
         if (configuration.GetValue<bool>(EnabledSetting))
         {
             services.AddSingleton<IInjectionClassifier>(_ => new MiniLmInjectionClassifier(SharedEmbedder.Instance, LinearHead.LoadEmbedded()));
