@@ -77,13 +77,21 @@ public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOption
     /// <summary>The ledger now includes these calls: stop counting them locally and read the ledger afresh.</summary>
     public void Applied(IEnumerable<(Guid TraceId, Guid TenantId)> calls)
     {
+        if (_pending.IsEmpty && _cache.IsEmpty)
+        {
+            return; // No tenant of this process has a hard cap in use.
+        }
+
         foreach (var (traceId, tenantId) in calls)
         {
             // Drop the cached totals before the local hold: in between, the spend is counted twice (refusing early), never zero times.
             Interlocked.Increment(ref _appliedVersion);
-            foreach (var key in _cache.Keys.Where(k => k.Tenant == tenantId))
+            foreach (var (key, _) in _cache)
             {
-                _cache.TryRemove(key, out _);
+                if (key.Tenant == tenantId)
+                {
+                    _cache.TryRemove(key, out _);
+                }
             }
 
             _pending.TryRemove(traceId, out _);

@@ -44,7 +44,7 @@ public sealed class GatewayAdmission(
     private static readonly string[] CredentialHeaders = ["Authorization", "api-key", "x-api-key", "x-goog-api-key"];
 
     /// <summary>Who is calling; null when refused (the 401/403/503 has been written).</summary>
-    internal async Task<CallIdentity?> AuthenticateAsync(HttpContext context, CompletedExchange exchange)
+    internal async ValueTask<CallIdentity?> AuthenticateAsync(HttpContext context, CompletedExchange exchange)
     {
         var request = context.Request;
         var gatewayKeysMode = auth.CurrentValue.RequiresGatewayKey;
@@ -133,7 +133,7 @@ public sealed class GatewayAdmission(
     }
 
     /// <summary>Token caps, hard cost caps and rate limits; null when refused (the 400/429 has been written).</summary>
-    internal async Task<AdmissionTicket?> AdmitAsync(HttpContext context, CompletedExchange exchange, CallIdentity identity)
+    internal async ValueTask<AdmissionTicket?> AdmitAsync(HttpContext context, CompletedExchange exchange, CallIdentity identity)
     {
         var tenant = identity.Tenant;
         var request = exchange.Request;

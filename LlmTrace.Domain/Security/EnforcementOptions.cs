@@ -45,7 +45,7 @@ public sealed class EnforcementOptions
     /// <summary>Refuse the call (503) when the analysis fails or runs out of time, instead of forwarding it.</summary>
     public bool FailClosed { get; set; }
 
-    public bool IsActive => Policies.Values.Any(a => a != PolicyAction.Log);
+    public bool IsActive => Policies.Count > 0 && Policies.Values.Any(a => a != PolicyAction.Log);
 }
 
 [OptionsValidator]

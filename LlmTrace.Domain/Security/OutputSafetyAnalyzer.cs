@@ -3,9 +3,9 @@ using LlmTrace.Domain.Capture;
 namespace LlmTrace.Domain.Security;
 
 /// <summary>
-/// Output checks that need the request: a response that reproduces a large part of the request's system prompt
-/// (system-prompt leak), measured as the share of the system prompt's word 5-grams that appear in the response.
-/// PII and secrets in responses are found at capture (<see cref="CaptureRedactor"/>).
+/// Output checks: toxic content in the response (<see cref="ToxicityDetector"/>), and a response that reproduces a
+/// large part of the request's system prompt (system-prompt leak), measured as the share of the system prompt's word
+/// 5-grams that appear in the response. PII and secrets in responses are found at capture (<see cref="CaptureRedactor"/>).
 /// </summary>
 public sealed class OutputSafetyAnalyzer : ISecurityAnalyzer
 {
@@ -17,6 +17,11 @@ public sealed class OutputSafetyAnalyzer : ISecurityAnalyzer
 
     public IEnumerable<Finding> Analyze(Trace trace)
     {
+        foreach (var finding in Toxicity(trace.Response, Name))
+        {
+            yield return finding;
+        }
+
         var system = PromptParts.System(trace.Prompt);
         if (system is null || string.IsNullOrEmpty(trace.Response))
         {
@@ -44,6 +49,18 @@ public sealed class OutputSafetyAnalyzer : ISecurityAnalyzer
             };
         }
     }
+
+    /// <summary>One finding per toxicity category found in a response.</summary>
+    public static IEnumerable<Finding> Toxicity(string? response, string detector)
+        => ToxicityDetector.Detect(response).Select(hit => new Finding
+        {
+            Type = ToxicityDetector.Type,
+            Severity = hit.Severity,
+            Confidence = 0.9,
+            Location = "response",
+            Detector = detector,
+            Message = hit.Category,
+        });
 
     private static HashSet<string> Shingles(string text)
     {

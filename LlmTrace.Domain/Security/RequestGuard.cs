@@ -32,7 +32,7 @@ public sealed class RequestGuard(
     /// <summary>True when the global policies, or the tenant's overrides, would flag or block something for this tenant.</summary>
     public bool IsActiveFor(Tenant? tenant)
         => tenant?.MonitoringScope != MonitoringScope.OutputOnly
-            && (enforcement.CurrentValue.IsActive || tenant?.EnforcementPolicies.Values.Any(a => a != PolicyAction.Log) == true);
+            && (enforcement.CurrentValue.IsActive || (tenant is { EnforcementPolicies.Count: > 0 } && tenant.EnforcementPolicies.Values.Any(a => a != PolicyAction.Log)));
 
     public GuardVerdict Evaluate(string? prompt) => Evaluate(prompt, null);
 

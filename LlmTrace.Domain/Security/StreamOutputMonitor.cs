@@ -162,6 +162,14 @@ public sealed class StreamOutputMonitor : IDisposable
             });
         }
 
+        foreach (var toxic in OutputSafetyAnalyzer.Toxicity(window, "stream.monitor"))
+        {
+            if (!Findings.Exists(f => f.Type == toxic.Type && f.Message == toxic.Message))
+            {
+                Findings.Add(toxic);
+            }
+        }
+
         if (_systemPrompt is not null)
         {
             var probe = new Trace { TraceId = Guid.Empty, TenantId = Guid.Empty, Provider = "stream", Endpoint = "/", Method = "POST", Prompt = "system: " + _systemPrompt, Response = text.ToString() };

@@ -10,7 +10,7 @@ public sealed class GatewayKeyStore(IRecordStore records, IOptionsMonitor<Tenanc
 {
     private const string Partition = "key";
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
-    private readonly ConcurrentDictionary<string, (GatewayKey? Key, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+    private readonly SingleFlightCache<string, GatewayKey?> _cache = new(timeProvider);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastUsedWritten = new(StringComparer.Ordinal);
 
     public async Task<(string Secret, GatewayKey Key)> CreateAsync(Guid tenantId, string? name, IReadOnlyList<string> roles, RateLimitSettings? limits, string? createdBy, CancellationToken cancellationToken)
@@ -56,7 +56,7 @@ public sealed class GatewayKeyStore(IRecordStore records, IOptionsMonitor<Tenanc
             var key = Deserialize(record.Json);
             if (key.RevokedAt is not null)
             {
-                _cache.TryRemove(keyId, out _);
+                _cache.Invalidate(keyId);
                 return key;
             }
 
@@ -64,7 +64,7 @@ public sealed class GatewayKeyStore(IRecordStore records, IOptionsMonitor<Tenanc
             try
             {
                 await records.ReplaceAsync(RecordTables.GatewayKeys, Partition, keyId, Serialize(revoked), record.ETag, cancellationToken).ConfigureAwait(false);
-                _cache.TryRemove(keyId, out _);
+                _cache.Invalidate(keyId);
                 return revoked;
             }
             catch (RecordConflictException) when (attempt < 5)
@@ -85,17 +85,7 @@ public sealed class GatewayKeyStore(IRecordStore records, IOptionsMonitor<Tenanc
             return null;
         }
 
-        var now = timeProvider.GetUtcNow();
-        GatewayKey? key;
-        if (_cache.TryGetValue(keyId, out var entry) && entry.Until > now)
-        {
-            key = entry.Key;
-        }
-        else
-        {
-            key = await GetAsync(keyId, cancellationToken).ConfigureAwait(false);
-            _cache[keyId] = (key, now.AddSeconds(options.CurrentValue.CacheSeconds));
-        }
+        var key = await _cache.GetAsync(keyId, TimeSpan.FromSeconds(options.CurrentValue.CacheSeconds), GetAsync, cancellationToken).ConfigureAwait(false);
 
         return key is { RevokedAt: null } && GatewayKeyFormat.Verify(key, secret) ? key : null;
     }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using LlmTrace.Domain.Records;
 using Microsoft.Extensions.Options;
@@ -9,7 +8,7 @@ namespace LlmTrace.Domain.Tenancy;
 public sealed class TenantStore(IRecordStore records, IOptionsMonitor<TenancyOptions> options, TimeProvider timeProvider)
 {
     private const string Partition = "tenant";
-    private readonly ConcurrentDictionary<Guid, (Tenant? Tenant, DateTimeOffset Until)> _cache = new();
+    private readonly SingleFlightCache<Guid, Tenant?> _cache = new(timeProvider);
 
     public sealed record Versioned(Tenant Tenant, string ETag);
 
@@ -21,23 +20,21 @@ public sealed class TenantStore(IRecordStore records, IOptionsMonitor<TenancyOpt
     }
 
     /// <summary>The tenant's settings for the request path, from the cache when fresh; null when the tenant is not stored.</summary>
-    public async Task<Tenant?> GetCachedAsync(Guid tenantId, CancellationToken cancellationToken)
-    {
-        var now = timeProvider.GetUtcNow();
-        if (_cache.TryGetValue(tenantId, out var entry) && entry.Until > now)
-        {
-            return entry.Tenant;
-        }
+    public ValueTask<Tenant?> GetCachedAsync(Guid tenantId, CancellationToken cancellationToken)
+        => _cache.GetAsync(tenantId, Lifetime, async (id, ct) => (await GetAsync(id, ct).ConfigureAwait(false))?.Tenant, cancellationToken);
 
-        var stored = await GetAsync(tenantId, cancellationToken).ConfigureAwait(false);
-        _cache[tenantId] = (stored?.Tenant, now.AddSeconds(options.CurrentValue.CacheSeconds));
-        return stored?.Tenant;
-    }
+    private TimeSpan Lifetime => TimeSpan.FromSeconds(options.CurrentValue.CacheSeconds);
 
     /// <summary>Stores a tenant first seen on a call (pass-through mode); another instance creating it first is fine.</summary>
-    public async Task<Tenant> GetOrCreateAsync(Guid tenantId, CancellationToken cancellationToken)
+    public ValueTask<Tenant> GetOrCreateAsync(Guid tenantId, CancellationToken cancellationToken)
     {
-        if (await GetCachedAsync(tenantId, cancellationToken).ConfigureAwait(false) is { } existing)
+        var cached = GetCachedAsync(tenantId, cancellationToken);
+        return cached.IsCompletedSuccessfully && cached.Result is { } existing ? ValueTask.FromResult(existing) : CreateIfMissingAsync(tenantId, cached, cancellationToken);
+    }
+
+    private async ValueTask<Tenant> CreateIfMissingAsync(Guid tenantId, ValueTask<Tenant?> lookup, CancellationToken cancellationToken)
+    {
+        if (await lookup.ConfigureAwait(false) is { } existing)
         {
             return existing;
         }
@@ -54,7 +51,7 @@ public sealed class TenantStore(IRecordStore records, IOptionsMonitor<TenancyOpt
             return await GetCachedAsync(tenantId, cancellationToken).ConfigureAwait(false) ?? tenant;
         }
 
-        _cache[tenantId] = (tenant, now.AddSeconds(options.CurrentValue.CacheSeconds));
+        _cache.Set(tenantId, tenant, Lifetime);
         return tenant;
     }
 
@@ -86,7 +83,7 @@ public sealed class TenantStore(IRecordStore records, IOptionsMonitor<TenancyOpt
         return ([.. page.Items.Select(r => Deserialize(r.Json))], page.NextKey);
     }
 
-    public void Invalidate(Guid tenantId) => _cache.TryRemove(tenantId, out _);
+    public void Invalidate(Guid tenantId) => _cache.Invalidate(tenantId);
 
     private static string Key(Guid tenantId) => tenantId.ToString("D");
 
