@@ -1,10 +1,11 @@
 using './main.bicep'
 
 // Production: gateway keys (provider keys only in Key Vault), one warm instance on the proxy path, zone-redundant
-// storage, purge-protected vault, Service Bus transport, blocking on prompt injection and leaked secrets.
+// storage, purge-protected vault, blocking on prompt injection and leaked secrets. For the Service Bus transport set
+// captureTransport = 'serviceBus' and publish the Service Bus build (dotnet publish -p:CaptureTransport=ServiceBus).
 param environmentName = 'prod'
 param authMode = 'gateway-keys'
-param captureTransport = 'serviceBus'
+param captureTransport = 'storageQueue'
 param maximumInstanceCount = 200
 param instanceMemoryMB = 2048
 param alwaysReadyHttpInstances = 1
