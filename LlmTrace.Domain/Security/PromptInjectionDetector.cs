@@ -49,14 +49,19 @@ public sealed class PromptInjectionDetector
 
     private readonly IReadOnlyList<InjectionRule> _rules;
 
-    private readonly SearchValues<string> _anchors;
+    private readonly SearchValues<string> _asciiAnchors;
+    private readonly SearchValues<string>? _otherAnchors;
     private readonly Dictionary<char, string[]> _anchorsByFirstChar;
 
     public PromptInjectionDetector(IReadOnlyList<InjectionRule>? rules = null)
     {
         _rules = rules ?? InjectionRules.All;
         var all = _rules.SelectMany(r => r.Anchors).Distinct(StringComparer.Ordinal).ToArray();
-        _anchors = SearchValues.Create(all, StringComparison.Ordinal);
+        // ASCII anchors get the vectorised search; the CJK and other non-ASCII anchors would force a slower one for all,
+        // so they are searched separately, and only in texts that have non-ASCII characters.
+        _asciiAnchors = SearchValues.Create([.. all.Where(a => System.Text.Ascii.IsValid(a))], StringComparison.Ordinal);
+        var other = all.Where(a => !System.Text.Ascii.IsValid(a)).ToArray();
+        _otherAnchors = other.Length > 0 ? SearchValues.Create(other, StringComparison.Ordinal) : null;
         _anchorsByFirstChar = all.GroupBy(a => a[0]).ToDictionary(g => g.Key, g => g.ToArray());
     }
 
@@ -64,11 +69,22 @@ public sealed class PromptInjectionDetector
     private Dictionary<string, List<int>> PresentAnchors(string view)
     {
         var present = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        Collect(view, _asciiAnchors, present);
+        if (_otherAnchors is not null && !System.Text.Ascii.IsValid(view))
+        {
+            Collect(view, _otherAnchors, present);
+        }
+
+        return present;
+    }
+
+    private void Collect(string view, SearchValues<string> anchors, Dictionary<string, List<int>> present)
+    {
         var span = view.AsSpan();
         var offset = 0;
         while (offset < span.Length)
         {
-            var index = span[offset..].IndexOfAny(_anchors);
+            var index = span[offset..].IndexOfAny(anchors);
             if (index < 0)
             {
                 break;
@@ -90,8 +106,6 @@ public sealed class PromptInjectionDetector
 
             offset = at + 1;
         }
-
-        return present;
     }
 
     public InjectionVerdict Evaluate(string text)

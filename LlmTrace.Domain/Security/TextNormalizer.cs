@@ -152,7 +152,7 @@ public static partial class TextNormalizer
             var at = offset + index;
             var before = at > 0 && char.IsAsciiLetter(span[at - 1]);
             var after = at + 1 < span.Length && char.IsAsciiLetter(span[at + 1]);
-            if ((before || after) && ++count >= 2)
+            if ((before || after) && !IsEmailAt(span, at) && ++count >= 2)
             {
                 return true;
             }
@@ -161,6 +161,21 @@ public static partial class TextNormalizer
         }
 
         return false;
+    }
+
+    /// <summary>An '@' between a local part and a dotted domain ("jane@example.com") is an address, not leetspeak.</summary>
+    private static bool IsEmailAt(ReadOnlySpan<char> text, int at)
+    {
+        if (text[at] != '@')
+        {
+            return false;
+        }
+
+        var rest = text[(at + 1)..];
+        var end = rest.IndexOfAny(' ', ',', ')');
+        var domain = end < 0 ? rest : rest[..end];
+        var dot = domain.LastIndexOf('.');
+        return dot > 0 && dot < domain.Length - 2;
     }
 
     private static string UndoLeet(string text)
@@ -197,7 +212,7 @@ public static partial class TextNormalizer
     private static IEnumerable<string> DecodedSegments(string text)
     {
         // Runs of the base64 (or hex) alphabet found by a linear scan; a regex with look-arounds costs far more on long text.
-        foreach (var (start, length) in Runs(text, IsBase64Char, 16))
+        foreach (var (start, length) in Runs(text, Base64Chars, 16))
         {
             var value = text.AsSpan(start, length).TrimEnd('=');
             var padded = value.Length % 4 == 0 ? value.ToString() : value.ToString() + new string('=', 4 - (value.Length % 4));
@@ -209,7 +224,7 @@ public static partial class TextNormalizer
             }
         }
 
-        foreach (var (start, length) in Runs(text, char.IsAsciiHexDigit, 24))
+        foreach (var (start, length) in Runs(text, HexChars, 24))
         {
             if (length % 2 == 0 && Printable(Convert.FromHexString(text.AsSpan(start, length))) is { } decoded)
             {
@@ -236,20 +251,38 @@ public static partial class TextNormalizer
         }
     }
 
-    private static bool IsBase64Char(char c) => char.IsAsciiLetterOrDigit(c) || c is '+' or '/' or '=';
+    // Alphabet tables indexed by ASCII code: one branch-light pass finds runs; per-run vectorised calls cost more on prose.
+    private static readonly bool[] Base64Chars = Table("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
 
-    private static List<(int Start, int Length)> Runs(string text, Func<char, bool> inAlphabet, int minimum)
+    private static readonly bool[] HexChars = Table("0123456789abcdefABCDEF");
+
+    private static bool[] Table(string alphabet)
+    {
+        var table = new bool[128];
+        foreach (var c in alphabet)
+        {
+            table[c] = true;
+        }
+
+        return table;
+    }
+
+    /// <summary>Runs of at least <paramref name="minimum"/> characters of an ASCII alphabet.</summary>
+    private static List<(int Start, int Length)> Runs(string text, bool[] alphabet, int minimum)
     {
         var runs = new List<(int, int)>();
         var start = -1;
-        for (var i = 0; i <= text.Length; i++)
+        for (var i = 0; i < text.Length; i++)
         {
-            var inside = i < text.Length && inAlphabet(text[i]);
-            if (inside && start < 0)
+            var c = text[i];
+            if (c < 128 && alphabet[c])
             {
-                start = i;
+                if (start < 0)
+                {
+                    start = i;
+                }
             }
-            else if (!inside && start >= 0)
+            else if (start >= 0)
             {
                 if (i - start >= minimum)
                 {
@@ -258,6 +291,11 @@ public static partial class TextNormalizer
 
                 start = -1;
             }
+        }
+
+        if (start >= 0 && text.Length - start >= minimum)
+        {
+            runs.Add((start, text.Length - start));
         }
 
         return runs;
