@@ -53,6 +53,9 @@ internal sealed class CompletedExchange
     /// <summary>Findings of the streaming output monitor.</summary>
     public IReadOnlyList<Finding> StreamFindings { get; set; } = [];
 
+    /// <summary>The PII and secrets the guard found in <see cref="Request"/>'s prompt, when it scanned for them.</summary>
+    public IReadOnlyList<Security.SensitiveMatch>? GuardSensitiveMatches { get; set; }
+
     /// <summary>Who made the call (tenant settings, gateway key, the credential sent upstream), once authenticated.</summary>
     public Limits.CallIdentity? Identity { get; set; }
 

@@ -172,6 +172,7 @@ public sealed class GatewayProxy(
 
         var verdict = guard.Evaluate(parsed.Prompt, exchange.Identity?.Tenant);
         exchange.GuardFindings = verdict.Findings;
+        exchange.GuardSensitiveMatches = verdict.SensitiveMatches;
         if (verdict.Action == PolicyAction.Block)
         {
             var types = string.Join(", ", verdict.Findings.Select(f => f.Type).Distinct());
@@ -437,7 +438,10 @@ public sealed class GatewayProxy(
         try
         {
             // Secrets (and PII, if so configured) are redacted here, before the trace is queued or stored anywhere.
-            var trace = redactor.Apply(traceBuilder.Build(exchange), exchange.Identity?.Tenant.PiiHandling);
+            var built = traceBuilder.Build(exchange);
+            // The guard's scan applies only to the very prompt string it scanned.
+            var known = ReferenceEquals(built.Prompt, exchange.Request?.Prompt) ? exchange.GuardSensitiveMatches : null;
+            var trace = redactor.Apply(built, exchange.Identity?.Tenant.PiiHandling, known);
             if (exchange.Admission is { } ticket)
             {
                 admission.Complete(ticket, trace);

@@ -13,11 +13,12 @@ public sealed class CaptureRedactor(IOptionsMonitor<SecurityOptions> options)
     public const string DetectorPrefix = "capture.";
 
     /// <param name="tenantPiiHandling">The tenant's own PII setting, which replaces the global one when set.</param>
-    public Trace Apply(Trace trace, PiiHandling? tenantPiiHandling = null)
+    /// <param name="promptMatches">What the pre-request guard already found in this very prompt, so it is not scanned twice.</param>
+    public Trace Apply(Trace trace, PiiHandling? tenantPiiHandling = null, IReadOnlyList<SensitiveMatch>? promptMatches = null)
     {
         var redactPii = (tenantPiiHandling ?? options.CurrentValue.PiiHandling) == PiiHandling.Redact;
         var findings = new List<Finding>();
-        var prompt = Scan(trace.Prompt, "request", redactPii, findings);
+        var prompt = Scan(trace.Prompt, "request", redactPii, findings, promptMatches);
         var response = Scan(trace.Response, "response", redactPii, findings);
         var toolCalls = trace.ToolCalls.Select(call => call with { Arguments = Scan(call.Arguments, "tool_call", redactPii, findings) }).ToList();
         if (findings.Count == 0)
@@ -34,14 +35,14 @@ public sealed class CaptureRedactor(IOptionsMonitor<SecurityOptions> options)
         };
     }
 
-    private static string? Scan(string? text, string location, bool redactPii, List<Finding> findings)
+    private static string? Scan(string? text, string location, bool redactPii, List<Finding> findings, IReadOnlyList<SensitiveMatch>? known = null)
     {
         if (string.IsNullOrEmpty(text))
         {
             return text;
         }
 
-        var matches = SensitiveDataDetector.Detect(text);
+        var matches = known ?? SensitiveDataDetector.Detect(text);
         foreach (var match in matches)
         {
             findings.Add(new Finding

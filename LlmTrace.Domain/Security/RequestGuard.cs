@@ -9,6 +9,9 @@ namespace LlmTrace.Domain.Security;
 public sealed record GuardVerdict(PolicyAction Action, IReadOnlyList<Finding> Findings, bool TimedOut)
 {
     public static GuardVerdict Allow { get; } = new(PolicyAction.Log, [], false);
+
+    /// <summary>The PII and secrets the guard found in the prompt, when it scanned for them; the capture-time redactor reuses them.</summary>
+    public IReadOnlyList<SensitiveMatch>? SensitiveMatches { get; init; }
 }
 
 /// <summary>
@@ -62,9 +65,11 @@ public sealed class RequestGuard(
             ? InjectionAnalyzer.Ensemble(new EnsembleDetector(detector, _classifier, security.CurrentValue.EnsembleMode), userText, security.CurrentValue.InjectionThreshold, "request")
             : detector.Analyze(userText, "request", security.CurrentValue.InjectionThreshold);
         findings.AddRange(injection.Select(f => f with { Detector = DetectorPrefix + f.Detector }));
+        IReadOnlyList<SensitiveMatch>? sensitive = null;
         if (policies.ContainsKey("secret") || policies.ContainsKey("pii"))
         {
-            foreach (var match in SensitiveDataDetector.Detect(prompt))
+            sensitive = SensitiveDataDetector.Detect(prompt);
+            foreach (var match in sensitive)
             {
                 findings.Add(new Finding
                 {
@@ -81,7 +86,7 @@ public sealed class RequestGuard(
         var timedOut = timeProvider.GetElapsedTime(started) > TimeSpan.FromMilliseconds(settings.TimeBudgetMilliseconds);
         if (timedOut)
         {
-            return new GuardVerdict(settings.FailClosed ? PolicyAction.Block : PolicyAction.Log, findings, true);
+            return new GuardVerdict(settings.FailClosed ? PolicyAction.Block : PolicyAction.Log, findings, true) { SensitiveMatches = sensitive };
         }
 
         var action = findings
@@ -89,7 +94,7 @@ public sealed class RequestGuard(
             .Select(f => policies.TryGetValue(f.Type, out var policy) ? policy : PolicyAction.Log)
             .DefaultIfEmpty(PolicyAction.Log)
             .Max();
-        return new GuardVerdict(action, findings, false);
+        return new GuardVerdict(action, findings, false) { SensitiveMatches = sensitive };
     }
 
     /// <summary><c>type:confidence</c> pairs for the <c>x-llmtrace-findings</c> header.</summary>

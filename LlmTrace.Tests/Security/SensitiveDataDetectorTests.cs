@@ -114,3 +114,25 @@ public sealed class SensitiveDataDetectorTests
         Assert.DoesNotContain("abcdefgh", preview, StringComparison.Ordinal);
     }
 }
+
+public sealed class CaptureRedactorReuseTests
+{
+    [Fact]
+    public void Apply_WithTheGuardsMatches_RedactsFromThemWithoutScanningThePromptAgain()
+    {
+        const string Prompt = "user: my key is AKIAIOSFODNN7EXAMPLE, do not share it";
+        var redactor = new CaptureRedactor(new LlmTrace.Tests.Costs.OptionsMonitorStub<SecurityOptions>(new SecurityOptions()));
+        var trace = new LlmTrace.Domain.Capture.Trace { TraceId = Guid.NewGuid(), TenantId = Guid.NewGuid(), Provider = "openai", Endpoint = "/v1/x", Method = "POST", Prompt = Prompt };
+        var guardMatches = SensitiveDataDetector.Detect(Prompt);
+
+        var reused = redactor.Apply(trace, promptMatches: guardMatches);
+        var trusted = redactor.Apply(trace, promptMatches: []);
+        var scanned = redactor.Apply(trace);
+
+        Assert.Equal(scanned.Prompt, reused.Prompt);
+        Assert.DoesNotContain("AKIAIOSFODNN7EXAMPLE", reused.Prompt, StringComparison.Ordinal);
+        Assert.Equal(scanned.Findings.Select(f => (f.Type, f.Start, f.Message)), reused.Findings.Select(f => (f.Type, f.Start, f.Message)));
+        // An empty list from the guard is taken as the answer: the prompt is not scanned a second time.
+        Assert.Equal(Prompt, trusted.Prompt);
+    }
+}
