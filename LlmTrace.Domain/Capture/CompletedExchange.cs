@@ -56,6 +56,9 @@ internal sealed class CompletedExchange
     /// <summary>The PII and secrets the guard found in <see cref="Request"/>'s prompt, when it scanned for them.</summary>
     public IReadOnlyList<Security.SensitiveMatch>? GuardSensitiveMatches { get; set; }
 
+    /// <summary>The injection analysis the guard completed (see <see cref="Trace.GuardAnalysis"/>).</summary>
+    public string? GuardAnalysis { get; set; }
+
     /// <summary>Who made the call (tenant settings, gateway key, the credential sent upstream), once authenticated.</summary>
     public Limits.CallIdentity? Identity { get; set; }
 

@@ -84,6 +84,12 @@ public sealed record Trace
     /// <summary>False when the catalog had no price for the model; null before cost accounting ran.</summary>
     public bool? Priced { get; init; }
 
+    /// <summary>
+    /// The injection analysis the pre-request guard completed on this call (<c>rules</c> or <c>ensemble</c>), so the
+    /// security stage reuses its findings instead of running it again; null when the guard did not run or ran out of time.
+    /// </summary>
+    public string? GuardAnalysis { get; init; }
+
     /// <summary>Security and anomaly findings, attached by the processors.</summary>
     public IReadOnlyList<Finding> Findings { get; init; } = [];
 }

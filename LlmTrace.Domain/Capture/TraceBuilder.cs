@@ -92,6 +92,7 @@ public sealed class TraceBuilder(TokenEstimator estimator)
             UsageInjected = exchange.UsageInjected,
             FinishReason = response?.FinishReason,
             Findings = [.. exchange.GuardFindings, .. exchange.StreamFindings],
+            GuardAnalysis = exchange.GuardAnalysis,
         };
     }
 

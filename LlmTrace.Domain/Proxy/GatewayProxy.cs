@@ -173,6 +173,7 @@ public sealed class GatewayProxy(
         var verdict = guard.Evaluate(parsed.Prompt, exchange.Identity?.Tenant);
         exchange.GuardFindings = verdict.Findings;
         exchange.GuardSensitiveMatches = verdict.SensitiveMatches;
+        exchange.GuardAnalysis = verdict.InjectionAnalysis;
         if (verdict.Action == PolicyAction.Block)
         {
             var types = string.Join(", ", verdict.Findings.Select(f => f.Type).Distinct());

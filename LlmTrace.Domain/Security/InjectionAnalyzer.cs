@@ -16,6 +16,15 @@ public sealed class InjectionAnalyzer(PromptInjectionDetector detector, IEnumera
     public IEnumerable<Finding> Analyze(Trace trace)
     {
         var settings = options.CurrentValue;
+        if (trace.GuardAnalysis == (_classifier is null ? "rules" : "ensemble"))
+        {
+            // The guard ran this same analysis on this same text before forwarding: reuse its verdict.
+            return trace.Findings
+                .Where(f => f.Detector.StartsWith(RequestGuard.DetectorPrefix, StringComparison.Ordinal) && f.Detector != RequestGuard.SensitiveDetector)
+                .Select(f => f with { Detector = f.Detector[RequestGuard.DetectorPrefix.Length..] })
+                .ToList();
+        }
+
         var text = PromptParts.WithoutSystem(trace.Prompt);
         if (_classifier is null || string.IsNullOrWhiteSpace(text))
         {

@@ -12,6 +12,9 @@ public sealed record GuardVerdict(PolicyAction Action, IReadOnlyList<Finding> Fi
 
     /// <summary>The PII and secrets the guard found in the prompt, when it scanned for them; the capture-time redactor reuses them.</summary>
     public IReadOnlyList<SensitiveMatch>? SensitiveMatches { get; init; }
+
+    /// <summary><c>rules</c> or <c>ensemble</c>: the injection analysis that ran to completion; null when none did.</summary>
+    public string? InjectionAnalysis { get; init; }
 }
 
 /// <summary>
@@ -29,6 +32,7 @@ public sealed class RequestGuard(
     private readonly IInjectionClassifier? _classifier = classifiers.FirstOrDefault();
 
     public const string DetectorPrefix = "guard.";
+    public const string SensitiveDetector = DetectorPrefix + "sensitive";
 
     public bool IsActive => enforcement.CurrentValue.IsActive;
 
@@ -61,8 +65,9 @@ public sealed class RequestGuard(
         var started = timeProvider.GetTimestamp();
         var findings = new List<Finding>();
         var userText = PromptParts.WithoutSystem(prompt);
-        var injection = settings.Depth == AnalysisDepth.Full && _classifier is not null && !string.IsNullOrWhiteSpace(userText)
-            ? InjectionAnalyzer.Ensemble(new EnsembleDetector(detector, _classifier, security.CurrentValue.EnsembleMode), userText, security.CurrentValue.InjectionThreshold, "request")
+        var ensemble = settings.Depth == AnalysisDepth.Full && _classifier is not null && !string.IsNullOrWhiteSpace(userText);
+        var injection = ensemble
+            ? InjectionAnalyzer.Ensemble(new EnsembleDetector(detector, _classifier!, security.CurrentValue.EnsembleMode), userText!, security.CurrentValue.InjectionThreshold, "request")
             : detector.Analyze(userText, "request", security.CurrentValue.InjectionThreshold);
         findings.AddRange(injection.Select(f => f with { Detector = DetectorPrefix + f.Detector }));
         IReadOnlyList<SensitiveMatch>? sensitive = null;
@@ -77,7 +82,7 @@ public sealed class RequestGuard(
                     Severity = match.Category == SensitiveDataDetector.Secret ? FindingSeverity.High : FindingSeverity.Medium,
                     Confidence = 0.99,
                     Location = "request",
-                    Detector = DetectorPrefix + "sensitive",
+                    Detector = SensitiveDetector,
                     Message = match.Kind,
                 });
             }
@@ -94,7 +99,7 @@ public sealed class RequestGuard(
             .Select(f => policies.TryGetValue(f.Type, out var policy) ? policy : PolicyAction.Log)
             .DefaultIfEmpty(PolicyAction.Log)
             .Max();
-        return new GuardVerdict(action, findings, false) { SensitiveMatches = sensitive };
+        return new GuardVerdict(action, findings, false) { SensitiveMatches = sensitive, InjectionAnalysis = ensemble ? "ensemble" : "rules" };
     }
 
     /// <summary><c>type:confidence</c> pairs for the <c>x-llmtrace-findings</c> header.</summary>

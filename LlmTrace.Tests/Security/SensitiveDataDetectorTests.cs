@@ -136,3 +136,29 @@ public sealed class CaptureRedactorReuseTests
         Assert.Equal(Prompt, trusted.Prompt);
     }
 }
+
+public sealed class GuardReuseTests
+{
+    [Fact]
+    public void InjectionAnalyzer_AfterTheGuardRanTheSameAnalysis_ReusesItsVerdict_OtherwiseRunsItself()
+    {
+        var analyzer = new InjectionAnalyzer(new PromptInjectionDetector(), [], new LlmTrace.Tests.Costs.OptionsMonitorStub<SecurityOptions>(new SecurityOptions()));
+        var guardFinding = new LlmTrace.Domain.Capture.Finding { Type = "jailbreak", Severity = LlmTrace.Domain.Capture.FindingSeverity.Medium, Location = "request", Detector = "guard.rules.injection", Confidence = 0.7 };
+        var sensitive = guardFinding with { Type = "secret", Detector = RequestGuard.SensitiveDetector };
+        var trace = new LlmTrace.Domain.Capture.Trace
+        {
+            TraceId = Guid.NewGuid(), TenantId = Guid.NewGuid(), Provider = "openai", Endpoint = "/v1/x", Method = "POST",
+            Prompt = "user: What is the capital of France?", Findings = [guardFinding, sensitive], GuardAnalysis = "rules",
+        };
+
+        var reused = analyzer.Analyze(trace).ToList();
+        var computed = analyzer.Analyze(trace with { GuardAnalysis = null }).ToList();
+        var otherAnalysis = analyzer.Analyze(trace with { GuardAnalysis = "ensemble" }).ToList();
+
+        // The benign prompt proves no second scan happened: the guard's verdict is what comes back.
+        var finding = Assert.Single(reused);
+        Assert.Equal(("jailbreak", "rules.injection"), (finding.Type, finding.Detector));
+        Assert.Empty(computed);
+        Assert.Empty(otherAnalysis);
+    }
+}
