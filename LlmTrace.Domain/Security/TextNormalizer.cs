@@ -152,7 +152,7 @@ public static partial class TextNormalizer
             var at = offset + index;
             var before = at > 0 && char.IsAsciiLetter(span[at - 1]);
             var after = at + 1 < span.Length && char.IsAsciiLetter(span[at + 1]);
-            if ((before || after) && !IsEmailAt(span, at) && ++count >= 2)
+            if ((before || after) && !IsEmailAt(span, at) && !InLongToken(span, at) && ++count >= 2)
             {
                 return true;
             }
@@ -161,6 +161,28 @@ public static partial class TextNormalizer
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Inside a run of 16 or more letters and digits (base64, hex, ids): those are decoded as segments, and leetspeak
+    /// words are short.
+    /// </summary>
+    private static bool InLongToken(ReadOnlySpan<char> text, int at)
+    {
+        // Both scans stop after 16 characters, so a long blob costs linear time, not quadratic.
+        var start = at;
+        while (start > 0 && at - start < 16 && char.IsAsciiLetterOrDigit(text[start - 1]))
+        {
+            start--;
+        }
+
+        var end = at + 1;
+        while (end < text.Length && char.IsAsciiLetterOrDigit(text[end]) && end - start < 16)
+        {
+            end++;
+        }
+
+        return end - start >= 16;
     }
 
     /// <summary>An '@' between a local part and a dotted domain ("jane@example.com") is an address, not leetspeak.</summary>
