@@ -11,6 +11,10 @@ public sealed class SqliteOptions
     /// <summary>Database file; relative paths are under the working directory.</summary>
     [Required]
     public string Path { get; set; } = ".llmtrace/traces.db";
+
+    /// <summary>Days a trace is kept unless its tenant sets <c>retentionDays</c>; purged every minute. 0 keeps traces forever.</summary>
+    [Range(0, 36500)]
+    public int RetentionDays { get; set; } = 90;
 }
 
 [OptionsValidator]

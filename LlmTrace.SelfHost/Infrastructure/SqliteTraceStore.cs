@@ -128,6 +128,43 @@ public sealed class SqliteTraceStore(SqliteDatabase database) : ITraceStore
         return new TracePage(items, token);
     }
 
+    /// <summary>
+    /// Deletes traces past their retention: each listed tenant's own cut-off, and <paramref name="defaultCutoff"/> for
+    /// every other tenant (none when null). Returns how many were deleted.
+    /// </summary>
+    public Task<int> PurgeAsync(DateTimeOffset? defaultCutoff, IReadOnlyDictionary<Guid, DateTimeOffset> tenantCutoffs, CancellationToken cancellationToken)
+        => database.WriteAsync(async (connection, transaction) =>
+        {
+            var deleted = 0;
+            foreach (var (tenantId, cutoff) in tenantCutoffs)
+            {
+                await using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = "DELETE FROM traces WHERE tenant_id = $tenant AND started_at < $cutoff";
+                command.Parameters.AddWithValue("$tenant", tenantId.ToString("N"));
+                command.Parameters.AddWithValue("$cutoff", cutoff.ToUnixTimeMilliseconds());
+                deleted += await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (defaultCutoff is { } cutoffAll)
+            {
+                await using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                var excluded = string.Join(",", tenantCutoffs.Keys.Select((_, i) => "$t" + i));
+                command.CommandText = "DELETE FROM traces WHERE started_at < $cutoff" + (tenantCutoffs.Count > 0 ? $" AND tenant_id NOT IN ({excluded})" : string.Empty);
+                command.Parameters.AddWithValue("$cutoff", cutoffAll.ToUnixTimeMilliseconds());
+                var index = 0;
+                foreach (var tenantId in tenantCutoffs.Keys)
+                {
+                    command.Parameters.AddWithValue("$t" + index++, tenantId.ToString("N"));
+                }
+
+                deleted += await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return deleted;
+        }, cancellationToken);
+
     public async Task PingAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);

@@ -34,6 +34,8 @@ public sealed class GatewayHost : IAsyncDisposable
         {
             ["urls"] = "http://127.0.0.1:0",
             ["LlmTrace:Sqlite:Path"] = Path.Combine(folder, "traces.db"),
+            // Tests seed traces with fixed past dates; the minute purge must not delete them mid-test.
+            ["LlmTrace:Sqlite:RetentionDays"] = "0",
         };
         if (upstream is not null)
         {
