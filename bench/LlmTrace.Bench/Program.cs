@@ -5,9 +5,16 @@ using LlmTrace.Bench;
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- proxy [--seconds 10] [--concurrency 16,64] [--streaming]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- rules [BenchmarkDotNet arguments]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- ml [BenchmarkDotNet arguments]
+//   dotnet run -c Release --project bench/LlmTrace.Bench -- rules-calls [calls]
 if (args.Length > 0 && args[0] == "rules")
 {
     BenchmarkRunner.Run<SecurityRulesBenchmarks>(args: args[1..]);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "rules-calls")
+{
+    RulesPerCallHarness.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000);
     return;
 }
 
