@@ -45,6 +45,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptionsWithValidateOnStart<AlertOptions, AlertOptionsValidator>().BindConfiguration(AlertOptions.SectionName);
         services.AddHttpClient(WebhookAlertPublisher.HttpClientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            // A webhook must not redirect the gateway somewhere else (for example into its own network).
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
             .RemoveAllLoggers();
         services.TryAddSingleton<PricingCatalog>();
         services.TryAddSingleton<AnomalyDetector>();

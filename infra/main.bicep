@@ -265,7 +265,7 @@ module appSettings 'modules/appsettings.bicep' = {
     adminKeySecretName: keyVault.outputs.adminKeySecretName
     webhookSecretName: keyVault.outputs.webhookSecretName
     webhookTokenSecretName: keyVault.outputs.webhookTokenSecretName
-    alertWebhookUrlSecretName: deployAlertRelay ? alertRelay!.outputs.callbackUrlSecretName : 'llmtrace-alert-webhook-url'
+    alertWebhookUrlSecretName: deployAlertRelay ? alertRelay!.outputs.callbackUrlSecretName : ''
     captureTransport: captureTransport
     serviceBusFullyQualifiedNamespace: captureTransport == 'serviceBus' ? serviceBus!.outputs.fullyQualifiedNamespace : ''
     authMode: authMode

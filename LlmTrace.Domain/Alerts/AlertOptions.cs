@@ -34,6 +34,12 @@ public sealed class AlertOptions
     [Range(1, 120)]
     public int TimeoutSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// Let tenants register http or private-network webhooks (loopback, 10/8, 192.168/16, …). Off by default: a tenant
+    /// must not make the gateway call into its own network.
+    /// </summary>
+    public bool AllowPrivateTenantWebhooks { get; set; }
+
     /// <summary>Public base URL of the gateway, used to build trace links (e.g. https://llmtrace.contoso.com).</summary>
     public Uri? PublicBaseUrl { get; set; }
 }

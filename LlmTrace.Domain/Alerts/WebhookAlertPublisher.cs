@@ -52,14 +52,14 @@ public sealed class WebhookAlertPublisher(
 
         logger.Raised(alert.Kind, alert.Severity.ToString(), alert.TenantId, alert.Summary);
         var targets = new List<Uri>(2);
-        if (settings.WebhookUrl is not null)
+        if (IsDeliverable(settings.WebhookUrl))
         {
-            targets.Add(settings.WebhookUrl);
+            targets.Add(settings.WebhookUrl!);
         }
 
         if (alert.TenantId is { } tenantId && await tenants.GetCachedAsync(tenantId, cancellationToken).ConfigureAwait(false) is { } tenant)
         {
-            targets.AddRange(tenant.AlertWebhooks.Where(u => !targets.Contains(u)));
+            targets.AddRange(tenant.AlertWebhooks.Where(u => IsDeliverable(u) && !targets.Contains(u)));
         }
 
         if (targets.Count == 0)
@@ -77,9 +77,12 @@ public sealed class WebhookAlertPublisher(
         return delivered;
     }
 
+    /// <summary>An absolute http(s) URL; an unresolved Key Vault reference binds as a relative one and is skipped.</summary>
+    private static bool IsDeliverable(Uri? url) => url is { IsAbsoluteUri: true } && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp);
+
     private async Task<bool> DeliverAsync(Uri target, Alert alert, byte[] body, AlertOptions settings, CancellationToken cancellationToken)
     {
-        var signature = Sign(body, settings.WebhookSecret);
+        var signature = Sign(body, KeyVaultReferences.Resolved(settings.WebhookSecret));
         var client = clientFactory.CreateClient(HttpClientName);
         for (var attempt = 1; attempt <= settings.MaxAttempts; attempt++)
         {
@@ -94,10 +97,10 @@ public sealed class WebhookAlertPublisher(
                     request.Headers.TryAddWithoutValidation(SignatureHeader, signature);
                 }
 
-                if (!string.IsNullOrEmpty(settings.WebhookToken) && target == settings.WebhookUrl)
+                if (KeyVaultReferences.Resolved(settings.WebhookToken) is { } token && target == settings.WebhookUrl)
                 {
                     // Only to the operator's own relay: a tenant's webhook never sees the shared token.
-                    request.Headers.TryAddWithoutValidation(TokenHeader, settings.WebhookToken);
+                    request.Headers.TryAddWithoutValidation(TokenHeader, token);
                 }
 
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(settings.TimeoutSeconds), timeProvider);

@@ -56,7 +56,8 @@ public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOption
                 }
             }
 
-            _pending[traceId] = new Pending(tenant.TenantId, agentId, now, estimateUsd, DateTimeOffset.MaxValue);
+            // An in-flight hold lasts at most an hour, so a call that never settles cannot hold spend for ever.
+            _pending[traceId] = new Pending(tenant.TenantId, agentId, now, estimateUsd, now.AddHours(1));
         }
 
         return BudgetDecision.Allow;

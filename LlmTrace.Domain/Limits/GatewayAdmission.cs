@@ -41,7 +41,9 @@ public sealed class GatewayAdmission(
 {
     public const string KeyHeader = "x-llmtrace-key";
     public const string ProviderKeysSection = "LlmTrace:ProviderKeys";
-    private static readonly string[] CredentialHeaders = ["Authorization", "api-key", "x-api-key", "x-goog-api-key"];
+    // The client's credential headers, and the OpenAI headers that would pick another organisation or project of the
+    // gateway's key: in gateway-keys mode the gateway decides all of these.
+    private static readonly string[] CredentialHeaders = ["Authorization", "api-key", "x-api-key", "x-goog-api-key", "OpenAI-Organization", "OpenAI-Project"];
 
     /// <summary>Who is calling; null when refused (the 401/403/503 has been written).</summary>
     internal async ValueTask<CallIdentity?> AuthenticateAsync(HttpContext context, CompletedExchange exchange)
@@ -55,6 +57,8 @@ public sealed class GatewayAdmission(
             key = await keys.AuthenticateAsync(presented, context.RequestAborted).ConfigureAwait(false);
             if (key is null)
             {
+                // A refused call is recorded under the default tenant, never under a tenant the client names.
+                exchange.TenantId = TenantResolver.DefaultTenantId;
                 logger.KeyRejected(exchange.TraceId, GatewayKeyFormat.TryParse(presented, out var id, out _) ? id : "(malformed)");
                 await FailAsync(context, exchange, StatusCodes.Status401Unauthorized, "authentication_error", "invalid_api_key",
                     "The LlmTrace gateway key is unknown, malformed or revoked.").ConfigureAwait(false);
@@ -72,6 +76,7 @@ public sealed class GatewayAdmission(
         }
         else if (gatewayKeysMode)
         {
+            exchange.TenantId = TenantResolver.DefaultTenantId;
             context.Response.Headers.WWWAuthenticate = "Bearer";
             await FailAsync(context, exchange, StatusCodes.Status401Unauthorized, "authentication_error", "missing_api_key",
                 "This gateway needs an LlmTrace gateway key (ltk_…) in Authorization: Bearer, or in x-llmtrace-key.").ConfigureAwait(false);
@@ -104,15 +109,11 @@ public sealed class GatewayAdmission(
         if (gatewayKeysMode)
         {
             var provider = exchange.Provider.ToWireName();
-            var name = tenant.ProviderKeys.GetValueOrDefault(provider) ?? DefaultSettingName(exchange.Provider);
+            // No fallback between providers: an OpenAI key must never reach another host because a setting is missing.
+            var name = tenant.ProviderKeyFor(provider) ?? DefaultSettingName(exchange.Provider);
             var value = configuration[$"{ProviderKeysSection}:{name}"];
-            if (string.IsNullOrEmpty(value) && exchange.Provider == ProviderKind.OpenAICompatible && !tenant.ProviderKeys.ContainsKey(provider))
-            {
-                // An OpenAI-compatible upstream without its own credential uses the OpenAI one.
-                value = configuration[$"{ProviderKeysSection}:{DefaultSettingName(ProviderKind.OpenAI)}"];
-            }
 
-            if (value?.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase) == true)
+            if (KeyVaultReferences.IsUnresolved(value))
             {
                 // App Service leaves a reference it could not resolve (missing secret, no access) as its literal text.
                 logger.UnresolvedKeyVaultReference(exchange.TraceId, name);
@@ -187,7 +188,35 @@ public sealed class GatewayAdmission(
             AddRules(rules, "k:" + key.KeyId, keyRates, tokenCost);
         }
 
-        var rate = await rateLimiter.AcquireAsync(rules, context.RequestAborted).ConfigureAwait(false);
+        if (rules.FirstOrDefault(r => r.Cost > r.Limit) is { Counter: not null } tooLarge)
+        {
+            // It could never fit in a minute: say so, rather than take the whole minute's allowance and refuse anyway.
+            if (held)
+            {
+                budgets.Release(exchange.TraceId);
+            }
+
+            await FailAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "request_exceeds_rate_limit",
+                string.Create(CultureInfo.InvariantCulture, $"This call needs about {tooLarge.Cost} tokens, more than the limit of {tooLarge.Limit} tokens per minute. Lower max_tokens or the prompt."), "max_tokens").ConfigureAwait(false);
+            return null;
+        }
+
+        RateDecision rate;
+        try
+        {
+            rate = await rateLimiter.AcquireAsync(rules, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The shared counters failed: the hold must not outlive the call that took it.
+            if (held)
+            {
+                budgets.Release(exchange.TraceId);
+            }
+
+            throw;
+        }
+
         if (!rate.Allowed)
         {
             if (held)
@@ -226,6 +255,15 @@ public sealed class GatewayAdmission(
         else
         {
             budgets.Complete(trace.TraceId, cost.Total);
+        }
+    }
+
+    /// <summary>A call whose trace could not be built: its budget hold is released so it does not count as spend.</summary>
+    internal void Abandon(AdmissionTicket ticket, Guid traceId)
+    {
+        if (ticket.BudgetHeld)
+        {
+            budgets.Release(traceId);
         }
     }
 

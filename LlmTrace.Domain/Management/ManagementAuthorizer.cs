@@ -5,6 +5,7 @@ using LlmTrace.Domain.Providers;
 using LlmTrace.Domain.Proxy;
 using LlmTrace.Domain.Tenancy;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace LlmTrace.Domain.Management;
@@ -13,7 +14,7 @@ namespace LlmTrace.Domain.Management;
 /// Guards the management API: the admin key (compared in constant time), a gateway key with a management role, or —
 /// when no admin key is set and the host allows it — loopback callers as administrator.
 /// </summary>
-public sealed class ManagementAuthorizer(IOptionsMonitor<ManagementOptions> options, GatewayKeyStore keys)
+public sealed partial class ManagementAuthorizer(IOptionsMonitor<ManagementOptions> options, GatewayKeyStore keys, ILogger<ManagementAuthorizer> logger)
 {
     /// <summary>The caller, or null when refused (the 401/403 answer has been written).</summary>
     public async Task<Caller?> AuthenticateAsync(HttpContext context)
@@ -40,9 +41,16 @@ public sealed class ManagementAuthorizer(IOptionsMonitor<ManagementOptions> opti
             return caller;
         }
 
-        if (string.IsNullOrEmpty(settings.AdminKey))
+        var adminKey = KeyVaultReferences.Resolved(settings.AdminKey);
+        if (adminKey is null && KeyVaultReferences.IsUnresolved(settings.AdminKey))
         {
-            if (settings.AllowLoopbackWithoutKey && IsLoopback(context))
+            // The literal reference text would be a guessable admin key: refuse admin access until it resolves.
+            AdminKeyUnresolved(logger);
+        }
+
+        if (adminKey is null)
+        {
+            if (settings.AllowLoopbackWithoutKey && IsLoopback(context) && IsLocalHost(context))
             {
                 return Caller.Administrator;
             }
@@ -52,7 +60,7 @@ public sealed class ManagementAuthorizer(IOptionsMonitor<ManagementOptions> opti
             return null;
         }
 
-        if (presented.Length > 0 && KeysMatch(presented, settings.AdminKey))
+        if (presented.Length > 0 && KeysMatch(presented, adminKey))
         {
             return Caller.Administrator;
         }
@@ -82,6 +90,16 @@ public sealed class ManagementAuthorizer(IOptionsMonitor<ManagementOptions> opti
         SHA256.HashData(Encoding.UTF8.GetBytes(expected), b);
         return CryptographicOperations.FixedTimeEquals(a, b);
     }
+
+    /// <summary>The Host header names this machine, so a page on another origin cannot reach it by DNS rebinding.</summary>
+    private static bool IsLocalHost(HttpContext context)
+    {
+        var host = context.Request.Host.Host;
+        return host is "localhost" or "127.0.0.1" or "::1" or "[::1]" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+    }
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Critical, Message = "LlmTrace:AdminKey is an unresolved Key Vault reference; admin access is refused until it resolves.")]
+    private static partial void AdminKeyUnresolved(ILogger logger);
 
     private static bool IsLoopback(HttpContext context)
     {

@@ -96,10 +96,29 @@ internal static class ManagementHttp
             return null;
         }
 
+        var contentType = context.Request.ContentType;
+        if (contentType is null || !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            // Also what stops a cross-site form or text/plain POST from reaching the API.
+            await GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status415UnsupportedMediaType, "invalid_request_error", "unsupported_media_type",
+                "Management request bodies must be JSON (Content-Type: application/json).").ConfigureAwait(false);
+            return null;
+        }
+
         try
         {
             using var limited = new MemoryStream();
-            await context.Request.Body.CopyToAsync(limited, context.RequestAborted).ConfigureAwait(false);
+            var chunk = new byte[16 * 1024];
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                limited.Write(chunk, 0, read);
+                if (limited.Length > MaxBodyBytes)
+                {
+                    break; // Stop reading: the answer is 413 whatever follows.
+                }
+            }
+
             if (limited.Length == 0)
             {
                 await InvalidAsync(context, null, "A JSON body is required.").ConfigureAwait(false);

@@ -9,7 +9,7 @@ internal static partial class TenantValidation
 {
     public const int MaxNameLength = 100;
 
-    public static void Tenant(TenantInput input, bool create, ValidationErrors errors)
+    public static void Tenant(TenantInput input, bool create, ValidationErrors errors, bool allowPrivateWebhooks = false)
     {
         if (create && string.IsNullOrWhiteSpace(input.Name))
         {
@@ -58,6 +58,10 @@ internal static partial class TenantValidation
                 if (!Uri.TryCreate(hooks[i], UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http"))
                 {
                     errors.Add($"alertWebhooks[{i}]", "Must be an absolute http(s) URL.");
+                }
+                else if (!allowPrivateWebhooks && (uri.Scheme != "https" || IsInternalHost(uri)))
+                {
+                    errors.Add($"alertWebhooks[{i}]", "Must be https to a public host (no loopback, private or link-local addresses).");
                 }
             }
         }
@@ -161,6 +165,30 @@ internal static partial class TenantValidation
                 errors.Add(path + ".softUsd", "Must not exceed hardUsd (the soft limit warns before the hard one stops calls).");
             }
         }
+    }
+
+    /// <summary>A host that names this machine or a private network: tenant webhooks must not reach inside.</summary>
+    private static bool IsInternalHost(Uri uri)
+    {
+        if (uri.IsLoopback || uri.Host.EndsWith(".local", StringComparison.OrdinalIgnoreCase) || uri.Host.EndsWith(".internal", StringComparison.OrdinalIgnoreCase) || !uri.Host.Contains('.', StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        if (!System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
+        {
+            return false;
+        }
+
+        if (address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || System.Net.IPAddress.IsLoopback(address))
+        {
+            return true;
+        }
+
+        var bytes = address.MapToIPv4().GetAddressBytes();
+        return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork || address.IsIPv4MappedToIPv6
+            ? bytes[0] is 10 or 127 or 0 || (bytes[0] == 172 && bytes[1] is >= 16 and <= 31) || (bytes[0] == 192 && bytes[1] == 168) || (bytes[0] == 169 && bytes[1] == 254) || (bytes[0] == 100 && bytes[1] is >= 64 and <= 127)
+            : false;
     }
 
     private static void Positive(int? value, string field, ValidationErrors errors)

@@ -11,7 +11,7 @@ namespace LlmTrace.Domain.Management;
 /// tenant's keys, agent budgets and everyday settings, but not the limits set on it (tenant budgets, rate limits, token
 /// caps, enforcement policies, provider credentials); a viewer key reads.
 /// </summary>
-public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditLog audit, ISpendLedger ledger, TimeProvider timeProvider)
+public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditLog audit, ISpendLedger ledger, Microsoft.Extensions.Options.IOptionsMonitor<Alerts.AlertOptions> alerts, TimeProvider timeProvider)
 {
     private const int DefaultLimit = 100;
     private const int MaxLimit = 500;
@@ -50,7 +50,7 @@ public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditL
         }
 
         var errors = new ValidationErrors();
-        TenantValidation.Tenant(input, create: true, errors);
+        TenantValidation.Tenant(input, create: true, errors, alerts.CurrentValue.AllowPrivateTenantWebhooks);
         if (errors.Count > 0)
         {
             await ManagementHttp.ValidationFailedAsync(context, errors).ConfigureAwait(false);
@@ -107,7 +107,7 @@ public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditL
         }
 
         var errors = new ValidationErrors();
-        TenantValidation.Tenant(input, create: false, errors);
+        TenantValidation.Tenant(input, create: false, errors, alerts.CurrentValue.AllowPrivateTenantWebhooks);
         if (input.TenantId is { } id && id != tenantId)
         {
             errors.Add("tenantId", "A tenant's id cannot change.");
@@ -117,7 +117,7 @@ public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditL
         {
             foreach (var field in AdminOnlyFields(input))
             {
-                errors.Add(field, "Only an administrator can change the limits and policies set on a tenant.");
+                errors.Add(field, "Only an administrator can change the limits, policies, scope, PII handling and retention set on a tenant.");
             }
         }
 
@@ -147,16 +147,19 @@ public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditL
             return;
         }
 
-        if (!await tenants.DeleteAsync(tenantId, context.RequestAborted).ConfigureAwait(false))
+        if (await tenants.GetAsync(tenantId, context.RequestAborted).ConfigureAwait(false) is null)
         {
             await TenantNotFoundAsync(context, tenantId).ConfigureAwait(false);
             return;
         }
 
+        // Keys first: a failure part-way leaves a tenant whose keys no longer work, never keys of a deleted tenant.
         foreach (var key in await keys.ListAsync(tenantId, context.RequestAborted).ConfigureAwait(false))
         {
             await keys.RevokeAsync(key.KeyId, context.RequestAborted).ConfigureAwait(false);
         }
+
+        await tenants.DeleteAsync(tenantId, context.RequestAborted).ConfigureAwait(false);
 
         await audit.AppendAsync(caller.Actor, "tenant.delete", tenantId, null, [], context.RequestAborted).ConfigureAwait(false);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
@@ -224,10 +227,16 @@ public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditL
             return;
         }
 
-        var existing = await keys.GetAsync(keyId, context.RequestAborted).ConfigureAwait(false);
+        var existing = GatewayKeyFormat.IsKeyId(keyId) ? await keys.GetAsync(keyId, context.RequestAborted).ConfigureAwait(false) : null;
         if (existing is null || existing.TenantId != tenantId)
         {
             await ManagementHttp.NotFoundAsync(context, "key_not_found", $"Tenant {tenantId} has no key {keyId}.").ConfigureAwait(false);
+            return;
+        }
+
+        if (existing.Has(KeyRoles.Admin) && !caller.IsAdmin)
+        {
+            await ManagementAuthorizer.ForbiddenAsync(context, "Only an administrator can revoke an admin key.").ConfigureAwait(false);
             return;
         }
 
@@ -305,8 +314,8 @@ public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditL
 
         var updated = await UpdateAsync(context, tenantId, t => t with
         {
-            Budgets = input.Budgets is null ? t.Budgets : new(input.Budgets, StringComparer.OrdinalIgnoreCase),
-            AgentBudgets = input.AgentBudgets is null ? t.AgentBudgets : new(input.AgentBudgets, StringComparer.Ordinal),
+            Budgets = input.Budgets is null ? t.Budgets : Tenant.NormalizeWindows(input.Budgets),
+            AgentBudgets = input.AgentBudgets is null ? t.AgentBudgets : Tenant.NormalizeAgents(input.AgentBudgets),
             UpdatedAt = timeProvider.GetUtcNow(),
         }).ConfigureAwait(false);
         if (updated is null)
@@ -407,21 +416,40 @@ public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditL
         PiiHandling = input.PiiHandling ?? tenant.PiiHandling,
         EnforcementPolicies = input.EnforcementPolicies is null ? tenant.EnforcementPolicies : new(input.EnforcementPolicies, StringComparer.OrdinalIgnoreCase),
         RetentionDays = input.RetentionDays ?? tenant.RetentionDays,
-        Budgets = input.Budgets is null ? tenant.Budgets : new(input.Budgets, StringComparer.OrdinalIgnoreCase),
-        AgentBudgets = input.AgentBudgets is null ? tenant.AgentBudgets : new(input.AgentBudgets, StringComparer.Ordinal),
+        Budgets = input.Budgets is null ? tenant.Budgets : Tenant.NormalizeWindows(input.Budgets),
+        AgentBudgets = input.AgentBudgets is null ? tenant.AgentBudgets : Tenant.NormalizeAgents(input.AgentBudgets),
         RateLimits = input.RateLimits ?? tenant.RateLimits,
         TokenCaps = input.TokenCaps ?? tenant.TokenCaps,
         AlertWebhooks = input.AlertWebhooks is null ? tenant.AlertWebhooks : [.. input.AlertWebhooks.Select(u => new Uri(u))],
-        ProviderKeys = input.ProviderKeys is null ? tenant.ProviderKeys : new(input.ProviderKeys, StringComparer.OrdinalIgnoreCase),
+        ProviderKeys = input.ProviderKeys is null ? tenant.ProviderKeys : input.ProviderKeys.ToDictionary(kv => kv.Key.ToLowerInvariant(), kv => kv.Value, StringComparer.OrdinalIgnoreCase),
         AutoCreated = false,
         UpdatedAt = now,
     };
 
+    /// <summary>
+    /// What a tenant-admin may not change: the limits and the security posture set on the tenant. Scope, PII handling
+    /// and retention are here too, because each could switch off blocking, redaction or the evidence an admin relies on.
+    /// </summary>
     private static IEnumerable<string> AdminOnlyFields(TenantInput input)
     {
         if (input.Budgets is not null)
         {
             yield return "budgets";
+        }
+
+        if (input.MonitoringScope is not null)
+        {
+            yield return "monitoringScope";
+        }
+
+        if (input.PiiHandling is not null)
+        {
+            yield return "piiHandling";
+        }
+
+        if (input.RetentionDays is not null)
+        {
+            yield return "retentionDays";
         }
 
         if (input.RateLimits is not null)

@@ -436,6 +436,7 @@ public sealed class GatewayProxy(
 
     private async Task CaptureAsync(CompletedExchange exchange)
     {
+        var settled = false;
         try
         {
             // Secrets (and PII, if so configured) are redacted here, before the trace is queued or stored anywhere.
@@ -446,6 +447,7 @@ public sealed class GatewayProxy(
             if (exchange.Admission is { } ticket)
             {
                 admission.Complete(ticket, trace);
+                settled = true;
             }
 
             // Not the client's token: a call the client abandoned still happened and may still cost money.
@@ -458,6 +460,11 @@ public sealed class GatewayProxy(
         }
         finally
         {
+            if (!settled && exchange.Admission is { } unsettled)
+            {
+                admission.Abandon(unsettled, exchange.TraceId);
+            }
+
             exchange.Response?.Dispose();
         }
     }

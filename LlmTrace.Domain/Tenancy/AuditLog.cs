@@ -23,7 +23,7 @@ public sealed class AuditLog(IRecordStore records, TimeProvider timeProvider)
     public async Task<(IReadOnlyList<AuditEntry> Items, string? NextKey)> QueryAsync(
         Guid? tenantId, DateTimeOffset? since, DateTimeOffset? until, string? afterKey, int limit, CancellationToken cancellationToken, int scanLimit = 5000)
     {
-        if (afterKey is null && since is not null)
+        if (afterKey is null && since is not null && since > DateTimeOffset.UnixEpoch)
         {
             // UUIDv7 keys sort by time: start just before the first possible id of that millisecond.
             afterKey = Guid.CreateVersion7(since.Value).ToString("N")[..12] + new string('0', 19);

@@ -74,6 +74,9 @@ public static class GatewayKeyFormat
 
     public static bool LooksLikeKey(ReadOnlySpan<char> value) => value.StartsWith(Marker, StringComparison.Ordinal);
 
+    /// <summary>True for a key id in the format this gateway issues (12 characters of its id alphabet).</summary>
+    public static bool IsKeyId(ReadOnlySpan<char> value) => value.Length == IdLength && !value.ContainsAnyExcept(IdAlphabet);
+
     /// <summary>A new key: the full secret text (to show once) and the record to store.</summary>
     public static (string Secret, GatewayKey Record) Create(Guid tenantId, string? name, IReadOnlyList<string> roles, RateLimitSettings? limits, string? createdBy, DateTimeOffset now)
     {

@@ -67,12 +67,27 @@ public sealed record Tenant
         var name = WindowNames.Of(kind);
         if (agentId is null)
         {
-            return Budgets.GetValueOrDefault(name);
+            return Find(Budgets, name);
         }
 
         var agent = AgentBudgets.GetValueOrDefault(agentId) ?? AgentBudgets.GetValueOrDefault("*");
-        return agent?.GetValueOrDefault(name);
+        return agent is null ? null : Find(agent, name);
     }
+
+    /// <summary>The credential setting this tenant names for a provider (matched regardless of case), or null.</summary>
+    public string? ProviderKeyFor(string provider)
+        => ProviderKeys.FirstOrDefault(kv => string.Equals(kv.Key, provider, StringComparison.OrdinalIgnoreCase)).Value;
+
+    /// <summary>Window names in lower case (as stored), so lookups do not depend on how they were typed.</summary>
+    public static Dictionary<string, WindowBudget> NormalizeWindows(Dictionary<string, WindowBudget> windows)
+        => windows.ToDictionary(kv => kv.Key.ToLowerInvariant(), kv => kv.Value, StringComparer.OrdinalIgnoreCase);
+
+    public static Dictionary<string, Dictionary<string, WindowBudget>> NormalizeAgents(Dictionary<string, Dictionary<string, WindowBudget>> agents)
+        => agents.ToDictionary(kv => kv.Key, kv => NormalizeWindows(kv.Value), StringComparer.Ordinal);
+
+    // A stored tenant is read back with default (case-sensitive) dictionaries: match window names regardless of case.
+    private static WindowBudget? Find(Dictionary<string, WindowBudget> windows, string name)
+        => windows.TryGetValue(name, out var exact) ? exact : windows.FirstOrDefault(kv => string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
 
     /// <summary>Settings of a tenant nobody configured: no limits, global policies.</summary>
     public static Tenant Unconfigured(Guid tenantId) => new() { TenantId = tenantId, Name = "unconfigured" };

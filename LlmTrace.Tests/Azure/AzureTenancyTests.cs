@@ -118,7 +118,7 @@ public sealed class AzureTenancyTests : IAsyncLifetime
             ["LlmTrace:Storage:PoisonContainer"] = prefix + "-poison",
             ["LlmTrace:AdminKey"] = AdminKey,
             ["LlmTrace:Auth:Mode"] = "gateway-keys",
-            ["LlmTrace:ProviderKeys:OpenAI"] = "sk-azure-openai",
+            ["LlmTrace:ProviderKeys:OpenAICompatible"] = "sk-azure-openai",
             ["LlmTrace:Tenancy:CacheSeconds"] = "1",
         });
         builder.Configuration["LlmTrace:Upstreams:Default"] = _upstream.BaseAddress.ToString();

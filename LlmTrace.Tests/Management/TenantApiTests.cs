@@ -82,8 +82,9 @@ public sealed class TenantApiTests : IAsyncLifetime
 
         var newKey = await tenantAdmin.PostAsync($"/api/tenants/{a}/keys", """{"name":"ci","roles":["app"]}""");
         var adminKeyAttempt = await tenantAdmin.PostAsync($"/api/tenants/{a}/keys", """{"roles":["admin"]}""");
-        var renamed = await tenantAdmin.PatchAsync($"/api/tenants/{a}", """{"name":"own-renamed","monitoringScope":"input_only"}""");
+        var renamed = await tenantAdmin.PatchAsync($"/api/tenants/{a}", """{"name":"own-renamed"}""");
         var raiseOwnCap = await tenantAdmin.PatchAsync($"/api/tenants/{a}", """{"budgets":{"daily":{"hardUsd":1000}}}""");
+        var loosen = await tenantAdmin.PatchAsync($"/api/tenants/{a}", """{"monitoringScope":"output_only","piiHandling":"keep","retentionDays":1}""");
         var agentBudget = await tenantAdmin.PutAsync($"/api/tenants/{a}/budget", """{"agentBudgets":{"*":{"daily":{"hardUsd":1}}}}""");
         var viewerReadsBudget = await viewer.GetAsync($"/api/tenants/{a}/budget");
         var viewerWrites = await viewer.PatchAsync($"/api/tenants/{a}", """{"name":"x"}""");
@@ -94,7 +95,10 @@ public sealed class TenantApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, newKey.Status);
         Assert.StartsWith("ltk_", newKey.Json.GetProperty("secret").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, adminKeyAttempt.Status);
-        Assert.Equal(("own-renamed", "input_only"), (renamed.Json.GetProperty("name").GetString(), renamed.Json.GetProperty("monitoringScope").GetString()));
+        Assert.Equal("own-renamed", renamed.Json.GetProperty("name").GetString());
+        // Scope, PII handling and retention could switch off blocking, redaction or evidence: administrators only.
+        Assert.Equal(HttpStatusCode.BadRequest, loosen.Status);
+        Assert.Equal(["monitoringScope", "piiHandling", "retentionDays"], loosen.Json.GetProperty("error").GetProperty("fields").EnumerateObject().Select(f => f.Name).Order());
         Assert.Equal(HttpStatusCode.BadRequest, raiseOwnCap.Status);
         Assert.True(raiseOwnCap.Json.GetProperty("error").GetProperty("fields").TryGetProperty("budgets", out _));
         Assert.Equal(HttpStatusCode.OK, agentBudget.Status);
@@ -253,6 +257,51 @@ public sealed class TenantApiTests : IAsyncLifetime
             .SelectMany(p => p.Value.EnumerateObject().Select(m => (m.Name.ToUpperInvariant(), p.Name)))
             .ToHashSet();
         Assert.Equal(ManagementApi.Routes.ToHashSet(), documented);
+    }
+
+    [Fact]
+    public async Task WriteBodiesMustBeJson_SoACrossSiteFormCannotPostThem()
+    {
+        var reply = await Admin.SendAsync(HttpMethod.Post, "/api/tenants", null, new Dictionary<string, string>());
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/tenants") { Content = new StringContent("""{"name":"csrf"}""", System.Text.Encoding.UTF8, "text/plain") };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
+        using var textPlain = await _http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, reply.Status);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, textPlain.StatusCode);
+    }
+
+    [Fact]
+    public async Task TenantAdmin_CannotRevokeAnAdminKey_NorRegisterAnInternalWebhook()
+    {
+        var a = await NewTenantAsync("guarded");
+        var adminKey = await NewKeyAsync(a, "admin");
+        var tenantAdmin = new ApiClient(_http, await NewKeyAsync(a, "tenant-admin"));
+
+        var revoke = await tenantAdmin.DeleteAsync($"/api/tenants/{a}/keys/{adminKey.Split('_')[1]}");
+        var internalHook = await tenantAdmin.PatchAsync($"/api/tenants/{a}", """{"alertWebhooks":["http://169.254.169.254/latest","https://10.0.0.5/hook","https://localhost/x"]}""");
+        var badKeyId = await Admin.DeleteAsync($"/api/tenants/{a}/keys/not%23valid");
+
+        Assert.Equal(HttpStatusCode.Forbidden, revoke.Status);
+        Assert.Equal(HttpStatusCode.OK, (await new ApiClient(_http, adminKey).GetAsync("/api/tenants")).Status);
+        var fields = internalHook.Json.GetProperty("error").GetProperty("fields");
+        Assert.Equal(3, fields.EnumerateObject().Count());
+        Assert.Equal(HttpStatusCode.NotFound, badKeyId.Status);
+    }
+
+    [Fact]
+    public async Task WindowAndProviderNames_MatchRegardlessOfCase()
+    {
+        var key = TestKeys.NewKey();
+        var id = TestKeys.TenantOf(key);
+        Assert.Equal(HttpStatusCode.Created, (await Admin.PostAsync("/api/tenants", """{"tenantId":"ID","name":"cased","budgets":{"Daily":{"hardUsd":0.000001}}}""".Replace("ID", id.ToString(), StringComparison.Ordinal))).Status);
+        var client = new ApiClient(_http, key);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.ChatAsync(maxTokens: 8)).Status);
+        var second = await client.ChatAsync(maxTokens: 8);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.Status);
+        Assert.Equal("daily", (await Admin.GetAsync($"/api/tenants/{id}")).Json.GetProperty("budgets").EnumerateObject().Single().Name);
     }
 
     private async Task<Guid> NewTenantAsync(string name)

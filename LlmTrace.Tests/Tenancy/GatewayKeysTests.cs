@@ -25,7 +25,10 @@ public sealed class GatewayKeysTests : IAsyncLifetime
         {
             ["LlmTrace:AdminKey"] = AdminKey,
             ["LlmTrace:Auth:Mode"] = "gateway-keys",
-            ["LlmTrace:ProviderKeys:OpenAI"] = OpenAIKey,
+            // The fake upstream is not api.openai.com, so calls on /v1 are openai-compatible and use that credential;
+            // the OpenAI one must never be sent to another host.
+            ["LlmTrace:ProviderKeys:OpenAI"] = "sk-real-openai-never-sent",
+            ["LlmTrace:ProviderKeys:OpenAICompatible"] = OpenAIKey,
             ["LlmTrace:ProviderKeys:Anthropic"] = AnthropicKey,
             ["LlmTrace:ProviderKeys:team-b-openai"] = "sk-team-b",
         });
@@ -57,6 +60,7 @@ public sealed class GatewayKeysTests : IAsyncLifetime
         var forwarded = _upstream.Requests.Last(r => r.BodyText.Contains("marker-" + tenantId, StringComparison.Ordinal));
         Assert.Equal("Bearer " + OpenAIKey, forwarded.Header("Authorization"));
         Assert.DoesNotContain(forwarded.Headers, h => h.Value.Contains("ltk_", StringComparison.Ordinal));
+        Assert.DoesNotContain(_upstream.Requests, r => r.Headers.Any(h => h.Value.Contains("sk-real-openai-never-sent", StringComparison.Ordinal)));
         var traceId = Guid.Parse(result.GetRawResponse().Headers.TryGetValue("x-llmtrace-trace-id", out var id) ? id! : throw new InvalidOperationException());
         Assert.Equal(tenantId, (await _gateway.WaitForTraceAsync(traceId)).TenantId);
     }

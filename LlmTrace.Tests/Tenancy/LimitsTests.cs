@@ -83,6 +83,18 @@ public sealed class LimitsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACallLargerThanTheWholeMinutesTokenLimit_Is400_NotAnEndless429()
+    {
+        var (_, client) = await NewTenantAsync("""{"name":"small-tpm","rateLimits":{"tokensPerMinute":100}}""");
+
+        var tooLarge = await client.ChatAsync(maxTokens: 500);
+        var fits = await client.ChatAsync(maxTokens: 50);
+
+        Assert.Equal((HttpStatusCode.BadRequest, "request_exceeds_rate_limit"), (tooLarge.Status, tooLarge.ErrorCode));
+        Assert.Equal(HttpStatusCode.OK, fits.Status);
+    }
+
+    [Fact]
     public async Task TokenCaps_MaxTokensAndPromptSize_Are400WithTheField()
     {
         var (_, client) = await NewTenantAsync("""{"name":"caps","tokenCaps":{"maxPromptTokens":50,"maxOutputTokens":100}}""");

@@ -16,7 +16,7 @@ public sealed class TenantSettingsTests : IAsyncLifetime
     {
         _upstream = await FakeUpstream.StartAsync();
         _receiver = await WebhookReceiver.StartAsync();
-        _gateway = await GatewayHost.StartAsync(_upstream, new Dictionary<string, string?> { ["LlmTrace:Alerts:CooldownSeconds"] = "0" });
+        _gateway = await GatewayHost.StartAsync(_upstream, new Dictionary<string, string?> { ["LlmTrace:Alerts:CooldownSeconds"] = "0", ["LlmTrace:Alerts:AllowPrivateTenantWebhooks"] = "true" });
         _http = _gateway.CreateClient();
     }
 

@@ -33,6 +33,7 @@ param webhookSecretName string
 
 param webhookTokenSecretName string
 
+@description('The Key Vault secret holding the alert relay\'s URL; empty when no relay is deployed.')
 param alertWebhookUrlSecretName string
 
 @allowed([
@@ -102,15 +103,21 @@ var baseSettings = {
   LlmTrace__Capture__Transport: captureTransport == 'serviceBus' ? 'ServiceBus' : 'StorageQueue'
   LlmTrace__Auth__Mode: authMode
   LlmTrace__AdminKey: '${kvRef}${adminKeySecretName})'
-  LlmTrace__Alerts__WebhookUrl: '${kvRef}${alertWebhookUrlSecretName})'
   LlmTrace__Alerts__WebhookSecret: '${kvRef}${webhookSecretName})'
   LlmTrace__Alerts__WebhookToken: '${kvRef}${webhookTokenSecretName})'
   LlmTrace__Alerts__PublicBaseUrl: 'https://${site.properties.defaultHostName}'
   LLMTRACE_BUDGET_TIMER_SCHEDULE: budgetTimerSchedule
 }
 
+// Without the Logic App relay there is no webhook URL secret: leave the setting out rather than point at nothing.
+var alertSettings = empty(alertWebhookUrlSecretName)
+  ? {}
+  : {
+      LlmTrace__Alerts__WebhookUrl: '${kvRef}${alertWebhookUrlSecretName})'
+    }
+
 resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: site
   name: 'appsettings'
-  properties: union(baseSettings, serviceBusSettings, upstreamSettings, providerKeySettings, additionalAppSettings)
+  properties: union(baseSettings, alertSettings, serviceBusSettings, upstreamSettings, providerKeySettings, additionalAppSettings)
 }
