@@ -129,6 +129,11 @@ public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOption
 
         var version = Interlocked.Read(ref _appliedVersion);
         var totals = await ledger.GetTotalsAsync(tenantId, agentId, now, cancellationToken).ConfigureAwait(false);
+        if (_cache.Count >= 50_000)
+        {
+            _cache.Clear(); // Agent ids are the caller's choice: keep the cache bounded.
+        }
+
         if (Interlocked.Read(ref _appliedVersion) == version)
         {
             // Not cached when spend was applied during the read: the totals may predate it, and its hold is gone.

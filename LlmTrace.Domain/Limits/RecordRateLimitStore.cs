@@ -20,9 +20,16 @@ public sealed class RecordRateLimitStore(IRecordStore records) : IRateLimitStore
         {
             var record = await records.GetAsync(RecordTables.RateLimits, Partition, counter, cancellationToken).ConfigureAwait(false);
             var used = 0L;
-            if (record is not null && Read(record.Json) is { } stored && stored.Window == window)
+            if (record is not null && Read(record.Json) is { } stored)
             {
-                used = stored.Used;
+                if (string.CompareOrdinal(stored.Window, window) > 0)
+                {
+                    // Another instance is already in the next minute (this clock is behind): grant nothing rather
+                    // than reset its fresher counter.
+                    return new RateGrant(0, limit);
+                }
+
+                used = stored.Window == window ? stored.Used : 0;
             }
 
             var granted = Math.Clamp(limit - used, 0, wanted);

@@ -7,9 +7,15 @@ namespace LlmTrace.Domain.Tenancy;
 /// entry is missing or expired, one load runs and every concurrent caller for that key awaits it, so an expiry under
 /// load costs one store read, not one per request in flight.
 /// </summary>
+/// <remarks>
+/// Bounded: past <see cref="MaxEntries"/> entries (for example, callers inventing tenant ids or key ids) the cache is
+/// emptied and refills from the store, so memory cannot grow without limit.
+/// </remarks>
 internal sealed class SingleFlightCache<TKey, TValue>(TimeProvider timeProvider)
     where TKey : notnull
 {
+    public const int MaxEntries = 50_000;
+
     private readonly ConcurrentDictionary<TKey, (TValue Value, DateTimeOffset Until)> _entries = new();
     private readonly ConcurrentDictionary<TKey, Task<TValue>> _loads = new();
     private long _version;
@@ -24,7 +30,15 @@ internal sealed class SingleFlightCache<TKey, TValue>(TimeProvider timeProvider)
         return new ValueTask<TValue>(LoadAsync(key, lifetime, load, cancellationToken));
     }
 
-    public void Set(TKey key, TValue value, TimeSpan lifetime) => _entries[key] = (value, timeProvider.GetUtcNow() + lifetime);
+    public void Set(TKey key, TValue value, TimeSpan lifetime)
+    {
+        if (_entries.Count >= MaxEntries)
+        {
+            _entries.Clear();
+        }
+
+        _entries[key] = (value, timeProvider.GetUtcNow() + lifetime);
+    }
 
     /// <summary>Drops the entry; a load already in flight still answers its callers but is not kept.</summary>
     public void Invalidate(TKey key)
@@ -49,6 +63,11 @@ internal sealed class SingleFlightCache<TKey, TValue>(TimeProvider timeProvider)
             var value = await task.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (started && Interlocked.Read(ref _version) == version)
             {
+                if (_entries.Count >= MaxEntries)
+                {
+                    _entries.Clear();
+                }
+
                 _entries[key] = (value, timeProvider.GetUtcNow() + lifetime);
             }
 

@@ -79,9 +79,14 @@ public abstract class RecordStoreContractTests : IAsyncLifetime
             return total;
         }));
         var nextMinute = await counters.ReserveAsync(counter, "202611261201", 100, 5, CancellationToken.None);
+        var laggingClock = await counters.ReserveAsync(counter, "202611261200", 100, 5, CancellationToken.None);
+        var stillNext = await counters.ReserveAsync(counter, "202611261201", 100, 5, CancellationToken.None);
 
         Assert.Equal(100, grants.Sum());
         Assert.Equal(new RateGrant(5, 5), nextMinute);
+        // An instance whose clock is behind gets nothing and does not reset the fresher counter.
+        Assert.Equal(0, laggingClock.Granted);
+        Assert.Equal(new RateGrant(5, 10), stillNext);
     }
 }
 
