@@ -31,36 +31,45 @@ public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOption
     /// <summary>Refuses the call when a hard cap is reached; otherwise holds <paramref name="estimateUsd"/> for it until it finishes.</summary>
     public async Task<BudgetDecision> CheckAsync(Tenant tenant, string? agentId, Guid traceId, decimal estimateUsd, CancellationToken cancellationToken)
     {
-        var now = timeProvider.GetUtcNow();
-        var tenantTotals = await TotalsAsync(tenant.TenantId, null, now, cancellationToken).ConfigureAwait(false);
-        var agentTotals = agentId is null ? [] : await TotalsAsync(tenant.TenantId, agentId, now, cancellationToken).ConfigureAwait(false);
-        lock (_admission)
+        for (var attempt = 0; ; attempt++)
         {
-            // Check and hold under one lock, so concurrent calls in this process cannot all pass on the same reading.
-            foreach (var kind in BudgetWindow.Kinds)
+            var now = timeProvider.GetUtcNow();
+            var version = Interlocked.Read(ref _appliedVersion);
+            var tenantTotals = await TotalsAsync(tenant.TenantId, null, now, cancellationToken).ConfigureAwait(false);
+            var agentTotals = agentId is null ? [] : await TotalsAsync(tenant.TenantId, agentId, now, cancellationToken).ConfigureAwait(false);
+            lock (_admission)
             {
-                var window = BudgetWindow.Containing(kind, now);
-                foreach (var (scopeAgent, totals) in agentId is null ? [(null, tenantTotals)] : new[] { ((string?)null, tenantTotals), (agentId, agentTotals) })
+                // If the ledger took over some local holds while it was being read, the reading may have neither: read again.
+                if (Interlocked.Read(ref _appliedVersion) != version && attempt < 3)
                 {
-                    if (tenant.BudgetFor(scopeAgent, kind)?.HardUsd is not { } cap)
-                    {
-                        continue;
-                    }
+                    continue;
+                }
 
-                    var spent = totals.Where(t => t.Kind == kind && t.WindowKey == window.Key).Sum(t => t.CostUsd)
-                        + PendingIn(tenant.TenantId, scopeAgent, window);
-                    if (spent >= cap)
+                // Check and hold under one lock, so concurrent calls in this process cannot all pass on the same reading.
+                foreach (var kind in BudgetWindow.Kinds)
+                {
+                    var window = BudgetWindow.Containing(kind, now);
+                    foreach (var (scopeAgent, totals) in agentId is null ? [(null, tenantTotals)] : new[] { ((string?)null, tenantTotals), (agentId, agentTotals) })
                     {
-                        return new BudgetDecision(false, scopeAgent, window, cap, spent);
+                        if (tenant.BudgetFor(scopeAgent, kind)?.HardUsd is not { } cap)
+                        {
+                            continue;
+                        }
+
+                        var spent = totals.Where(t => t.Kind == kind && t.WindowKey == window.Key).Sum(t => t.CostUsd)
+                            + PendingIn(tenant.TenantId, scopeAgent, window);
+                        if (spent >= cap)
+                        {
+                            return new BudgetDecision(false, scopeAgent, window, cap, spent);
+                        }
                     }
                 }
+
+                // An in-flight hold lasts at most an hour, so a call that never settles cannot hold spend for ever.
+                _pending[traceId] = new Pending(tenant.TenantId, agentId, now, estimateUsd, now.AddHours(1));
+                return BudgetDecision.Allow;
             }
-
-            // An in-flight hold lasts at most an hour, so a call that never settles cannot hold spend for ever.
-            _pending[traceId] = new Pending(tenant.TenantId, agentId, now, estimateUsd, now.AddHours(1));
         }
-
-        return BudgetDecision.Allow;
     }
 
     /// <summary>The call finished: its priced cost replaces the estimate until the ledger has applied it.</summary>
@@ -85,7 +94,8 @@ public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOption
 
         foreach (var (traceId, tenantId) in calls)
         {
-            // Drop the cached totals before the local hold: in between, the spend is counted twice (refusing early), never zero times.
+            // Drop the cached totals before the local hold: in between, the spend is counted twice (refusing early),
+            // never zero times. A check reading the ledger meanwhile sees the version move and reads again.
             Interlocked.Increment(ref _appliedVersion);
             foreach (var (key, _) in _cache)
             {
@@ -95,7 +105,11 @@ public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOption
                 }
             }
 
-            _pending.TryRemove(traceId, out _);
+            lock (_admission)
+            {
+                Interlocked.Increment(ref _appliedVersion);
+                _pending.TryRemove(traceId, out _);
+            }
         }
     }
 
