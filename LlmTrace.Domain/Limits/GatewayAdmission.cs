@@ -50,7 +50,10 @@ public sealed class GatewayAdmission(
     {
         var request = context.Request;
         var gatewayKeysMode = auth.CurrentValue.RequiresGatewayKey;
-        var presented = FindGatewayKey(request, includeProviderHeaders: gatewayKeysMode);
+        // A gateway key is looked for where SDKs put their API key in both modes, so one is never forwarded upstream:
+        // in pass-through mode, a gateway key in a provider header also makes the gateway send the provider credential.
+        var presented = FindGatewayKey(request, out var inProviderHeader);
+        var substituteCredential = gatewayKeysMode || inProviderHeader;
         GatewayKey? key = null;
         if (presented is not null)
         {
@@ -106,7 +109,7 @@ public sealed class GatewayAdmission(
 
         tenant ??= Tenant.Unconfigured(exchange.TenantId);
         UpstreamCredential? credential = null;
-        if (gatewayKeysMode)
+        if (substituteCredential)
         {
             var provider = exchange.Provider.ToWireName();
             // No fallback between providers: an OpenAI key must never reach another host because a setting is missing.
@@ -281,14 +284,29 @@ public sealed class GatewayAdmission(
     /// <summary>The query string without a <c>key</c> parameter (Gemini clients may put their key there).</summary>
     internal static string? StripQueryKey(string? query)
     {
-        if (string.IsNullOrEmpty(query) || !query.Contains("key=", StringComparison.OrdinalIgnoreCase))
+        if (string.IsNullOrEmpty(query) || !query.Contains('=', StringComparison.Ordinal))
         {
             return query;
         }
 
-        var kept = query.TrimStart('?').Split('&').Where(p => !p.StartsWith("key=", StringComparison.OrdinalIgnoreCase) && !p.Equals("key", StringComparison.OrdinalIgnoreCase));
+        // Compare decoded names: ASP.NET reads "%6Bey" as "key", so the upstream would too.
+        var kept = query.TrimStart('?').Split('&').Where(p => !IsKeyParameter(p));
         var joined = string.Join('&', kept);
         return joined.Length == 0 ? string.Empty : "?" + joined;
+
+        static bool IsKeyParameter(string pair)
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            var name = equals < 0 ? pair : pair[..equals];
+            try
+            {
+                return string.Equals(Uri.UnescapeDataString(name.Replace('+', ' ')).Trim(), "key", StringComparison.OrdinalIgnoreCase);
+            }
+            catch (UriFormatException)
+            {
+                return true; // Undecodable: drop it rather than risk forwarding a credential.
+            }
+        }
     }
 
     /// <summary>OpenAI's rate-limit headers, for the binding counters of each dimension.</summary>
@@ -325,22 +343,19 @@ public sealed class GatewayAdmission(
         }
     }
 
-    private static string? FindGatewayKey(HttpRequest request, bool includeProviderHeaders)
+    private static string? FindGatewayKey(HttpRequest request, out bool inProviderHeader)
     {
+        inProviderHeader = false;
         var explicitKey = request.Headers[KeyHeader].ToString().Trim();
         if (explicitKey.Length > 0)
         {
             return explicitKey;
         }
 
-        if (!includeProviderHeaders)
-        {
-            return null;
-        }
-
         // SDKs put their api_key where their provider expects it: accept a gateway key in any of those places.
         var candidate = TenantResolver.FindApiKey(request.Headers, request.Query);
-        return candidate is not null && GatewayKeyFormat.LooksLikeKey(candidate) ? candidate : null;
+        inProviderHeader = candidate is not null && GatewayKeyFormat.LooksLikeKey(candidate);
+        return inProviderHeader ? candidate : null;
     }
 
     /// <summary>The setting under <c>LlmTrace:ProviderKeys</c> that holds a provider's credential unless the tenant names another.</summary>

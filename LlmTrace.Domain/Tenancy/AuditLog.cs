@@ -3,16 +3,21 @@ using LlmTrace.Domain.Records;
 
 namespace LlmTrace.Domain.Tenancy;
 
-/// <summary>The append-only log of management writes, oldest first (keys are time-ordered UUIDv7).</summary>
+/// <summary>
+/// The append-only log of management writes, oldest first. Keys are the time in ticks plus a per-process sequence, so
+/// entries written in the same millisecond keep their order.
+/// </summary>
 public sealed class AuditLog(IRecordStore records, TimeProvider timeProvider)
 {
     private const string Partition = "audit";
+    private static long _sequence;
 
     public async Task<AuditEntry> AppendAsync(string actor, string action, Guid? tenantId, string? target, IReadOnlyList<string> changes, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var entry = new AuditEntry { AuditId = Guid.CreateVersion7(now), At = now, Actor = actor, Action = action, TenantId = tenantId, Target = target, Changes = changes };
-        await records.InsertAsync(RecordTables.Audit, Partition, entry.AuditId.ToString("N"), JsonSerializer.Serialize(entry, TenancyJsonContext.Default.AuditEntry), cancellationToken).ConfigureAwait(false);
+        var key = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{now.UtcTicks:D19}{Interlocked.Increment(ref _sequence) % 1_000_000:D6}");
+        await records.InsertAsync(RecordTables.Audit, Partition, key, JsonSerializer.Serialize(entry, TenancyJsonContext.Default.AuditEntry), cancellationToken).ConfigureAwait(false);
         return entry;
     }
 
@@ -23,10 +28,10 @@ public sealed class AuditLog(IRecordStore records, TimeProvider timeProvider)
     public async Task<(IReadOnlyList<AuditEntry> Items, string? NextKey)> QueryAsync(
         Guid? tenantId, DateTimeOffset? since, DateTimeOffset? until, string? afterKey, int limit, CancellationToken cancellationToken, int scanLimit = 5000)
     {
-        if (afterKey is null && since is not null && since > DateTimeOffset.UnixEpoch)
+        if (afterKey is null && since is not null)
         {
-            // UUIDv7 keys sort by time: start just before the first possible id of that millisecond.
-            afterKey = Guid.CreateVersion7(since.Value).ToString("N")[..12] + new string('0', 19);
+            // Keys sort by time: start just before the first possible key of that tick.
+            afterKey = (since.Value.UtcTicks - 1).ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
         }
 
         var items = new List<AuditEntry>();

@@ -83,6 +83,29 @@ public sealed class LimitsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PassThrough_AGatewayKeyInTheSdksApiKey_IsNeverForwardedUpstream()
+    {
+        var (tenant, _) = await NewTenantAsync("""{"name":"keyed"}""");
+        var key = (await Admin.PostAsync($"/api/tenants/{tenant.Id}/keys", "{}")).Json.GetProperty("secret").GetString()!;
+        var marker = Guid.NewGuid().ToString("N");
+
+        // No provider credential is configured on this host, so the gateway cannot substitute one: it refuses.
+        var reply = await new ApiClient(_http, key).ChatAsync(content: marker);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, reply.Status);
+        Assert.Equal("provider_key_not_configured", reply.ErrorCode);
+        Assert.DoesNotContain(_upstream.Requests, r => r.BodyText.Contains(marker, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("?key=ltk_x&alt=sse", "?alt=sse")]
+    [InlineData("?%6Bey=ltk_x&alt=sse", "?alt=sse")]
+    [InlineData("?KEY=ltk_x", "")]
+    [InlineData("?alt=sse&keyword=1", "?alt=sse&keyword=1")]
+    public void StripQueryKey_RemovesTheKeyParameterHoweverItIsEncoded(string query, string expected)
+        => Assert.Equal(expected, LlmTrace.Domain.Limits.GatewayAdmission.StripQueryKey(query));
+
+    [Fact]
     public async Task ACallLargerThanTheWholeMinutesTokenLimit_Is400_NotAnEndless429()
     {
         var (_, client) = await NewTenantAsync("""{"name":"small-tpm","rateLimits":{"tokensPerMinute":100}}""");
