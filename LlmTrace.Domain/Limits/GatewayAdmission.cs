@@ -156,6 +156,15 @@ public sealed class GatewayAdmission(
             return null;
         }
 
+        if (caps?.MaxOutputTokens is { } requiredCap && request is { ParseError: null, MaxOutputTokens: null } && exchange.Method == HttpMethods.Post
+            && request.Operation is "chat" or "completions" or "responses" or "messages" or "generate_content")
+        {
+            // Without max_tokens the provider's default applies, which the cap cannot bound: ask for it.
+            await FailAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "max_tokens_required",
+                $"This tenant caps output at {requiredCap} tokens per request: set max_tokens (or max_completion_tokens / max_output_tokens) to at most {requiredCap}.", "max_tokens").ConfigureAwait(false);
+            return null;
+        }
+
         if (caps?.MaxOutputTokens is { } maxOutput && request?.MaxOutputTokens > maxOutput)
         {
             await FailAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "max_tokens_cap_exceeded",

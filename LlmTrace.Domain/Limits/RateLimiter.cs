@@ -140,7 +140,9 @@ public sealed class RateLimiter(IRateLimitStore store, IOptionsMonitor<RateLimit
         {
             lock (_gate)
             {
-                if (_window == window)
+                // A surplus only counts in its own minute; an overage found after the minute ended (a long stream)
+                // is charged to the current one, not forgotten.
+                if (_window == window || (units < 0 && string.CompareOrdinal(_window, window) > 0))
                 {
                     _available += units;
                 }

@@ -125,10 +125,13 @@ public sealed class LimitsTests : IAsyncLifetime
         var tooManyOutput = await client.ChatAsync(maxTokens: 500);
         var tooLongPrompt = await client.ChatAsync(content: string.Join(' ', Enumerable.Repeat("lorem ipsum dolor", 40)));
         var fine = await client.ChatAsync(maxTokens: 100);
+        var unbounded = await client.ChatAsync();
 
         Assert.Equal((HttpStatusCode.BadRequest, "max_tokens_cap_exceeded", "max_tokens"), (tooManyOutput.Status, tooManyOutput.ErrorCode, tooManyOutput.Json.GetProperty("error").GetProperty("param").GetString()));
         Assert.Equal((HttpStatusCode.BadRequest, "prompt_tokens_cap_exceeded"), (tooLongPrompt.Status, tooLongPrompt.ErrorCode));
         Assert.Equal(HttpStatusCode.OK, fine.Status);
+        // Without max_tokens the provider default applies, which the cap cannot bound.
+        Assert.Equal((HttpStatusCode.BadRequest, "max_tokens_required"), (unbounded.Status, unbounded.ErrorCode));
     }
 
     [Fact]

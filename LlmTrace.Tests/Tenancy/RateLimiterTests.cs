@@ -47,6 +47,22 @@ public sealed class RateLimiterTests
     }
 
     [Fact]
+    public async Task Overage_FoundAfterTheMinuteEnded_IsChargedToTheCurrentMinute()
+    {
+        var time = new FakeTimeProvider(Start);
+        var limiter = new RateLimiter(new InMemoryRateLimitStore(), new OptionsMonitorStub<RateLimitOptions>(new()), time);
+
+        var stream = await limiter.AcquireAsync([new("t:s:t", RateDimension.Tokens, 100, 10)], CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(40)); // the stream ends in the next minute, having used 90 tokens
+        _ = await limiter.AcquireAsync([new("t:s:t", RateDimension.Tokens, 100, 1)], CancellationToken.None);
+        limiter.Reconcile(stream.Lease, 90);
+        var refused = await limiter.AcquireAsync([new("t:s:t", RateDimension.Tokens, 100, 50)], CancellationToken.None);
+
+        Assert.True(stream.Allowed);
+        Assert.False(refused.Allowed); // 1 + 80 overage leaves 19
+    }
+
+    [Fact]
     public async Task ARefusedTokenCheck_GivesBackTheRequestItTook()
     {
         var limiter = new RateLimiter(new InMemoryRateLimitStore(), new OptionsMonitorStub<RateLimitOptions>(new()), new FakeTimeProvider(Start));
