@@ -427,77 +427,29 @@ public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditL
     };
 
     /// <summary>
-    /// What a tenant-admin may not change: the limits and the security posture set on the tenant. Scope, PII handling
-    /// and retention are here too, because each could switch off blocking, redaction or the evidence an admin relies on.
+    /// Every settable tenant field: its name, whether the input sets it, and whether only an administrator may. A
+    /// tenant-admin may not change the limits or the security posture set on the tenant; scope, PII handling and
+    /// retention count as posture, because each could switch off blocking, redaction or the evidence an admin relies on.
     /// </summary>
-    private static IEnumerable<string> AdminOnlyFields(TenantInput input)
-    {
-        if (input.Budgets is not null)
-        {
-            yield return "budgets";
-        }
+    private static readonly (string Name, Func<TenantInput, bool> IsSet, bool AdminOnly)[] Fields =
+    [
+        ("name", i => i.Name is not null, false),
+        ("monitoringScope", i => i.MonitoringScope is not null, true),
+        ("piiHandling", i => i.PiiHandling is not null, true),
+        ("enforcementPolicies", i => i.EnforcementPolicies is not null, true),
+        ("retentionDays", i => i.RetentionDays is not null, true),
+        ("budgets", i => i.Budgets is not null, true),
+        ("agentBudgets", i => i.AgentBudgets is not null, false),
+        ("rateLimits", i => i.RateLimits is not null, true),
+        ("tokenCaps", i => i.TokenCaps is not null, true),
+        ("alertWebhooks", i => i.AlertWebhooks is not null, false),
+        ("providerKeys", i => i.ProviderKeys is not null, true),
+    ];
 
-        if (input.MonitoringScope is not null)
-        {
-            yield return "monitoringScope";
-        }
-
-        if (input.PiiHandling is not null)
-        {
-            yield return "piiHandling";
-        }
-
-        if (input.RetentionDays is not null)
-        {
-            yield return "retentionDays";
-        }
-
-        if (input.RateLimits is not null)
-        {
-            yield return "rateLimits";
-        }
-
-        if (input.TokenCaps is not null)
-        {
-            yield return "tokenCaps";
-        }
-
-        if (input.EnforcementPolicies is not null)
-        {
-            yield return "enforcementPolicies";
-        }
-
-        if (input.ProviderKeys is not null)
-        {
-            yield return "providerKeys";
-        }
-    }
+    private static IEnumerable<string> AdminOnlyFields(TenantInput input) => Fields.Where(f => f.AdminOnly && f.IsSet(input)).Select(f => f.Name);
 
     /// <summary>The names of the fields the input sets (for the audit log; never their values).</summary>
-    private static List<string> Changed(TenantInput input)
-    {
-        var fields = new List<string>();
-        void Add(bool set, string name)
-        {
-            if (set)
-            {
-                fields.Add(name);
-            }
-        }
-
-        Add(input.Name is not null, "name");
-        Add(input.MonitoringScope is not null, "monitoringScope");
-        Add(input.PiiHandling is not null, "piiHandling");
-        Add(input.EnforcementPolicies is not null, "enforcementPolicies");
-        Add(input.RetentionDays is not null, "retentionDays");
-        Add(input.Budgets is not null, "budgets");
-        Add(input.AgentBudgets is not null, "agentBudgets");
-        Add(input.RateLimits is not null, "rateLimits");
-        Add(input.TokenCaps is not null, "tokenCaps");
-        Add(input.AlertWebhooks is not null, "alertWebhooks");
-        Add(input.ProviderKeys is not null, "providerKeys");
-        return fields;
-    }
+    private static List<string> Changed(TenantInput input) => [.. Fields.Where(f => f.IsSet(input)).Select(f => f.Name)];
 
     private static async Task<bool> CanAsync(HttpContext context, bool allowed)
     {

@@ -168,21 +168,5 @@ public sealed class AzureTenancyTests : IAsyncLifetime
     private static string? Error(DefaultHttpContext context)
         => JsonDocument.Parse(Body(context)).RootElement.GetProperty("error").GetProperty("code").GetString();
 
-    private async Task<string> ReceiveAsync(string queue)
-    {
-        var client = _clients.Queues.GetQueueClient(queue);
-        for (var i = 0; i < 100; i++)
-        {
-            var message = (await client.ReceiveMessageAsync()).Value;
-            if (message is not null)
-            {
-                await client.DeleteMessageAsync(message.MessageId, message.PopReceipt);
-                return message.Body.ToString();
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"No message arrived on {queue}.");
-    }
+    private Task<string> ReceiveAsync(string queue) => Azurite.ReceiveAsync(_clients, queue);
 }

@@ -54,6 +54,25 @@ public static class Azurite
         return clients;
     }
 
+    /// <summary>Takes the next message off a queue (waiting up to 5 s) and returns its body.</summary>
+    public static async Task<string> ReceiveAsync(AzureStorageClients clients, string queue)
+    {
+        var client = clients.Queues.GetQueueClient(queue);
+        for (var i = 0; i < 100; i++)
+        {
+            var message = (await client.ReceiveMessageAsync()).Value;
+            if (message is not null)
+            {
+                await client.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+                return message.Body.ToString();
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"No message arrived on {queue}.");
+    }
+
     public static Dictionary<string, string?> Settings(AzureStorageClients clients) => new()
     {
         ["LlmTrace:Storage:ConnectionString"] = ConnectionString,
