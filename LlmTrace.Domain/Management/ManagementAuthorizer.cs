@@ -16,6 +16,8 @@ namespace LlmTrace.Domain.Management;
 /// </summary>
 public sealed partial class ManagementAuthorizer(IOptionsMonitor<ManagementOptions> options, GatewayKeyStore keys, ILogger<ManagementAuthorizer> logger)
 {
+    private int _unresolvedLogged;
+
     /// <summary>The caller, or null when refused (the 401/403 answer has been written).</summary>
     public async Task<Caller?> AuthenticateAsync(HttpContext context)
     {
@@ -42,9 +44,9 @@ public sealed partial class ManagementAuthorizer(IOptionsMonitor<ManagementOptio
         }
 
         var adminKey = KeyVaultReferences.Resolved(settings.AdminKey);
-        if (adminKey is null && KeyVaultReferences.IsUnresolved(settings.AdminKey))
+        if (adminKey is null && KeyVaultReferences.IsUnresolved(settings.AdminKey) && Interlocked.Exchange(ref _unresolvedLogged, 1) == 0)
         {
-            // The literal reference text would be a guessable admin key: refuse admin access until it resolves.
+            // The literal reference text would be a guessable admin key: refuse admin access until it resolves (logged once).
             AdminKeyUnresolved(logger);
         }
 
