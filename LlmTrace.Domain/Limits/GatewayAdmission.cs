@@ -147,7 +147,8 @@ public sealed class GatewayAdmission(
         var hardCaps = BudgetGate.HasHardCaps(tenant);
         var needsTokens = caps?.MaxPromptTokens is not null || tenantRates?.TokensPerMinute is not null || keyRates?.TokensPerMinute is not null || hardCaps;
         var promptTokens = needsTokens && request?.Prompt is not null ? estimator.CountPrompt(request.Model, request.Prompt, request.MessageCount) : 0;
-        var outputTokens = request?.MaxOutputTokens ?? rateOptions.CurrentValue.DefaultOutputTokens;
+        // Each requested choice can use the whole output budget.
+        var outputTokens = (long)(request?.MaxOutputTokens ?? rateOptions.CurrentValue.DefaultOutputTokens) * (request?.Choices ?? 1);
 
         if (caps?.MaxPromptTokens is { } maxPrompt && promptTokens > maxPrompt)
         {
@@ -175,7 +176,7 @@ public sealed class GatewayAdmission(
         var held = false;
         if (hardCaps)
         {
-            var estimate = catalog.Price(exchange.Provider.ToWireName(), request?.Model, promptTokens, outputTokens, null)?.Total ?? 0m;
+            var estimate = catalog.Price(exchange.Provider.ToWireName(), request?.Model, promptTokens, (int)Math.Min(outputTokens, int.MaxValue), null)?.Total ?? 0m;
             var decision = await budgets.CheckAsync(tenant, exchange.AgentId, exchange.TraceId, estimate, context.RequestAborted).ConfigureAwait(false);
             if (!decision.Allowed)
             {
@@ -193,7 +194,7 @@ public sealed class GatewayAdmission(
         }
 
         var rules = new List<RateRule>(4);
-        var tokenCost = promptTokens + (long)outputTokens;
+        var tokenCost = promptTokens + outputTokens;
         AddRules(rules, "t:" + tenant.TenantId.ToString("N"), tenantRates, tokenCost);
         if (identity.Key is { } key)
         {

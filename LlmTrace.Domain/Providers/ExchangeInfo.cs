@@ -28,6 +28,9 @@ internal sealed class RequestInfo
     /// <summary>The output cap the client asked for (<c>max_tokens</c>, <c>max_completion_tokens</c>, <c>max_output_tokens</c>, <c>maxOutputTokens</c>).</summary>
     public int? MaxOutputTokens { get; set; }
 
+    /// <summary>How many completions the request asks for (OpenAI <c>n</c>, Gemini <c>candidateCount</c>); output budgets multiply by it.</summary>
+    public int Choices { get; set; } = 1;
+
     public string? ParseError { get; set; }
 }
 

@@ -41,6 +41,7 @@ internal sealed class GeminiProtocol : ProviderProtocol
     protected override void ReadRequest(RequestInfo info, JsonElement root)
     {
         info.MaxOutputTokens = root.Get("generationConfig").GetInt("maxOutputTokens");
+        info.Choices = Math.Clamp(root.Get("generationConfig").GetInt("candidateCount") ?? 1, 1, 128);
         var prompt = new StringBuilder();
         var system = root.Get("systemInstruction");
         if (system.ValueKind == JsonValueKind.Object)

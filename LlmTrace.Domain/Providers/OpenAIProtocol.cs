@@ -48,6 +48,7 @@ internal sealed class OpenAIProtocol : ProviderProtocol
         info.Model = root.GetString("model") ?? info.Model;
         info.Streaming = root.GetBool("stream");
         info.MaxOutputTokens = root.GetInt("max_completion_tokens") ?? root.GetInt("max_tokens") ?? root.GetInt("max_output_tokens");
+        info.Choices = Math.Clamp(root.GetInt("n") ?? 1, 1, 128);
         info.ClientRequestedStreamUsage = root.Get("stream_options").GetBool("include_usage");
         info.SupportsStreamUsage = info.Operation is "chat" or "completions";
         var prompt = new StringBuilder();

@@ -45,11 +45,14 @@ public sealed class SqliteRecordStore(SqliteDatabase database) : IRecordStore
         {
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = "INSERT INTO records (tbl, partition, key, json, version) VALUES ($t, $p, $k, $j, 1) ON CONFLICT DO NOTHING";
+            // Versions come from one store-wide clock, so a record deleted and created again never repeats an old ETag.
+            var next = await NextVersionAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+            command.CommandText = "INSERT INTO records (tbl, partition, key, json, version) VALUES ($t, $p, $k, $j, $n) ON CONFLICT DO NOTHING RETURNING version";
             Bind(command, table, partition, key);
             command.Parameters.AddWithValue("$j", json);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1
-                ? "1"
+            command.Parameters.AddWithValue("$n", next);
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long version
+                ? version.ToString(CultureInfo.InvariantCulture)
                 : throw new RecordConflictException($"{table}/{partition}/{key} exists.");
         }, cancellationToken);
 
@@ -63,12 +66,13 @@ public sealed class SqliteRecordStore(SqliteDatabase database) : IRecordStore
 
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = "UPDATE records SET json = $j, version = version + 1 WHERE tbl = $t AND partition = $p AND key = $k AND version = $v";
+            command.CommandText = "UPDATE records SET json = $j, version = $n WHERE tbl = $t AND partition = $p AND key = $k AND version = $v RETURNING version";
             Bind(command, table, partition, key);
             command.Parameters.AddWithValue("$j", json);
             command.Parameters.AddWithValue("$v", version);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1
-                ? (version + 1).ToString(CultureInfo.InvariantCulture)
+            command.Parameters.AddWithValue("$n", await NextVersionAsync(connection, transaction, cancellationToken).ConfigureAwait(false));
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long next
+                ? next.ToString(CultureInfo.InvariantCulture)
                 : throw new RecordConflictException($"{table}/{partition}/{key} changed.");
         }, cancellationToken);
 
@@ -81,6 +85,14 @@ public sealed class SqliteRecordStore(SqliteDatabase database) : IRecordStore
             Bind(command, table, partition, key);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
         }, cancellationToken);
+
+    private static async Task<long> NextVersionAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "UPDATE record_clock SET n = n + 1 WHERE id = 1 RETURNING n";
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
 
     private static void Bind(SqliteCommand command, string table, string partition, string key)
     {

@@ -118,6 +118,21 @@ public sealed class LimitsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SeveralChoices_MultiplyTheTokenEstimate()
+    {
+        var (tenant, _) = await NewTenantAsync("""{"name":"choices","rateLimits":{"tokensPerMinute":300}}""");
+
+        // One choice of 100 tokens fits; four choices of 100 (about 410 tokens with the prompt) could never fit in 300.
+        var one = await new ApiClient(_http, tenant.Key).SendAsync(HttpMethod.Post, "/v1/chat/completions",
+            """{"model":"gpt-4o-mini","max_tokens":100,"n":1,"messages":[{"role":"user","content":"hi"}]}""");
+        var four = await new ApiClient(_http, tenant.Key).SendAsync(HttpMethod.Post, "/v1/chat/completions",
+            """{"model":"gpt-4o-mini","max_tokens":100,"n":4,"messages":[{"role":"user","content":"hi"}]}""");
+
+        Assert.Equal(HttpStatusCode.OK, one.Status);
+        Assert.Equal((HttpStatusCode.BadRequest, "request_exceeds_rate_limit"), (four.Status, four.ErrorCode));
+    }
+
+    [Fact]
     public async Task TokenCaps_MaxTokensAndPromptSize_Are400WithTheField()
     {
         var (_, client) = await NewTenantAsync("""{"name":"caps","tokenCaps":{"maxPromptTokens":50,"maxOutputTokens":100}}""");

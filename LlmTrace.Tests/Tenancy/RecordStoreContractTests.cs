@@ -38,6 +38,12 @@ public abstract class RecordStoreContractTests : IAsyncLifetime
         Assert.False(deletedAgain);
         Assert.Null(await Store.GetAsync(RecordTables.Tenants, partition, "k1", CancellationToken.None));
         await Assert.ThrowsAsync<RecordConflictException>(() => Store.ReplaceAsync(RecordTables.Tenants, partition, "k1", "{}", newTag, CancellationToken.None));
+
+        // Created again: an ETag of the record that was deleted must not match the new one.
+        var reborn = await Store.InsertAsync(RecordTables.Tenants, partition, "k1", """{"v":4}""", CancellationToken.None);
+        Assert.NotEqual(etag, reborn);
+        Assert.NotEqual(newTag, reborn);
+        await Assert.ThrowsAsync<RecordConflictException>(() => Store.ReplaceAsync(RecordTables.Tenants, partition, "k1", "{}", etag, CancellationToken.None));
     }
 
     [Fact]
