@@ -53,7 +53,7 @@ public static partial class TextNormalizer
             return NormalizeAscii(text);
         }
 
-        var nfkc = text.IsNormalized(NormalizationForm.FormKC) ? text : text.Normalize(NormalizationForm.FormKC);
+        var nfkc = CompatibilityForm.Normalize(text);
         var builder = new StringBuilder(nfkc.Length);
         var lastSpace = false;
         foreach (var rune in nfkc.EnumerateRunes())
