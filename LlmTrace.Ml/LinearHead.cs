@@ -1,10 +1,11 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace LlmTrace.Ml;
 
 /// <summary>
-/// A logistic-regression head over sentence embeddings, with the provenance of its training: the embedding model, the
+/// A logistic-regression head over a sentence embedding and hashed lexical features, with the provenance of its training: the embedding model, the
 /// SHA-256 of the data file, the split it was fitted on, and the command that reproduces it.
 /// </summary>
 public sealed record LinearHead
@@ -23,7 +24,42 @@ public sealed record LinearHead
 
     public required float[] Weights { get; init; }
 
-    public double Score(ReadOnlySpan<float> embedding)
+    /// <summary>
+    /// The weights of the hashed lexical features (<see cref="Ml.LexicalFeatures"/>), base64 of little-endian float32, or
+    /// null for an embedding-only head.
+    /// </summary>
+    public string? LexicalWeights { get; init; }
+
+    /// <summary>How the threshold was chosen, and the cross-validated figures it was chosen on.</summary>
+    public string? ThresholdRule { get; init; }
+
+    [JsonIgnore]
+    public float[]? Lexical => _lexical ??= LexicalWeights is null ? null : MemoryMarshal.Cast<byte, float>(Convert.FromBase64String(LexicalWeights)).ToArray();
+
+    private float[]? _lexical;
+
+    /// <summary>The probability that the text is an attack, from its embedding and, if the head has them, its lexical features.</summary>
+    public double Score(ReadOnlySpan<float> embedding, string text)
+    {
+        var z = Logit(embedding);
+        if (Lexical is { } lexical)
+        {
+            var (indices, values) = Ml.LexicalFeatures.Extract(text);
+            for (var i = 0; i < indices.Length; i++)
+            {
+                z += lexical[indices[i]] * values[i];
+            }
+        }
+
+        return 1 / (1 + Math.Exp(-z));
+    }
+
+    /// <summary>The embedding part of the head alone: what an ONNX export of the head computes.</summary>
+    public double ScoreEmbedding(ReadOnlySpan<float> embedding) => 1 / (1 + Math.Exp(-Logit(embedding)));
+
+    public static string EncodeWeights(float[] weights) => Convert.ToBase64String(MemoryMarshal.AsBytes(weights.AsSpan()));
+
+    private double Logit(ReadOnlySpan<float> embedding)
     {
         var z = (double)Bias;
         for (var i = 0; i < Weights.Length; i++)
@@ -31,50 +67,7 @@ public sealed record LinearHead
             z += Weights[i] * embedding[i];
         }
 
-        return 1 / (1 + Math.Exp(-z));
-    }
-
-    /// <summary>Fits the head with full-batch gradient descent on the log loss, L2-regularised, classes weighted to balance.</summary>
-    public static (float Bias, float[] Weights) Fit(IReadOnlyList<float[]> x, IReadOnlyList<bool> y, int epochs = 400, double learningRate = 0.5, double l2 = 1e-4)
-    {
-        var dimension = x[0].Length;
-        var weights = new double[dimension];
-        var bias = 0.0;
-        var positives = y.Count(v => v);
-        var positiveWeight = y.Count / (2.0 * Math.Max(1, positives));
-        var negativeWeight = y.Count / (2.0 * Math.Max(1, y.Count - positives));
-        var gradient = new double[dimension];
-        for (var epoch = 0; epoch < epochs; epoch++)
-        {
-            Array.Clear(gradient);
-            var biasGradient = 0.0;
-            for (var n = 0; n < x.Count; n++)
-            {
-                var z = bias;
-                for (var i = 0; i < dimension; i++)
-                {
-                    z += weights[i] * x[n][i];
-                }
-
-                var p = 1 / (1 + Math.Exp(-z));
-                var error = (p - (y[n] ? 1 : 0)) * (y[n] ? positiveWeight : negativeWeight);
-                for (var i = 0; i < dimension; i++)
-                {
-                    gradient[i] += error * x[n][i];
-                }
-
-                biasGradient += error;
-            }
-
-            for (var i = 0; i < dimension; i++)
-            {
-                weights[i] -= learningRate * ((gradient[i] / x.Count) + (l2 * weights[i]));
-            }
-
-            bias -= learningRate * biasGradient / x.Count;
-        }
-
-        return ((float)bias, [.. weights.Select(w => (float)w)]);
+        return z;
     }
 
     public static LinearHead LoadEmbedded()

@@ -81,6 +81,10 @@ public class MlDetectorBenchmarks
     [Benchmark]
     public double Prompt8KiB() => _classifier.Score(_long);
 
+    /// <summary>The head's n-gram features alone, part of both calls above.</summary>
+    [Benchmark]
+    public int LexicalFeatures8KiB() => LlmTrace.Ml.LexicalFeatures.Extract(_long).Indices.Length;
+
     private sealed class MlConfig : ManualConfig
     {
         public MlConfig()

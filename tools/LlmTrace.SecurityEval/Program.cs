@@ -13,6 +13,7 @@ var data = "../shared/eval/prompt-injection.jsonl";
 var split = "test";
 string? write = null;
 var train = false;
+var crossValidate = false;
 var headPath = "LlmTrace.Ml/injection-head.json";
 var threshold = PromptInjectionDetector.DefaultThreshold;
 for (var i = 0; i < args.Length; i++)
@@ -23,6 +24,7 @@ for (var i = 0; i < args.Length; i++)
         case "--split": split = args[++i]; break;
         case "--write": write = args[++i]; break;
         case "--train": train = true; break;
+        case "--cv": crossValidate = true; break;
         case "--head": headPath = args[++i]; break;
         case "--threshold": threshold = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--misses": Environment.SetEnvironmentVariable("LLMTRACE_EVAL_MISSES", "1"); break;
@@ -37,19 +39,44 @@ var all = Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEm
     .ToList();
 using var embedder = new MiniLmEmbedder();
 
-if (train)
+if (crossValidate)
 {
     var rows = all.Where(r => r.Split == "train").ToList();
-    Console.WriteLine($"Embedding {rows.Count} train rows…");
-    var x = Embed(embedder, rows.Select(r => r.Text).ToList());
-    var y = rows.Select(r => r.Label != "benign").ToList();
-    var (bias, weights) = LinearHead.Fit(x, y);
-    var fitted = new LinearHead { Embedding = MiniLmEmbedder.ModelName, DataSha256 = hash, Command = "dotnet run -c Release --project tools/LlmTrace.SecurityEval -- --train", Threshold = 0.5, Bias = bias, Weights = weights };
-    // Threshold: the lowest that keeps the false-positive rate on benign train rows at or under 1 %. In-sample rates are
-    // optimistic, and the rules add their own false positives, so this leaves room under the 3 % budget.
-    var benignScores = x.Where((_, i) => !y[i]).Select(v => fitted.Score(v)).Order().ToList();
-    var chosen = Math.Max(0.5, benignScores[(int)Math.Floor(benignScores.Count * 0.99)] + 1e-6);
-    fitted = fitted with { Threshold = Math.Round(chosen, 4) };
+    CrossValidation.Run(rows, EmbedCached(embedder, rows.Select(r => r.Text).ToList(), hash));
+    return;
+}
+
+if (train)
+{
+    // Settings chosen by 5-fold cross-validation on train (`--cv`): L2 1e-5, 300 epochs, and the threshold that gives
+    // 1.5 % out-of-fold false positives on benign train rows, which leaves room for the rules' own false positives under
+    // the 3 % budget. No test row informs any of them.
+    const double L2 = 1e-5;
+    const int Epochs = 300;
+    const double FalsePositiveBudget = 0.015;
+    var rows = all.Where(r => r.Split == "train").ToList();
+    var examples = CrossValidation.Examples(rows, EmbedCached(embedder, rows.Select(r => r.Text).ToList(), hash));
+    var folds = rows.Select(r => CrossValidation.FoldOf(r.Text)).ToList();
+    var outOfFold = CrossValidation.OutOfFold(examples, folds, training =>
+    {
+        var (b, d, s) = HeadTrainer.Fit(training, L2, epochs: Epochs);
+        return e => HeadTrainer.Score(b, d, s, e.Embedding, e.Indices, e.Values);
+    });
+    var chosen = CrossValidation.ThresholdAt(outOfFold.Where((_, i) => !examples[i].IsAttack), FalsePositiveBudget);
+    var summary = CrossValidation.Metrics(rows, i => outOfFold[i] >= chosen, "model, out-of-fold on train:");
+    Console.WriteLine($"Threshold {chosen:0.0000}{summary}");
+    var (bias, dense, sparse) = HeadTrainer.Fit(examples, L2, epochs: Epochs);
+    var fitted = new LinearHead
+    {
+        Embedding = MiniLmEmbedder.ModelName,
+        DataSha256 = hash,
+        Command = "dotnet run -c Release --project tools/LlmTrace.SecurityEval -- --train",
+        Threshold = Math.Round(chosen, 4),
+        ThresholdRule = string.Create(CultureInfo.InvariantCulture, $"{FalsePositiveBudget:P1} false positives on benign train rows, out of fold ({CrossValidation.Folds}-fold); L2 {L2}, {Epochs} epochs;{summary}"),
+        Bias = bias,
+        Weights = dense,
+        LexicalWeights = LinearHead.EncodeWeights(sparse),
+    };
     File.WriteAllText(headPath, fitted.ToJson());
     Console.WriteLine($"Wrote {headPath}: threshold {fitted.Threshold}, data sha256 {hash}");
     return;
@@ -58,7 +85,17 @@ if (train)
 var head = File.Exists(headPath) ? LinearHead.FromJson(File.ReadAllText(headPath)) : null;
 var rowsToScore = all.Where(r => r.Split == split).ToList();
 var detector = new PromptInjectionDetector();
-IInjectionClassifier? classifier = head is null ? null : new Memo(new MiniLmInjectionClassifier(embedder, head));
+Memo? classifier = head is null ? null : new Memo(new MiniLmInjectionClassifier(embedder, head));
+if (head is not null && classifier is not null)
+{
+    // The classifier's own formula over cached embeddings of the same model: minutes saved on every run.
+    var texts = rowsToScore.Select(r => r.Text).ToList();
+    foreach (var (text, embedding) in texts.Zip(EmbedCached(embedder, texts, hash)))
+    {
+        classifier.Prime(text, head.Score(embedding, text));
+    }
+}
+
 var union = new EnsembleDetector(detector, classifier, EnsembleMode.Union);
 var majority = new EnsembleDetector(detector, classifier, EnsembleMode.Majority);
 
@@ -68,7 +105,7 @@ report.AppendLine(CultureInfo.InvariantCulture, $"Data: `{data}` (sha256 `{hash}
 var detectors = new List<(string Name, Func<string, bool> Flag)> { ("Rules only", t => detector.Evaluate(t).IsFlagged(threshold)) };
 if (classifier is not null)
 {
-    detectors.Add(("ML only (MiniLM + logistic regression)", t => classifier.Score(t) >= classifier.Threshold));
+    detectors.Add(("ML only (MiniLM embedding + hashed n-grams, logistic regression)", t => classifier.Score(t) >= classifier.Threshold));
     detectors.Add(("Ensemble, union (with over-defence suppression)", t => union.Evaluate(t, threshold).Flagged));
     detectors.Add(("Ensemble, majority", t => majority.Evaluate(t, threshold).Flagged));
 }
@@ -108,6 +145,53 @@ if (write is not null)
     File.WriteAllText(write, template[..(begin + "<!-- rules:begin -->".Length)] + "\n" + report + template[end..]);
 }
 
+// Embeddings of the data file, cached under obj/ by the file's hash: embedding every row takes minutes.
+static List<float[]> EmbedCached(MiniLmEmbedder embedder, IReadOnlyList<string> texts, string hash)
+{
+    var path = Path.Combine(AppContext.BaseDirectory, $"embeddings-{hash[..16]}.bin");
+    var cache = new Dictionary<string, float[]>(StringComparer.Ordinal);
+    if (File.Exists(path))
+    {
+        using var reader = new BinaryReader(File.OpenRead(path));
+        var count = reader.ReadInt32();
+        for (var i = 0; i < count; i++)
+        {
+            var text = reader.ReadString();
+            var vector = new float[reader.ReadInt32()];
+            for (var j = 0; j < vector.Length; j++)
+            {
+                vector[j] = reader.ReadSingle();
+            }
+
+            cache[text] = vector;
+        }
+    }
+
+    var missing = texts.Where(t => !cache.ContainsKey(t)).Distinct().ToList();
+    if (missing.Count > 0)
+    {
+        Console.WriteLine($"Embedding {missing.Count} rows…");
+        foreach (var (text, vector) in missing.Zip(Embed(embedder, missing)))
+        {
+            cache[text] = vector;
+        }
+
+        using var writer = new BinaryWriter(File.Create(path));
+        writer.Write(cache.Count);
+        foreach (var (text, vector) in cache)
+        {
+            writer.Write(text);
+            writer.Write(vector.Length);
+            foreach (var value in vector)
+            {
+                writer.Write(value);
+            }
+        }
+    }
+
+    return [.. texts.Select(t => cache[t])];
+}
+
 static List<float[]> Embed(MiniLmEmbedder embedder, IReadOnlyList<string> texts)
     => [.. texts.Chunk(32).SelectMany(chunk => embedder.EmbedBatch(chunk))];
 
@@ -134,6 +218,8 @@ internal sealed class Memo(IInjectionClassifier inner) : IInjectionClassifier
     public string Name => inner.Name;
 
     public double Threshold => inner.Threshold;
+
+    public void Prime(string text, double score) => _scores[text] = score;
 
     public double Score(string text)
     {
