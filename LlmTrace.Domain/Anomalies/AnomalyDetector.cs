@@ -27,13 +27,13 @@ public sealed class AnomalyDetector(IOptionsMonitor<AnomalyOptions> options)
 
         if (trace.TotalTokens is { } tokens)
         {
-            Check(findings, settings, "token_anomaly", state.Tokens, tokens, v => $"{v:0} tokens");
+            Check(findings, settings, "token_anomaly", state.Tokens, tokens, v => string.Create(CultureInfo.InvariantCulture, $"{v:0} tokens"));
             next = next with { Tokens = state.Tokens.Add(tokens, settings.Alpha, settings.MinSamples) };
         }
 
         if (trace.StatusCode is >= 200 and < 300)
         {
-            Check(findings, settings, "latency_anomaly", state.LatencyMs, trace.DurationMs, v => $"{v:0} ms");
+            Check(findings, settings, "latency_anomaly", state.LatencyMs, trace.DurationMs, v => string.Create(CultureInfo.InvariantCulture, $"{v:0} ms"));
             next = next with { LatencyMs = state.LatencyMs.Add(trace.DurationMs, settings.Alpha, settings.MinSamples) };
         }
 
@@ -50,7 +50,7 @@ public sealed class AnomalyDetector(IOptionsMonitor<AnomalyOptions> options)
             // Flag the minute once, on the call that crosses the line.
             if (stats.Count >= settings.MinSamples && stats.ZScore(count) > settings.Sigma && stats.ZScore(count - 1) <= settings.Sigma)
             {
-                findings.Add(Create("velocity_anomaly", stats.ZScore(count), settings, $"{count} requests this minute against a mean of {stats.Mean:0.#} per minute"));
+                findings.Add(Create("velocity_anomaly", stats.ZScore(count), settings, string.Create(CultureInfo.InvariantCulture, $"{count} requests this minute against a mean of {stats.Mean:0.#} per minute")));
             }
 
             next = next with { MinuteCount = count };
@@ -69,7 +69,7 @@ public sealed class AnomalyDetector(IOptionsMonitor<AnomalyOptions> options)
         var z = stats.ZScore(value);
         if (z > settings.Sigma)
         {
-            findings.Add(Create(type, z, settings, $"{describe(value)} is {z:0.0} standard deviations above the tenant's mean of {describe(stats.Mean)}"));
+            findings.Add(Create(type, z, settings, string.Create(CultureInfo.InvariantCulture, $"{describe(value)} is {z:0.0} standard deviations above the tenant's mean of {describe(stats.Mean)}")));
         }
     }
 

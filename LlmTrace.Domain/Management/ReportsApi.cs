@@ -222,7 +222,7 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, TimeProvider 
         context.Response.StatusCode = 200;
         context.Response.ContentType = "text/csv; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
-        context.Response.Headers.ContentDisposition = $"attachment; filename=\"compliance-{(tenantId?.ToString() ?? "all")}-{from:yyyyMMdd}-{to:yyyyMMdd}.csv\"";
+        context.Response.Headers.ContentDisposition = string.Create(CultureInfo.InvariantCulture, $"attachment; filename=\"compliance-{(tenantId?.ToString() ?? "all")}-{from:yyyyMMdd}-{to:yyyyMMdd}.csv\"");
         await context.Response.WriteAsync(ToCsv(report), Encoding.UTF8, context.RequestAborted).ConfigureAwait(false);
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using LlmTrace.Domain.Capture;
 
 namespace LlmTrace.Domain.Security;
@@ -45,7 +46,7 @@ public sealed class OutputSafetyAnalyzer : ISecurityAnalyzer
                 Confidence = Math.Round(share, 3),
                 Location = "response",
                 Detector = Name,
-                Message = $"the response reproduces {share:P0} of the system prompt",
+                Message = string.Create(CultureInfo.InvariantCulture, $"the response reproduces {share:P0} of the system prompt"),
             };
         }
     }
