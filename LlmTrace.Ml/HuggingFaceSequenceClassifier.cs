@@ -2,13 +2,12 @@ using System.Text.Json;
 using LlmTrace.Domain.Security;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using Microsoft.ML.Tokenizers;
 
 namespace LlmTrace.Ml;
 
 /// <summary>
 /// A Hugging Face sequence classifier exported to ONNX (e.g. with <c>optimum-cli export onnx --task text-classification</c>):
-/// WordPiece tokenization from the export's <c>vocab.txt</c>, the model's own input names (<c>input_ids</c>,
+/// WordPiece (<c>vocab.txt</c>) or DeBERTa SentencePiece (<c>spm.model</c>) tokenization, the model's own input names (<c>input_ids</c>,
 /// <c>attention_mask</c>, <c>token_type_ids</c> when present), a softmax over its logits, and the probabilities of the
 /// configured attack labels summed into the score. Everything is checked when it loads, so a wrong export fails at
 /// start-up with a message, not on the first call.
@@ -16,7 +15,7 @@ namespace LlmTrace.Ml;
 public sealed class HuggingFaceSequenceClassifier : IInjectionClassifier, IDisposable
 {
     private readonly InferenceSession _session;
-    private readonly BertTokenizer _tokenizer;
+    private readonly ExportTokenizer _tokenizer;
     private readonly string[] _labels;
     private readonly bool[] _attack;
     private readonly int _maxTokens;
@@ -32,17 +31,7 @@ public sealed class HuggingFaceSequenceClassifier : IInjectionClassifier, IDispo
         }
 
         var (folder, modelFile) = Locate(options.Path);
-        var vocab = System.IO.Path.Combine(folder, "vocab.txt");
-        if (!File.Exists(vocab))
-        {
-            var other = new[] { "tokenizer.json", "spm.model", "sentencepiece.bpe.model", "tokenizer.model" }.FirstOrDefault(f => File.Exists(System.IO.Path.Combine(folder, f)));
-            throw new InvalidOperationException(other is null
-                ? $"No vocab.txt next to {modelFile}: the classifier needs the export's WordPiece vocabulary."
-                : $"{folder} has {other} but no vocab.txt: only WordPiece (BERT, DistilBERT, MiniLM, ELECTRA) tokenizers are supported so far.");
-        }
-
-        var lowerCase = options.LowerCase ?? ReadLowerCase(folder) ?? true;
-        _tokenizer = BertTokenizer.Create(vocab, new BertOptions { LowerCaseBeforeTokenization = lowerCase });
+        _tokenizer = ExportTokenizer.Load(folder, modelFile, options);
         _maxTokens = options.MaxTokens is >= 8 and <= 8192 ? options.MaxTokens : throw new InvalidOperationException($"{SequenceClassifierOptions.SectionName}:MaxTokens must be from 8 to 8192.");
         Threshold = options.Threshold is > 0 and < 1 ? options.Threshold : throw new InvalidOperationException($"{SequenceClassifierOptions.SectionName}:Threshold must be between 0 and 1.");
         Name = options.Name ?? "ml.onnx:" + new DirectoryInfo(folder).Name;
@@ -95,7 +84,7 @@ public sealed class HuggingFaceSequenceClassifier : IInjectionClassifier, IDispo
 
     public double Score(string text)
     {
-        var ids = _tokenizer.EncodeToIds(text, _maxTokens, addSpecialTokens: true, out _, out _);
+        var ids = _tokenizer.Encode(text, _maxTokens);
         var length = ids.Count;
         var inputIds = new DenseTensor<long>([1, length]);
         var mask = new DenseTensor<long>([1, length]);
@@ -144,7 +133,7 @@ public sealed class HuggingFaceSequenceClassifier : IInjectionClassifier, IDispo
         {
             var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
             // optimum puts model.onnx in onnx/ and the tokenizer files one level up.
-            return (File.Exists(System.IO.Path.Combine(folder, "vocab.txt")) || !Directory.Exists(System.IO.Path.GetDirectoryName(folder)) ? folder : System.IO.Path.GetDirectoryName(folder)!, path);
+            return (HasTokenizer(folder) || !Directory.Exists(System.IO.Path.GetDirectoryName(folder)) ? folder : System.IO.Path.GetDirectoryName(folder)!, path);
         }
 
         if (!Directory.Exists(path))
@@ -199,23 +188,6 @@ public sealed class HuggingFaceSequenceClassifier : IInjectionClassifier, IDispo
             : throw new InvalidOperationException($"The model has {count} outputs but no label for index {string.Join(", ", missing)}: add id2label to config.json or set {SequenceClassifierOptions.SectionName}:Labels.");
     }
 
-    private static bool? ReadLowerCase(string folder)
-    {
-        foreach (var file in (string[])["tokenizer_config.json", "config.json"])
-        {
-            var path = System.IO.Path.Combine(folder, file);
-            if (!File.Exists(path))
-            {
-                continue;
-            }
-
-            using var document = JsonDocument.Parse(File.ReadAllText(path));
-            if (document.RootElement.TryGetProperty("do_lower_case", out var value) && value.ValueKind is JsonValueKind.True or JsonValueKind.False)
-            {
-                return value.GetBoolean();
-            }
-        }
-
-        return null;
-    }
+    private static bool HasTokenizer(string folder)
+        => File.Exists(System.IO.Path.Combine(folder, "vocab.txt")) || File.Exists(System.IO.Path.Combine(folder, "spm.model"));
 }

@@ -9,8 +9,10 @@ public sealed class SequenceClassifierOptions
     public const string SectionName = "LlmTrace:Security:Ml:Model";
 
     /// <summary>
-    /// The export folder (or its <c>.onnx</c> file): <c>model.onnx</c> (also looked for in <c>onnx/</c>), the WordPiece
-    /// <c>vocab.txt</c>, and optionally <c>config.json</c> (<c>id2label</c>) and <c>tokenizer_config.json</c> (<c>do_lower_case</c>).
+    /// The export folder (or its <c>.onnx</c> file): <c>model.onnx</c> (also looked for in <c>onnx/</c>), the tokenizer (a
+    /// WordPiece <c>vocab.txt</c>, or the <c>spm.model</c> of a DeBERTa-v2/v3 export), and optionally <c>config.json</c>
+    /// (<c>id2label</c>, <c>model_type</c>), <c>tokenizer_config.json</c> (<c>do_lower_case</c>) and
+    /// <c>special_tokens_map.json</c> (<c>cls_token</c>, <c>sep_token</c>).
     /// </summary>
     public string? Path { get; set; }
 
@@ -26,7 +28,7 @@ public sealed class SequenceClassifierOptions
     /// <summary>Longest input in tokens, special tokens included (longer texts are truncated).</summary>
     public int MaxTokens { get; set; } = 512;
 
-    /// <summary>Lower-case before tokenizing; unset: <c>do_lower_case</c> from the export, else true.</summary>
+    /// <summary>Lower-case before tokenizing; unset: <c>do_lower_case</c> from the export, else true for WordPiece and false for SentencePiece.</summary>
     public bool? LowerCase { get; set; }
 
     /// <summary>How findings name the detector; unset: <c>ml.onnx:{folder name}</c>.</summary>

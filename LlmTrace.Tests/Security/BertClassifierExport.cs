@@ -107,7 +107,7 @@ public static class BertClassifierExport
         graph.Initializer.AddRange(initializers);
     }
 
-    private static NodeProto Node(string op, string[] inputs, string output, params AttributeProto[] attributes)
+    internal static NodeProto Node(string op, string[] inputs, string output, params AttributeProto[] attributes)
     {
         var node = new NodeProto { OpType = op, Name = output + "_" + op.ToLowerInvariant() };
         node.Input.AddRange(inputs);
@@ -116,9 +116,9 @@ public static class BertClassifierExport
         return node;
     }
 
-    private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+    internal static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
-    private static TensorProto FloatTensor(string name, long[] dims, float[] data)
+    internal static TensorProto FloatTensor(string name, long[] dims, float[] data)
     {
         var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
         tensor.Dims.AddRange(dims);
@@ -126,7 +126,7 @@ public static class BertClassifierExport
         return tensor;
     }
 
-    private static TensorProto LongTensor(string name, long[] dims, long[] data)
+    internal static TensorProto LongTensor(string name, long[] dims, long[] data)
     {
         var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
         tensor.Dims.AddRange(dims);
