@@ -1,5 +1,9 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -17,32 +21,71 @@ public static partial class TextNormalizer
     /// <summary>Distinct views to scan, the plain normalised text first. Every view is lower-case.</summary>
     public static IReadOnlyList<string> Views(string text)
     {
-        var views = new List<string>(6);
-        var normal = Normalize(text);
-        Add(views, normal);
-        if (LooksLeet(normal))
+        using var views = RentViews(text);
+        return [.. views.Items.Select(v => v.ToString())];
+    }
+
+    /// <summary>
+    /// The same views, the first one in a pooled buffer when the text is ASCII (the common case), so the hot path does not
+    /// allocate a copy of every prompt. Dispose the result to return the buffer.
+    /// </summary>
+    internal static PooledViews RentViews(string text)
+    {
+        var views = new PooledViews();
+        ReadOnlyMemory<char> normal;
+        if (System.Text.Ascii.IsValid(text))
         {
-            Add(views, UndoLeet(normal));
+            var buffer = views.Rent(text.Length);
+            normal = buffer.AsMemory(0, NormalizeAscii(text, buffer));
+        }
+        else
+        {
+            normal = Normalize(text).AsMemory();
         }
 
-        if (HasSpacedLetters(normal) && SpacedLetters().IsMatch(normal))
+        Add(views.Items, normal);
+        if (LooksLeet(normal.Span))
         {
-            Add(views, SpacedLetters().Replace(normal, m => m.Value.Replace(" ", string.Empty, StringComparison.Ordinal).Replace(".", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal)));
+            Add(views.Items, UndoLeet(normal.Span).AsMemory());
         }
 
-        if (LooksReversed(normal))
+        if (HasSpacedLetters(normal.Span) && SpacedLetters().IsMatch(normal.Span))
         {
-            var reversed = normal.ToCharArray();
+            Add(views.Items, SpacedLetters().Replace(normal.ToString(), m => m.Value.Replace(" ", string.Empty, StringComparison.Ordinal).Replace(".", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal)).AsMemory());
+        }
+
+        if (LooksReversed(normal.Span))
+        {
+            var reversed = normal.ToArray();
             Array.Reverse(reversed);
-            Add(views, new string(reversed));
+            Add(views.Items, reversed.AsMemory());
         }
 
         foreach (var decoded in DecodedSegments(text).Take(MaxDecodedSegments))
         {
-            Add(views, Normalize(decoded));
+            Add(views.Items, Normalize(decoded).AsMemory());
         }
 
         return views;
+    }
+
+    /// <summary>Views of one text; the first may live in a pooled buffer, returned on dispose.</summary>
+    internal sealed class PooledViews : IDisposable
+    {
+        private char[]? _rented;
+
+        public List<ReadOnlyMemory<char>> Items { get; } = new(6);
+
+        public char[] Rent(int length) => _rented = ArrayPool<char>.Shared.Rent(length);
+
+        public void Dispose()
+        {
+            if (_rented is { } rented)
+            {
+                _rented = null;
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>NFKC, confusables to ASCII, zero-width and bidi controls removed, whitespace collapsed, lower-case.</summary>
@@ -89,56 +132,70 @@ public static partial class TextNormalizer
         return builder.ToString().ToLowerInvariant();
     }
 
-    /// <summary>ASCII needs no NFKC and has no confusables or zero-width characters: collapse whitespace and lower-case in one pass.</summary>
+    private static readonly SearchValues<char> AsciiWhitespace = SearchValues.Create(" \t\n\r\f\v");
+
+    private static readonly SearchValues<char> UnusualWhitespace = SearchValues.Create("\t\n\r\f\v");
+
+    /// <summary>
+    /// ASCII needs no NFKC and has no confusables or zero-width characters: collapse whitespace and lower-case. Most text
+    /// is words between single spaces, so the text is lower-cased in vectorised chunks between the places where the
+    /// whitespace needs collapsing (a tab or line break, or two spaces), not character by character.
+    /// </summary>
     private static string NormalizeAscii(string text)
     {
-        return string.Create(CollapsedLength(text), text, static (destination, source) =>
+        var buffer = ArrayPool<char>.Shared.Rent(text.Length);
+        try
         {
-            var written = 0;
-            var lastSpace = false;
-            foreach (var c in source)
-            {
-                if (c is ' ' or '\t' or '\n' or '\r' or '\f' or '\v')
-                {
-                    if (!lastSpace)
-                    {
-                        destination[written++] = ' ';
-                    }
-
-                    lastSpace = true;
-                    continue;
-                }
-
-                lastSpace = false;
-                destination[written++] = c is >= 'A' and <= 'Z' ? (char)(c | 0x20) : c;
-            }
-        });
-
-        static int CollapsedLength(string source)
+            return new string(buffer, 0, NormalizeAscii(text, buffer));
+        }
+        finally
         {
-            var length = 0;
-            var lastSpace = false;
-            foreach (var c in source)
-            {
-                var space = c is ' ' or '\t' or '\n' or '\r' or '\f' or '\v';
-                if (!space || !lastSpace)
-                {
-                    length++;
-                }
-
-                lastSpace = space;
-            }
-
-            return length;
+            ArrayPool<char>.Shared.Return(buffer);
         }
     }
 
-    private static readonly System.Buffers.SearchValues<char> LeetCharacters = System.Buffers.SearchValues.Create("0134578@$!|");
+    /// <summary>Writes the normalised text into <paramref name="destination"/> (at least as long as the text) and returns its length.</summary>
+    private static int NormalizeAscii(string text, Span<char> destination)
+    {
+        var source = text.AsSpan();
+        var written = 0;
+        var position = 0;
+        while (position < source.Length)
+        {
+            var rest = source[position..];
+            var unusual = rest.IndexOfAny(UnusualWhitespace);
+            var doubled = rest.IndexOf("  ", StringComparison.Ordinal);
+            var next = unusual < 0 ? doubled : doubled < 0 ? unusual : Math.Min(unusual, doubled);
+            if (next < 0)
+            {
+                System.Text.Ascii.ToLower(rest, destination[written..], out var tail);
+                written += tail;
+                break;
+            }
+
+            // The whitespace run starts at the first space before the unusual character and ends at the next non-space.
+            var runStart = next;
+            while (runStart > 0 && rest[runStart - 1] == ' ')
+            {
+                runStart--;
+            }
+
+            System.Text.Ascii.ToLower(rest[..runStart], destination[written..], out var chunk);
+            written += chunk;
+            destination[written++] = ' ';
+            var after = rest[next..].IndexOfAnyExcept(AsciiWhitespace);
+            position = after < 0 ? source.Length : position + next + after;
+        }
+
+        return written;
+    }
+
+    private static readonly SearchValues<char> LeetCharacters = SearchValues.Create("0134578@$!|");
 
     /// <summary>At least two digits or symbols standing inside words ("1gn0re"); plain numbers in prose do not count.</summary>
-    private static bool LooksLeet(string text)
+    private static bool LooksLeet(ReadOnlySpan<char> text)
     {
-        var span = text.AsSpan();
+        var span = text;
         var count = 0;
         var offset = 0;
         while (offset < span.Length)
@@ -200,7 +257,7 @@ public static partial class TextNormalizer
         return dot > 0 && dot < domain.Length - 2;
     }
 
-    private static string UndoLeet(string text)
+    private static string UndoLeet(ReadOnlySpan<char> text)
     {
         var builder = new StringBuilder(text.Length);
         for (var i = 0; i < text.Length; i++)
@@ -227,14 +284,15 @@ public static partial class TextNormalizer
     }
 
     /// <summary>The text, read backwards, would contain an override word.</summary>
-    private static bool LooksReversed(string normal)
-        => normal.Contains("erongi", StringComparison.Ordinal) || normal.Contains("noitcurtsni", StringComparison.Ordinal)
-            || normal.Contains("tpmorp metsys", StringComparison.Ordinal) || normal.Contains("drageresid", StringComparison.Ordinal);
+    private static bool LooksReversed(ReadOnlySpan<char> normal) => normal.ContainsAny(ReversedWords);
+
+    private static readonly SearchValues<string> ReversedWords = SearchValues.Create(["erongi", "noitcurtsni", "tpmorp metsys", "drageresid"], StringComparison.Ordinal);
 
     private static IEnumerable<string> DecodedSegments(string text)
     {
         // Runs of the base64 (or hex) alphabet found by a linear scan; a regex with look-arounds costs far more on long text.
-        foreach (var (start, length) in Runs(text, Base64Chars, 16))
+        var base64Runs = Runs(text, 0, text.Length, Base64Chars, 16);
+        foreach (var (start, length) in base64Runs)
         {
             var value = text.AsSpan(start, length).TrimEnd('=');
             var padded = value.Length % 4 == 0 ? value.ToString() : value.ToString() + new string('=', 4 - (value.Length % 4));
@@ -246,7 +304,8 @@ public static partial class TextNormalizer
             }
         }
 
-        foreach (var (start, length) in Runs(text, HexChars, 24))
+        // The hex alphabet is part of the base64 one, so hex runs lie inside base64 runs: only those are scanned again.
+        foreach (var (start, length) in base64Runs.Where(r => r.Length >= 24).SelectMany(r => Runs(text, r.Start, r.Length, HexChars, 24)))
         {
             if (length % 2 == 0 && Printable(Convert.FromHexString(text.AsSpan(start, length))) is { } decoded)
             {
@@ -289,12 +348,13 @@ public static partial class TextNormalizer
         return table;
     }
 
-    /// <summary>Runs of at least <paramref name="minimum"/> characters of an ASCII alphabet.</summary>
-    private static List<(int Start, int Length)> Runs(string text, bool[] alphabet, int minimum)
+    /// <summary>Runs of at least <paramref name="minimum"/> characters of an ASCII alphabet, within text[from..from + count].</summary>
+    private static List<(int Start, int Length)> Runs(string text, int from, int count, bool[] alphabet, int minimum)
     {
         var runs = new List<(int, int)>();
         var start = -1;
-        for (var i = 0; i < text.Length; i++)
+        var end = from + count;
+        for (var i = from; i < end; i++)
         {
             var c = text[i];
             if (c < 128 && alphabet[c])
@@ -315,32 +375,60 @@ public static partial class TextNormalizer
             }
         }
 
-        if (start >= 0 && text.Length - start >= minimum)
+        if (start >= 0 && end - start >= minimum)
         {
-            runs.Add((start, text.Length - start));
+            runs.Add((start, end - start));
         }
 
         return runs;
     }
 
-    /// <summary>Cheap pre-check for "i g n o r e": four letters each followed by one separator.</summary>
-    private static bool HasSpacedLetters(string text)
+    /// <summary>
+    /// Cheap pre-check for "i g n o r e": three letters each followed by one separator (space, dot or hyphen). Separator
+    /// positions are found 64 characters at a time as a bit mask, and only places with separators at j, j + 2 and
+    /// j + 4 are looked at letter by letter: prose rarely has those.
+    /// </summary>
+    private static bool HasSpacedLetters(ReadOnlySpan<char> text)
     {
-        var run = 0;
-        for (var i = 0; i + 1 < text.Length; i += 2)
+        var chars = MemoryMarshal.Cast<char, ushort>(text);
+        var space = Vector128.Create((ushort)' ');
+        var dot = Vector128.Create((ushort)'.');
+        var hyphen = Vector128.Create((ushort)'-');
+        ulong previous = 0;
+        for (var block = 0; block < chars.Length; block += 64)
         {
-            if (char.IsLetter(text[i]) && text[i + 1] is ' ' or '.' or '-')
+            var count = Math.Min(64, chars.Length - block);
+            ulong mask = 0;
+            var i = 0;
+            for (; i + 8 <= count; i += 8)
             {
-                if (++run >= 3)
+                var vector = Vector128.Create(chars.Slice(block + i, 8));
+                var separators = Vector128.Equals(vector, space) | Vector128.Equals(vector, dot) | Vector128.Equals(vector, hyphen);
+                mask |= (ulong)separators.ExtractMostSignificantBits() << i;
+            }
+
+            for (; i < count; i++)
+            {
+                if (chars[block + i] is ' ' or '.' or '-')
+                {
+                    mask |= 1UL << i;
+                }
+            }
+
+            // Bits for positions block - 4 … block + 59, so that a pattern across the block boundary is seen too.
+            var window = (mask << 4) | (previous >> 60);
+            var candidates = window & (window >> 2) & (window >> 4);
+            while (candidates != 0)
+            {
+                var j = block - 4 + BitOperations.TrailingZeroCount(candidates);
+                candidates &= candidates - 1;
+                if (j >= 1 && j + 4 < text.Length && char.IsLetter(text[j - 1]) && char.IsLetter(text[j + 1]) && char.IsLetter(text[j + 3]))
                 {
                     return true;
                 }
             }
-            else
-            {
-                run = 0;
-                i--; // re-align by one character
-            }
+
+            previous = mask;
         }
 
         return false;
@@ -369,12 +457,17 @@ public static partial class TextNormalizer
         return printable >= text.Length * 0.95 && letters >= text.Length * 0.5 ? text : null;
     }
 
-    private static void Add(List<string> views, string view)
+    private static void Add(List<ReadOnlyMemory<char>> views, ReadOnlyMemory<char> view)
     {
-        if (!views.Contains(view))
+        foreach (var existing in views)
         {
-            views.Add(view);
+            if (existing.Span.SequenceEqual(view.Span))
+            {
+                return;
+            }
         }
+
+        views.Add(view);
     }
 
     // Cyrillic and Greek letters that look like Latin ones, plus a few symbols.

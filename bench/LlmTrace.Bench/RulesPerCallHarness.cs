@@ -15,10 +15,11 @@ public static class RulesPerCallHarness
         var detector = new PromptInjectionDetector();
         var (benign, attack) = SecurityRulesBenchmarks.Prompts();
         Console.WriteLine($"# Fast rules per call, 8 KiB, {calls} calls each after warm-up");
-        Console.WriteLine("| input | p50 µs | p99 µs | max µs | gen0 GCs | gen1 GCs |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| input | p50 µs | p99 µs | max µs | allocated per call | gen0 GCs | gen1 GCs |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
         Measure("injection rules, benign", () => detector.Evaluate(benign), calls);
         Measure("injection rules, attack", () => detector.Evaluate(attack), calls);
+        Measure("normalised views only, benign", () => TextNormalizer.Views(benign), calls);
         Measure("PII + secrets, benign", () => SensitiveDataDetector.Detect(benign), calls);
     }
 
@@ -30,6 +31,7 @@ public static class RulesPerCallHarness
         }
 
         var samples = new double[calls];
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
         var gen0 = GC.CollectionCount(0);
         var gen1 = GC.CollectionCount(1);
         for (var i = 0; i < calls; i++)
@@ -39,8 +41,9 @@ public static class RulesPerCallHarness
             samples[i] = Stopwatch.GetElapsedTime(started).TotalMicroseconds;
         }
 
+        var perCall = (GC.GetAllocatedBytesForCurrentThread() - allocated) / calls;
         Array.Sort(samples);
         string F(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
-        Console.WriteLine($"| {name} | {F(samples[calls / 2])} | {F(samples[(int)(calls * 0.99)])} | {F(samples[^1])} | {GC.CollectionCount(0) - gen0} | {GC.CollectionCount(1) - gen1} |");
+        Console.WriteLine($"| {name} | {F(samples[calls / 2])} | {F(samples[(int)(calls * 0.99)])} | {F(samples[^1])} | {perCall / 1024.0:0.0} KB | {GC.CollectionCount(0) - gen0} | {GC.CollectionCount(1) - gen1} |");
     }
 }
