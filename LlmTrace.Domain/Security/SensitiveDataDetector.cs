@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Numerics;
 using System.Text;
@@ -29,28 +30,34 @@ public static partial class SensitiveDataDetector
         // Secrets first: a key inside a connection string is reported once, as the longer secret.
         Add(found, text, Secret, "pem_private_key", PemKey());
         Add(found, text, Secret, "azure_storage_connection_string", AzureConnectionString());
-        Add(found, text, Secret, "azure_storage_account_key", AzureAccountKey());
+        AddNear(found, text, Secret, "azure_storage_account_key", AzureAccountKey(), static t => t.IndexOf("==", StringComparison.Ordinal), before: 90, after: 4);
         Add(found, text, Secret, "azure_sas_token", AzureSas());
         Add(found, text, Secret, "anthropic_api_key", AnthropicKey());
         Add(found, text, Secret, "openai_api_key", OpenAIKey());
         Add(found, text, Secret, "aws_access_key_id", AwsKeyId());
-        Add(found, text, Secret, "aws_secret_access_key", AwsSecret(), group: 1);
+        AddGroup(found, text, Secret, "aws_secret_access_key", AwsSecret(), group: 1, validate: null);
         Add(found, text, Secret, "github_token", GitHubToken());
         Add(found, text, Secret, "slack_token", SlackToken());
         Add(found, text, Secret, "slack_webhook", SlackWebhook());
         Add(found, text, Secret, "stripe_key", StripeKey());
         Add(found, text, Secret, "google_api_key", GoogleKey());
         Add(found, text, Secret, "jwt", Jwt(), validate: IsJwt);
-        Add(found, text, Secret, "generic_credential", GenericCredential(), group: 2, validate: v => Entropy(v) >= 3.0 && v.Any(char.IsDigit) && v.Any(char.IsLetter));
+        if (text.AsSpan().ContainsAny(CredentialKeywords))
+        {
+            AddGroup(found, text, Secret, "generic_credential", GenericCredential(), group: 2, validate: v => Entropy(v) >= 3.0 && v.Any(char.IsDigit) && v.Any(char.IsLetter));
+        }
 
-        Add(found, text, Pii, "email", Email());
-        Add(found, text, Pii, "payment_card", Card(), validate: IsPaymentCard);
+        AddNear(found, text, Pii, "email", Email(), static t => t.IndexOf('@'), before: 72, after: 96);
+
+        // '\d' also matches the digits of other scripts, which the ASCII digit search below would not find.
+        Func<ReadOnlySpan<char>, int>? nextDigit = System.Text.Ascii.IsValid(text) ? NextDigit : null;
+        AddNear(found, text, Pii, "payment_card", Card(), nextDigit, before: 48, after: 48, validate: IsPaymentCard);
         Add(found, text, Pii, "iban", Iban(), validate: IsIban);
-        Add(found, text, Pii, "us_ssn", Ssn(), validate: IsSsn);
+        AddNear(found, text, Pii, "us_ssn", Ssn(), nextDigit, before: 16, after: 16, validate: IsSsn);
         Add(found, text, Pii, "uk_nino", Nino(), validate: IsNino);
-        Add(found, text, Pii, "ip_address", IPv4(), validate: v => IPAddress.TryParse(v, out _));
-        Add(found, text, Pii, "ip_address", IPv6(), validate: v => v.Count(c => c == ':') >= 2 && IPAddress.TryParse(v, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6);
-        Add(found, text, Pii, "phone", Phone(), validate: IsPhone);
+        AddNear(found, text, Pii, "ip_address", IPv4(), nextDigit, before: 20, after: 20, validate: static v => IPAddress.TryParse(v, out _));
+        AddNear(found, text, Pii, "ip_address", IPv6(), static t => t.IndexOf(':'), before: 44, after: 44, validate: static v => v.Count(':') >= 2 && IPAddress.TryParse(v, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6);
+        AddNear(found, text, Pii, "phone", Phone(), nextDigit, before: 32, after: 40, validate: IsPhone);
         return found;
     }
 
@@ -86,35 +93,140 @@ public static partial class SensitiveDataDetector
         return string.Concat(value[..keep], new string('*', Math.Min(12, value.Length - keep)), $" ({match.Length} chars)");
     }
 
-    private static void Add(List<SensitiveMatch> found, string text, string category, string kind, Regex pattern, int group = 0, Func<string, bool>? validate = null)
+    /// <summary>A validator that reads the matched text in place.</summary>
+    private delegate bool SpanPredicate(ReadOnlySpan<char> value);
+
+    /// <summary>Every match in the whole text; <see cref="Regex.EnumerateMatches(ReadOnlySpan{char})"/> allocates nothing per match.</summary>
+    private static void Add(List<SensitiveMatch> found, string text, string category, string kind, Regex pattern, SpanPredicate? validate = null)
     {
-        foreach (Match match in pattern.Matches(text))
+        foreach (var match in pattern.EnumerateMatches(text))
         {
-            var value = match.Groups[group];
-            if (!value.Success || (validate is not null && !validate(value.Value)))
-            {
-                continue;
-            }
-
-            if (found.Any(f => value.Index < f.Start + f.Length && f.Start < value.Index + value.Length))
-            {
-                continue; // Already covered by an earlier, more specific match.
-            }
-
-            found.Add(new SensitiveMatch(category, kind, value.Index, value.Length));
+            Accept(found, text, category, kind, match.Index, match.Length, validate);
         }
     }
 
-    internal static bool IsPaymentCard(string candidate)
+    /// <summary>For the two patterns whose secret is a capture group, not the whole match.</summary>
+    private static void AddGroup(List<SensitiveMatch> found, string text, string category, string kind, Regex pattern, int group, Func<string, bool>? validate)
     {
-        var digits = new string(candidate.Where(char.IsDigit).ToArray());
-        if (digits.Length is < 13 or > 19 || digits.Distinct().Count() == 1)
+        for (var match = pattern.Match(text); match.Success; match = match.NextMatch())
+        {
+            var value = match.Groups[group];
+            if (value.Success && (validate is null || validate(value.Value)))
+            {
+                Accept(found, text, category, kind, value.Index, value.Length, null);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs a pattern only in windows around the occurrences of a string every match must contain ('@' for e-mail, a
+    /// digit for numbers): most prompts have few of them, and scanning the whole text costs most of the detector's
+    /// time. Without a search (<paramref name="next"/> null) the whole text is scanned. A match that reaches a window's edge may be cut short there (or may see a lookaround differently), so then
+    /// the whole text is scanned instead: the results are the same as scanning the whole text, only cheaper.
+    /// </summary>
+    private static void AddNear(List<SensitiveMatch> found, string text, string category, string kind, Regex pattern, Func<ReadOnlySpan<char>, int>? next, int before, int after, SpanPredicate? validate = null)
+    {
+        if (next is null)
+        {
+            Add(found, text, category, kind, pattern, validate);
+            return;
+        }
+
+        var matches = new List<(int Index, int Length)>();
+        var position = 0;
+        var windowStart = -1;
+        var windowEnd = -1;
+        while (position < text.Length)
+        {
+            var offset = next(text.AsSpan(position));
+            if (offset < 0)
+            {
+                break;
+            }
+
+            var anchor = position + offset;
+            var start = Math.Max(0, anchor - before);
+            var end = Math.Min(text.Length, anchor + after);
+            if (windowEnd >= 0 && start <= windowEnd)
+            {
+                windowEnd = Math.Max(windowEnd, end);
+            }
+            else
+            {
+                if (windowEnd >= 0 && !Window(text, pattern, windowStart, windowEnd, matches))
+                {
+                    Add(found, text, category, kind, pattern, validate);
+                    return;
+                }
+
+                (windowStart, windowEnd) = (start, end);
+            }
+
+            position = anchor + 1;
+        }
+
+        if (windowEnd >= 0 && !Window(text, pattern, windowStart, windowEnd, matches))
+        {
+            Add(found, text, category, kind, pattern, validate);
+            return;
+        }
+
+        foreach (var (index, length) in matches)
+        {
+            Accept(found, text, category, kind, index, length, validate);
+        }
+    }
+
+    /// <summary>The matches inside one window, or false when one touches an edge that is not the text's own.</summary>
+    private static bool Window(string text, Regex pattern, int start, int end, List<(int Index, int Length)> matches)
+    {
+        foreach (var match in pattern.EnumerateMatches(text.AsSpan(start, end - start)))
+        {
+            var index = start + match.Index;
+            if ((index == start && start > 0) || (index + match.Length == end && end < text.Length))
+            {
+                return false;
+            }
+
+            matches.Add((index, match.Length));
+        }
+
+        return true;
+    }
+
+    private static void Accept(List<SensitiveMatch> found, string text, string category, string kind, int index, int length, SpanPredicate? validate)
+    {
+        if (validate is not null && !validate(text.AsSpan(index, length)))
+        {
+            return;
+        }
+
+        foreach (var existing in found)
+        {
+            if (index < existing.Start + existing.Length && existing.Start < index + length)
+            {
+                return; // Already covered by an earlier, more specific match.
+            }
+        }
+
+        found.Add(new SensitiveMatch(category, kind, index, length));
+    }
+
+    private static int NextDigit(ReadOnlySpan<char> text) => text.IndexOfAnyInRange('0', '9');
+
+    private static readonly SearchValues<string> CredentialKeywords = SearchValues.Create(["password", "passwd", "pwd", "secret", "token", "key"], StringComparison.OrdinalIgnoreCase);
+
+    internal static bool IsPaymentCard(ReadOnlySpan<char> candidate)
+    {
+        Span<char> buffer = stackalloc char[candidate.Length];
+        var digits = Digits(candidate, buffer);
+        if (digits.Length is < 13 or > 19 || !digits.ContainsAnyExcept(digits[0]))
         {
             return false;
         }
 
-        var prefix2 = int.Parse(digits.AsSpan(0, 2), System.Globalization.CultureInfo.InvariantCulture);
-        var prefix4 = int.Parse(digits.AsSpan(0, 4), System.Globalization.CultureInfo.InvariantCulture);
+        var prefix2 = int.Parse(digits[..2], System.Globalization.CultureInfo.InvariantCulture);
+        var prefix4 = int.Parse(digits[..4], System.Globalization.CultureInfo.InvariantCulture);
         var issuer = digits[0] == '4' && digits.Length is 13 or 16 or 19 // Visa
             || (prefix2 is >= 51 and <= 55 || prefix4 is >= 2221 and <= 2720) && digits.Length == 16 // Mastercard
             || prefix2 is 34 or 37 && digits.Length == 15 // Amex
@@ -125,7 +237,7 @@ public static partial class SensitiveDataDetector
         return issuer && Luhn(digits);
     }
 
-    internal static bool Luhn(string digits)
+    internal static bool Luhn(ReadOnlySpan<char> digits)
     {
         var sum = 0;
         var doubleIt = false;
@@ -148,50 +260,79 @@ public static partial class SensitiveDataDetector
         return sum % 10 == 0;
     }
 
-    internal static bool IsIban(string candidate)
+    /// <summary>The IBAN's country length and its ISO 7064 mod-97 check, computed digit by digit.</summary>
+    internal static bool IsIban(ReadOnlySpan<char> candidate)
     {
-        var iban = candidate.Replace(" ", string.Empty, StringComparison.Ordinal).ToUpperInvariant();
-        if (!IbanLengths.TryGetValue(iban[..2], out var length) || iban.Length != length)
+        Span<char> buffer = stackalloc char[candidate.Length];
+        var length = 0;
+        foreach (var c in candidate)
+        {
+            if (c != ' ')
+            {
+                buffer[length++] = char.ToUpperInvariant(c);
+            }
+        }
+
+        var iban = buffer[..length];
+        if (iban.Length < 4 || !IbanLengths.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(iban[..2], out var expected) || iban.Length != expected)
         {
             return false;
         }
 
-        var rearranged = iban[4..] + iban[..4];
-        var numeric = new StringBuilder(rearranged.Length * 2);
-        foreach (var c in rearranged)
+        var remainder = 0;
+        for (var i = 0; i < iban.Length; i++)
         {
-            numeric.Append(char.IsLetter(c) ? (c - 'A' + 10).ToString(System.Globalization.CultureInfo.InvariantCulture) : c);
+            var c = iban[(i + 4) % iban.Length]; // the first four characters go to the end
+            remainder = char.IsAsciiLetter(c)
+                ? ((remainder * 100) + (c - 'A' + 10)) % 97
+                : ((remainder * 10) + (c - '0')) % 97;
         }
 
-        return BigInteger.Parse(numeric.ToString(), System.Globalization.CultureInfo.InvariantCulture) % 97 == 1;
+        return remainder == 1;
     }
 
-    internal static bool IsSsn(string candidate)
+    internal static bool IsSsn(ReadOnlySpan<char> candidate)
     {
-        var digits = new string(candidate.Where(char.IsDigit).ToArray());
-        var area = int.Parse(digits.AsSpan(0, 3), System.Globalization.CultureInfo.InvariantCulture);
-        var group = int.Parse(digits.AsSpan(3, 2), System.Globalization.CultureInfo.InvariantCulture);
-        var serial = int.Parse(digits.AsSpan(5, 4), System.Globalization.CultureInfo.InvariantCulture);
-        return area is not (0 or 666) && area < 900 && group != 0 && serial != 0 && digits != "123456789" && digits != "078051120";
+        Span<char> buffer = stackalloc char[candidate.Length];
+        var digits = Digits(candidate, buffer);
+        if (digits.Length != 9)
+        {
+            return false;
+        }
+
+        var area = int.Parse(digits[..3], System.Globalization.CultureInfo.InvariantCulture);
+        var group = int.Parse(digits.Slice(3, 2), System.Globalization.CultureInfo.InvariantCulture);
+        var serial = int.Parse(digits.Slice(5, 4), System.Globalization.CultureInfo.InvariantCulture);
+        return area is not (0 or 666) && area < 900 && group != 0 && serial != 0 && !digits.SequenceEqual("123456789") && !digits.SequenceEqual("078051120");
     }
 
-    internal static bool IsNino(string candidate)
+    internal static bool IsNino(ReadOnlySpan<char> candidate)
     {
-        var value = candidate.Replace(" ", string.Empty, StringComparison.Ordinal).ToUpperInvariant();
-        var prefix = value[..2];
-        return value[1] != 'O' && prefix is not ("BG" or "GB" or "NK" or "KN" or "TN" or "NT" or "ZZ");
+        Span<char> prefix = [char.ToUpperInvariant(candidate[0]), char.ToUpperInvariant(candidate[1])];
+        return prefix[1] != 'O' && !NinoExcludedPrefixes.Contains(new string(prefix));
     }
 
-    internal static bool IsPhone(string candidate)
+    internal static bool IsPhone(ReadOnlySpan<char> candidate)
     {
-        var digits = candidate.Count(char.IsDigit);
-        var distinct = candidate.Where(char.IsDigit).Distinct().Count();
-        return digits is >= 10 and <= 15 && distinct >= 3;
+        Span<char> buffer = stackalloc char[candidate.Length];
+        var digits = Digits(candidate, buffer);
+        var distinct = 0;
+        Span<bool> seen = stackalloc bool[10];
+        foreach (var d in digits)
+        {
+            if (!seen[d - '0'])
+            {
+                seen[d - '0'] = true;
+                distinct++;
+            }
+        }
+
+        return digits.Length is >= 10 and <= 15 && distinct >= 3;
     }
 
-    internal static bool IsJwt(string candidate)
+    internal static bool IsJwt(ReadOnlySpan<char> candidate)
     {
-        var header = candidate[..candidate.IndexOf('.', StringComparison.Ordinal)];
+        var header = candidate[..candidate.IndexOf('.')];
         try
         {
             var json = Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(header));
@@ -202,6 +343,27 @@ public static partial class SensitiveDataDetector
             return false;
         }
     }
+
+    /// <summary>The digits of a match as ASCII ('\d' also matches other scripts' digits, such as Arabic-Indic ones).</summary>
+    private static ReadOnlySpan<char> Digits(ReadOnlySpan<char> candidate, Span<char> buffer)
+    {
+        var count = 0;
+        foreach (var c in candidate)
+        {
+            if (char.IsAsciiDigit(c))
+            {
+                buffer[count++] = c;
+            }
+            else if (char.IsDigit(c))
+            {
+                buffer[count++] = (char)('0' + (int)char.GetNumericValue(c));
+            }
+        }
+
+        return buffer[..count];
+    }
+
+    private static readonly HashSet<string> NinoExcludedPrefixes = new(["BG", "GB", "NK", "KN", "TN", "NT", "ZZ"], StringComparer.Ordinal);
 
     internal static double Entropy(string value)
     {

@@ -93,6 +93,33 @@ public sealed class SensitiveDataDetectorTests
     }
 
     [Fact]
+    public void Detect_DigitsOfOtherScripts_AreValidatedLikeAsciiDigits()
+    {
+        // '\d' matches Arabic-Indic digits too; the validators read them as their values instead of failing.
+        var card = SensitiveDataDetector.Detect("card ٤١١١ ١١١١ ١١١١ ١١١١ please");
+        var badCard = SensitiveDataDetector.Detect("card ٤١١١ ١١١١ ١١١١ ١١١٢ please");
+
+        Assert.Equal("payment_card", Assert.Single(card).Kind);
+        Assert.DoesNotContain(badCard, m => m.Kind == "payment_card");
+    }
+
+    [Fact]
+    public void Detect_LongMatchesAcrossTheScanWindows_AreFoundWhole()
+    {
+        // E-mail and numbers are matched in windows around '@' and digits; a match longer than its window is found by
+        // scanning the whole text instead.
+        var local = new string('a', 150);
+        var text = "x " + local + "@example.com and " + new string('z', 5000) + " card 4111 1111 1111 1111.";
+
+        var found = SensitiveDataDetector.Detect(text);
+
+        var email = Assert.Single(found, m => m.Kind == "email");
+        Assert.Equal(2, email.Start);
+        Assert.Equal(local.Length + "@example.com".Length, email.Length);
+        Assert.Single(found, m => m.Kind == "payment_card");
+    }
+
+    [Fact]
     public void Redact_ReplacesEverySpanWithItsKind()
     {
         const string Text = "key sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH and mail jane@example.com";
