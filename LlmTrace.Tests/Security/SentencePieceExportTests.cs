@@ -68,6 +68,44 @@ public sealed class SentencePieceExportTests
         Assert.Equal(["SAFE", "INJECTION"], classifier.Labels);
     }
 
+    [Theory]
+    [MemberData(nameof(Reference))]
+    public void TokenizerJson_LikeLlamaPromptGuard2_MatchesTheSentencePieceReference(string text, int[] expected)
+    {
+        var folder = Export(tokenizerJsonOnly: true);
+
+        var tokenizer = ExportTokenizer.Load(folder, Path.Combine(folder, "model.onnx"), new SequenceClassifierOptions());
+
+        Assert.Equal("SentencePiece (Unigram tokenizer.json)", tokenizer.Kind);
+        Assert.Equal([1, .. expected, 2], tokenizer.Encode(text, 512));
+    }
+
+    [Fact]
+    public void Classifier_OnATokenizerJsonOnlyExport_ScoresTheReferenceIds()
+    {
+        var folder = Export(tokenizerJsonOnly: true);
+        using var classifier = new HuggingFaceSequenceClassifier(new SequenceClassifierOptions { Path = folder });
+
+        foreach (var row in Reference)
+        {
+            Assert.Equal(Expected([1, .. (int[])row[1], 2]), classifier.Score((string)row[0]), 5);
+        }
+    }
+
+    [Fact]
+    public void TokenizerJson_WithStepsTheRebuildCannotReproduce_IsRefusedWithTheReason()
+    {
+        var punctuation = Export(tokenizerJsonOnly: true, preTokenizer: """{"type":"Sequence","pretokenizers":[{"type":"Punctuation","behavior":"Isolated"},""" + Metaspace + "]}");
+        var wordPiece = Export(tokenizerJsonOnly: true);
+        File.WriteAllText(Path.Combine(wordPiece, "tokenizer.json"), """{"model":{"type":"WordPiece","vocab":{"[UNK]":0}}}""");
+
+        var split = Assert.Throws<InvalidOperationException>(() => new HuggingFaceSequenceClassifier(new SequenceClassifierOptions { Path = punctuation }));
+        var other = Assert.Throws<InvalidOperationException>(() => new HuggingFaceSequenceClassifier(new SequenceClassifierOptions { Path = wordPiece }));
+
+        Assert.Contains("Punctuation pre-tokenizer", split.Message, StringComparison.Ordinal);
+        Assert.Contains("WordPiece model", other.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void SentencePieceExports_OfOtherModelTypes_AreRefusedWithTheReason()
     {
@@ -126,11 +164,19 @@ public sealed class SentencePieceExportTests
     }
 
     /// <summary>A DeBERTa-style export folder: model.onnx, spm.model, config.json and special_tokens_map.json.</summary>
-    private static string Export(string modelType = "deberta-v2", string specialTokens = """{"cls_token":"[CLS]","sep_token":"[SEP]","unk_token":"[UNK]","pad_token":"[PAD]"}""")
+    private static string Export(string modelType = "deberta-v2", string specialTokens = """{"cls_token":"[CLS]","sep_token":"[SEP]","unk_token":"[UNK]","pad_token":"[PAD]"}""", bool tokenizerJsonOnly = false, string preTokenizer = Metaspace)
     {
         var folder = Path.Combine(Path.GetTempPath(), "llmtrace-tests", "deberta-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
-        File.Copy(ModelFile, Path.Combine(folder, "spm.model"));
+        if (tokenizerJsonOnly)
+        {
+            File.WriteAllText(Path.Combine(folder, "tokenizer.json"), TokenizerJson(preTokenizer));
+        }
+        else
+        {
+            File.Copy(ModelFile, Path.Combine(folder, "spm.model"));
+        }
+
         File.WriteAllText(Path.Combine(folder, "config.json"), $$$"""
             {"architectures":["DebertaV2ForSequenceClassification"],"model_type":"{{{modelType}}}",
              "id2label":{"0":"SAFE","1":"INJECTION"},"label2id":{"SAFE":0,"INJECTION":1}}
@@ -173,6 +219,84 @@ public sealed class SentencePieceExportTests
         }
 
         return folder;
+    }
+
+    private const string Metaspace = """{"type":"Metaspace","replacement":"▁","prepend_scheme":"always","split":true}""";
+
+    /// <summary>
+    /// The fixture's spm.model as the tokenizer.json that transformers' DebertaV2Converter writes: Strip, the
+    /// precompiled character map and a collapse of repeated spaces as the normaliser, Metaspace as the pre-tokenizer,
+    /// [CLS] $A [SEP] as the template, and the Unigram pieces with their scores.
+    /// </summary>
+    private static string TokenizerJson(string preTokenizer)
+    {
+        var (pieces, charsMap) = ReadSentencePieceModel(File.ReadAllBytes(ModelFile));
+        var special = pieces.Select((p, id) => (p, id)).Where(x => x.p.Type is 2 or 3).ToList();
+        var json = new System.Text.StringBuilder();
+        json.Append("""{"version":"1.0","truncation":null,"padding":null,"added_tokens":[""");
+        json.AppendJoin(',', special.Select(x => $$"""{"id":{{x.id}},"content":{{System.Text.Json.JsonSerializer.Serialize(x.p.Piece)}},"single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}"""));
+        json.Append("""],"normalizer":{"type":"Sequence","normalizers":[{"type":"Strip","strip_left":true,"strip_right":true},{"type":"Precompiled","precompiled_charsmap":""");
+        json.Append('"').Append(Convert.ToBase64String(charsMap)).Append('"').Append("},");
+        json.Append("""{"type":"Replace","pattern":{"Regex":" {2,}"},"content":" "}]},"pre_tokenizer":""").Append(preTokenizer).Append(',');
+        json.Append("""
+            "post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}},{"SpecialToken":{"id":"[SEP]","type_id":0}}],
+            "pair":[],"special_tokens":{"[CLS]":{"id":"[CLS]","ids":[1],"tokens":["[CLS]"]},"[SEP]":{"id":"[SEP]","ids":[2],"tokens":["[SEP]"]}}},
+            "decoder":{"type":"Metaspace","replacement":"▁","prepend_scheme":"always","split":true},
+            "model":{"type":"Unigram","unk_id":3,"vocab":[
+            """);
+        json.AppendJoin(',', pieces.Select(p => "[" + System.Text.Json.JsonSerializer.Serialize(p.Piece) + "," + p.Score.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "]"));
+        json.Append("""],"byte_fallback":false}}""");
+        return json.ToString();
+    }
+
+    /// <summary>The pieces and the precompiled character map of a SentencePiece ModelProto, read from its wire format.</summary>
+    private static (List<(string Piece, float Score, int Type)> Pieces, byte[] CharsMap) ReadSentencePieceModel(byte[] bytes)
+    {
+        var pieces = new List<(string, float, int)>();
+        var charsMap = Array.Empty<byte>();
+        var input = new CodedInputStream(bytes);
+        for (var tag = input.ReadTag(); tag != 0; tag = input.ReadTag())
+        {
+            switch (WireFormat.GetTagFieldNumber(tag))
+            {
+                case 1:
+                    var piece = new CodedInputStream(input.ReadBytes().ToByteArray());
+                    (string Text, float Score, int Type) entry = (string.Empty, 0f, 1);
+                    for (var inner = piece.ReadTag(); inner != 0; inner = piece.ReadTag())
+                    {
+                        switch (WireFormat.GetTagFieldNumber(inner))
+                        {
+                            case 1: entry.Text = piece.ReadString(); break;
+                            case 2: entry.Score = piece.ReadFloat(); break;
+                            case 3: entry.Type = piece.ReadEnum(); break;
+                            default: piece.SkipLastField(); break;
+                        }
+                    }
+
+                    pieces.Add(entry);
+                    break;
+                case 3:
+                    var normalizer = new CodedInputStream(input.ReadBytes().ToByteArray());
+                    for (var inner = normalizer.ReadTag(); inner != 0; inner = normalizer.ReadTag())
+                    {
+                        if (WireFormat.GetTagFieldNumber(inner) == 2)
+                        {
+                            charsMap = normalizer.ReadBytes().ToByteArray();
+                        }
+                        else
+                        {
+                            normalizer.SkipLastField();
+                        }
+                    }
+
+                    break;
+                default:
+                    input.SkipLastField();
+                    break;
+            }
+        }
+
+        return (pieces, charsMap);
     }
 
     private static ValueInfoProto Int64Input(string name)

@@ -79,7 +79,7 @@ public sealed class SequenceClassifierTests
         }));
         var missing = Assert.Throws<InvalidOperationException>(() => new HuggingFaceSequenceClassifier(new SequenceClassifierOptions { Path = folder + "-nope" }));
 
-        Assert.Contains("tokenizer.json but no vocab.txt", noVocab.Message, StringComparison.Ordinal);
+        Assert.Contains("tokenizer.json has no model", noVocab.Message, StringComparison.Ordinal);
         Assert.Contains("no label for index 0, 1", noLabels.Message, StringComparison.Ordinal);
         Assert.Contains("AttackLabels", noAttackLabel.Message, StringComparison.Ordinal);
         Assert.Contains("neither a folder nor an .onnx file", missing.Message, StringComparison.Ordinal);
