@@ -159,9 +159,10 @@ internal abstract class ExportTokenizer
             {
                 foreach (var token in added.EnumerateArray())
                 {
-                    if (token.TryGetProperty("special", out var isSpecial) && isSpecial.ValueKind == JsonValueKind.True)
+                    if (token.TryGetProperty("special", out var isSpecial) && isSpecial.ValueKind == JsonValueKind.True
+                        && token.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.Number)
                     {
-                        special.Add(token.GetProperty("id").GetInt32());
+                        special.Add(id.GetInt32());
                     }
                 }
             }
@@ -180,9 +181,14 @@ internal abstract class ExportTokenizer
             }
 
             var unkId = model.TryGetProperty("unk_id", out var unk) && unk.ValueKind == JsonValueKind.Number ? unk.GetInt32() : 0;
+            if (!model.TryGetProperty("vocab", out var vocabulary) || vocabulary.ValueKind != JsonValueKind.Array || unkId < 0 || unkId >= vocabulary.GetArrayLength())
+            {
+                throw new InvalidOperationException($"{path} has no Unigram vocabulary that holds its unk_id {unkId}.");
+            }
+
             var byteFallback = model.TryGetProperty("byte_fallback", out var fallback) && fallback.ValueKind == JsonValueKind.True;
             var pieces = new List<(string Piece, float Score, int Type)>();
-            foreach (var entry in model.GetProperty("vocab").EnumerateArray())
+            foreach (var entry in vocabulary.EnumerateArray())
             {
                 var id = pieces.Count;
                 var piece = entry[0].GetString() ?? string.Empty;
@@ -225,8 +231,12 @@ internal abstract class ExportTokenizer
                     var map = normalizer.GetProperty("precompiled_charsmap");
                     charsMap = map.ValueKind == JsonValueKind.String ? Convert.FromBase64String(map.GetString()!) : [.. map.EnumerateArray().Select(b => b.GetByte())];
                     break;
-                case "Strip" or "Replace":
-                    // Trimming and collapsing spaces: SentencePiece's own whitespace handling does the same.
+                case "Strip":
+                    // Trimming: SentencePiece's own whitespace handling does the same.
+                    break;
+                case "Replace" when normalizer.TryGetProperty("pattern", out var pattern) && pattern.TryGetProperty("Regex", out var regex)
+                    && regex.GetString() == " {2,}" && normalizer.TryGetProperty("content", out var content) && content.GetString() == " ":
+                    // Collapsing spaces: SentencePiece's remove_extra_whitespaces does the same.
                     break;
                 case var other:
                     throw new InvalidOperationException($"{path} uses the {other} normaliser, which the SentencePiece rebuild does not reproduce.");

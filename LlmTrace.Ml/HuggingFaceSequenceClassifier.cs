@@ -189,5 +189,5 @@ public sealed class HuggingFaceSequenceClassifier : IInjectionClassifier, IDispo
     }
 
     private static bool HasTokenizer(string folder)
-        => File.Exists(System.IO.Path.Combine(folder, "vocab.txt")) || File.Exists(System.IO.Path.Combine(folder, "spm.model"));
+        => File.Exists(System.IO.Path.Combine(folder, "vocab.txt")) || File.Exists(System.IO.Path.Combine(folder, "spm.model")) || File.Exists(System.IO.Path.Combine(folder, "tokenizer.json"));
 }

@@ -47,7 +47,7 @@ public static class LexicalFeatures
     {
         if (text.Length > MaxCharacters)
         {
-            text = string.Concat(text.AsSpan(0, MaxCharacters / 2), " ", text.AsSpan(text.Length - (MaxCharacters / 2)));
+            text = string.Concat(text.AsSpan(0, CompatibilityForm.HeadLength(text, MaxCharacters / 2)), " ", text.AsSpan(CompatibilityForm.TailStart(text, MaxCharacters / 2)));
         }
 
         text = CompatibilityForm.Normalize(text);

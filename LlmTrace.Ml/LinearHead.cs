@@ -33,10 +33,37 @@ public sealed record LinearHead
     /// <summary>How the threshold was chosen, and the cross-validated figures it was chosen on.</summary>
     public string? ThresholdRule { get; init; }
 
+    /// <summary>The decoded lexical weights, one per hash bucket; decoded once per <see cref="LexicalWeights"/> value.</summary>
     [JsonIgnore]
-    public float[]? Lexical => _lexical ??= LexicalWeights is null ? null : MemoryMarshal.Cast<byte, float>(Convert.FromBase64String(LexicalWeights)).ToArray();
+    public float[]? Lexical
+    {
+        get
+        {
+            var source = LexicalWeights;
+            if (source is null)
+            {
+                return null;
+            }
 
-    private float[]? _lexical;
+            // Keyed by the string it came from, so a copy made with `with { LexicalWeights = … }` never sees stale weights.
+            if (_lexical is { } cached && ReferenceEquals(cached.Source, source))
+            {
+                return cached.Weights;
+            }
+
+            var bytes = Convert.FromBase64String(source);
+            if (bytes.Length != LexicalFeatures.Buckets * sizeof(float))
+            {
+                throw new InvalidOperationException($"The head's lexical weights hold {bytes.Length} bytes; {LexicalFeatures.Buckets} float32 weights ({LexicalFeatures.Buckets * sizeof(float)} bytes) were expected.");
+            }
+
+            var weights = MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+            _lexical = (source, weights);
+            return weights;
+        }
+    }
+
+    private (string Source, float[] Weights)? _lexical;
 
     /// <summary>The probability that the text is an attack, from its embedding and, if the head has them, its lexical features.</summary>
     public double Score(ReadOnlySpan<float> embedding, string text)

@@ -15,12 +15,52 @@ public static class CompatibilityForm
 
     public static string Normalize(string text)
     {
+        // ICU refuses text with an unpaired surrogate (a cut through an emoji, or sent on purpose) with an exception.
+        text = WithoutLoneSurrogates(text);
         if (RuntimeNormalizes)
         {
             return text.IsNormalized(NormalizationForm.FormKC) ? text : text.Normalize(NormalizationForm.FormKC);
         }
 
         return Fold(text);
+    }
+
+    /// <summary>The text with each unpaired surrogate replaced by U+FFFD; the same instance when there is none.</summary>
+    public static string WithoutLoneSurrogates(string text)
+    {
+        var span = text.AsSpan();
+        var first = span.IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (first < 0)
+        {
+            return text;
+        }
+
+        char[]? copy = null;
+        for (var i = first; i < span.Length; i++)
+        {
+            if (char.IsHighSurrogate(span[i]) && i + 1 < span.Length && char.IsLowSurrogate(span[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(span[i]))
+            {
+                copy ??= span.ToArray();
+                copy[i] = '\uFFFD';
+            }
+        }
+
+        return copy is null ? text : new string(copy);
+    }
+
+    /// <summary>How many leading characters to keep of at most <paramref name="length"/>, without splitting a surrogate pair.</summary>
+    public static int HeadLength(ReadOnlySpan<char> text, int length)
+        => length > 0 && length < text.Length && char.IsHighSurrogate(text[length - 1]) ? length - 1 : Math.Min(length, text.Length);
+
+    /// <summary>Where a tail of at most <paramref name="length"/> characters starts, without splitting a surrogate pair.</summary>
+    public static int TailStart(ReadOnlySpan<char> text, int length)
+    {
+        var start = Math.Max(0, text.Length - length);
+        return start > 0 && start < text.Length && char.IsLowSurrogate(text[start]) ? start + 1 : start;
     }
 
     /// <summary>The managed fallback, also used directly by tests so that it is covered whichever mode they run in.</summary>

@@ -50,6 +50,7 @@ public sealed class PromptInjectionDetector
     private readonly IReadOnlyList<InjectionRule> _rules;
 
     private readonly (string Text, string Name)[]?[] _wordAnchors;
+    private readonly ulong[] _bigrams;
     private readonly Dictionary<char, (string Text, string Name)[]> _symbolAnchors;
     private readonly SearchValues<char> _symbolStarts;
     private readonly SearchValues<string>? _otherAnchors;
@@ -59,17 +60,20 @@ public sealed class PromptInjectionDetector
     {
         _rules = rules ?? InjectionRules.All;
         var all = _rules.SelectMany(r => r.Anchors).Distinct(StringComparer.Ordinal).ToArray();
-        // ASCII anchors that begin with a letter or digit are words: they are looked up only where a word starts, by their
-        // first two characters, which costs a few nanoseconds per word. (A vectorised multi-string search over all 238
+        // ASCII anchors that begin with a letter or digit are looked up at every position by their first two characters
+        // in a table, which costs a couple of nanoseconds per character. (A vectorised multi-string search over all 238
         // anchors cost 60 µs on 8 KiB: English text is full of their prefixes.) Anchors that begin with a symbol are
         // looked up at each occurrence of that symbol, and non-ASCII ones (CJK has no word breaks) by a multi-string
-        // search, only in texts that have non-ASCII characters.
+        // search, only in texts that have non-ASCII characters. Anchors are found anywhere, inside words too: some
+        // patterns match there ("deleteFilesTool", "safetyguidelines").
         var ascii = all.Where(a => System.Text.Ascii.IsValid(a)).ToArray();
         _wordAnchors = new (string, string)[128 * 128][];
         // " ai" is the word "ai" after a space: looked up as a word, reported under its own name.
+        _bigrams = new ulong[128 * 128 / 64];
         foreach (var group in ascii.Select(a => (Text: a.TrimStart(), Name: a)).Where(a => a.Text.Length >= 2 && char.IsAsciiLetterOrDigit(a.Text[0])).GroupBy(a => (a.Text[0] << 7) | a.Text[1]))
         {
             _wordAnchors[group.Key] = [.. group];
+            _bigrams[group.Key >> 6] |= 1UL << group.Key; // a 2 KB bit set that stays in the L1 cache
         }
 
         var symbols = ascii.Where(a => a.TrimStart().Length < 2 || !char.IsAsciiLetterOrDigit(a.TrimStart()[0])).ToArray();
@@ -84,17 +88,14 @@ public sealed class PromptInjectionDetector
     private Dictionary<string, List<int>> PresentAnchors(ReadOnlySpan<char> span)
     {
         var present = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        var previousIsWord = false;
+        var bigrams = _bigrams;
         for (var i = 0; i + 1 < span.Length; i++)
         {
-            var c = span[i];
-            var isWord = char.IsAsciiLetterOrDigit(c);
-            if (isWord && !previousIsWord && span[i + 1] < 128 && _wordAnchors[(c << 7) | span[i + 1]] is { } candidates)
+            var key = (span[i] << 7) | span[i + 1];
+            if ((span[i] | span[i + 1]) < 128 && (bigrams[key >> 6] & (1UL << key)) != 0)
             {
-                Verify(span, i, candidates, present);
+                Verify(span, i, _wordAnchors[key]!, present);
             }
-
-            previousIsWord = isWord;
         }
 
         if (_symbolAnchors.Count > 0)
@@ -157,7 +158,7 @@ public sealed class PromptInjectionDetector
 
         if (text.Length > ScanLimit)
         {
-            text = string.Concat(text.AsSpan(0, ScanLimit / 2), "\n", text.AsSpan(text.Length - (ScanLimit / 2)));
+            text = string.Concat(text.AsSpan(0, CompatibilityForm.HeadLength(text, ScanLimit / 2)), "\n", text.AsSpan(CompatibilityForm.TailStart(text, ScanLimit / 2)));
         }
 
         using var pooled = TextNormalizer.RentViews(text);

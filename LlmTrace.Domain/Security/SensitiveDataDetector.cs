@@ -42,12 +42,13 @@ public static partial class SensitiveDataDetector
         Add(found, text, Secret, "stripe_key", StripeKey());
         Add(found, text, Secret, "google_api_key", GoogleKey());
         Add(found, text, Secret, "jwt", Jwt(), validate: IsJwt);
-        if (text.AsSpan().ContainsAny(CredentialKeywords))
+        // The keyword gate is ordinal; the pattern's (?i) also folds the Kelvin sign to 'k', so non-ASCII text is scanned whole.
+        if (text.AsSpan().ContainsAny(CredentialKeywords) || !System.Text.Ascii.IsValid(text))
         {
             AddGroup(found, text, Secret, "generic_credential", GenericCredential(), group: 2, validate: v => Entropy(v) >= 3.0 && v.Any(char.IsDigit) && v.Any(char.IsLetter));
         }
 
-        AddNear(found, text, Pii, "email", Email(), static t => t.IndexOf('@'), before: 72, after: 96);
+        AddNear(found, text, Pii, "email", Email(), static t => t.IndexOf('@'), EmailExtent);
 
         // '\d' also matches the digits of other scripts, which the ASCII digit search below would not find.
         Func<ReadOnlySpan<char>, int>? nextDigit = System.Text.Ascii.IsValid(text) ? NextDigit : null;
@@ -125,6 +126,9 @@ public static partial class SensitiveDataDetector
     /// the whole text is scanned instead: the results are the same as scanning the whole text, only cheaper.
     /// </summary>
     private static void AddNear(List<SensitiveMatch> found, string text, string category, string kind, Regex pattern, Func<ReadOnlySpan<char>, int>? next, int before, int after, SpanPredicate? validate = null)
+        => AddNear(found, text, category, kind, pattern, next, (t, anchor) => (Math.Max(0, anchor - before), Math.Min(t.Length, anchor + after)), validate);
+
+    private static void AddNear(List<SensitiveMatch> found, string text, string category, string kind, Regex pattern, Func<ReadOnlySpan<char>, int>? next, Func<string, int, (int Start, int End)> extent, SpanPredicate? validate = null)
     {
         if (next is null)
         {
@@ -145,8 +149,7 @@ public static partial class SensitiveDataDetector
             }
 
             var anchor = position + offset;
-            var start = Math.Max(0, anchor - before);
-            var end = Math.Min(text.Length, anchor + after);
+            var (start, end) = extent(text, anchor);
             if (windowEnd >= 0 && start <= windowEnd)
             {
                 windowEnd = Math.Max(windowEnd, end);
@@ -214,6 +217,28 @@ public static partial class SensitiveDataDetector
 
     private static int NextDigit(ReadOnlySpan<char> text) => text.IndexOfAnyInRange('0', '9');
 
+    /// <summary>
+    /// An address's window: the whole run of local-part characters before the '@' and of domain characters after it,
+    /// and one character more each side for the boundaries. The pattern has no length limits, so a fixed window could
+    /// cut an address short.
+    /// </summary>
+    private static (int Start, int End) EmailExtent(string text, int at)
+    {
+        var start = at;
+        while (start > 0 && (char.IsAsciiLetterOrDigit(text[start - 1]) || text[start - 1] is '.' or '_' or '%' or '+' or '-'))
+        {
+            start--;
+        }
+
+        var end = at + 1;
+        while (end < text.Length && (char.IsAsciiLetterOrDigit(text[end]) || text[end] is '.' or '-'))
+        {
+            end++;
+        }
+
+        return (Math.Max(0, start - 1), Math.Min(text.Length, end + 1));
+    }
+
     private static readonly SearchValues<string> CredentialKeywords = SearchValues.Create(["password", "passwd", "pwd", "secret", "token", "key"], StringComparison.OrdinalIgnoreCase);
 
     internal static bool IsPaymentCard(ReadOnlySpan<char> candidate)
@@ -277,6 +302,11 @@ public static partial class SensitiveDataDetector
         if (iban.Length < 4 || !IbanLengths.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(iban[..2], out var expected) || iban.Length != expected)
         {
             return false;
+        }
+
+        if (!System.Text.Ascii.IsValid(iban))
+        {
+            return false; // '\d' also matches other scripts' digits, which IBANs never use
         }
 
         var remainder = 0;

@@ -138,6 +138,11 @@ public sealed class StreamOutputMonitor : IDisposable
 
         // Re-scan a little before the last check so a secret split across two checks is still seen whole.
         var from = Math.Max(0, _checkedLength - 256);
+        if (from > 0 && char.IsLowSurrogate(text[from]))
+        {
+            from++; // never start the window inside a surrogate pair
+        }
+
         var window = text.ToString(from, text.Length - from);
         _checkedLength = text.Length;
         foreach (var match in SensitiveDataDetector.Detect(window))

@@ -80,10 +80,11 @@ public static partial class TextNormalizer
 
         public void Dispose()
         {
+            Items.Clear();
             if (_rented is { } rented)
             {
                 _rented = null;
-                ArrayPool<char>.Shared.Return(rented);
+                ArrayPool<char>.Shared.Return(rented, clearArray: true); // the prompt's text must not linger in the pool
             }
         }
     }
@@ -160,31 +161,44 @@ public static partial class TextNormalizer
         var source = text.AsSpan();
         var written = 0;
         var position = 0;
+        // The next tab or line break and the next double space, as absolute positions (or past the end when none is left),
+        // each searched for again only once passed: searching the whole rest on every run would be quadratic.
+        var unusual = -1;
+        var doubled = -1;
         while (position < source.Length)
         {
-            var rest = source[position..];
-            var unusual = rest.IndexOfAny(UnusualWhitespace);
-            var doubled = rest.IndexOf("  ", StringComparison.Ordinal);
-            var next = unusual < 0 ? doubled : doubled < 0 ? unusual : Math.Min(unusual, doubled);
-            if (next < 0)
+            if (unusual < position)
             {
-                System.Text.Ascii.ToLower(rest, destination[written..], out var tail);
+                var found = source[position..].IndexOfAny(UnusualWhitespace);
+                unusual = found < 0 ? source.Length : position + found;
+            }
+
+            if (doubled < position)
+            {
+                var found = source[position..].IndexOf("  ", StringComparison.Ordinal);
+                doubled = found < 0 ? source.Length : position + found;
+            }
+
+            var next = Math.Min(unusual, doubled);
+            if (next >= source.Length)
+            {
+                System.Text.Ascii.ToLower(source[position..], destination[written..], out var tail);
                 written += tail;
                 break;
             }
 
             // The whitespace run starts at the first space before the unusual character and ends at the next non-space.
             var runStart = next;
-            while (runStart > 0 && rest[runStart - 1] == ' ')
+            while (runStart > position && source[runStart - 1] == ' ')
             {
                 runStart--;
             }
 
-            System.Text.Ascii.ToLower(rest[..runStart], destination[written..], out var chunk);
+            System.Text.Ascii.ToLower(source[position..runStart], destination[written..], out var chunk);
             written += chunk;
             destination[written++] = ' ';
-            var after = rest[next..].IndexOfAnyExcept(AsciiWhitespace);
-            position = after < 0 ? source.Length : position + next + after;
+            var after = source[next..].IndexOfAnyExcept(AsciiWhitespace);
+            position = after < 0 ? source.Length : next + after;
         }
 
         return written;
@@ -415,12 +429,30 @@ public static partial class TextNormalizer
                 }
             }
 
-            // Bits for positions block - 4 … block + 59, so that a pattern across the block boundary is seen too.
+            // Patterns starting in this block (positions block … block + 59), and those starting in the last four positions
+            // of the previous block, which need bits of both (the window's bits 0-3 are positions block - 4 … block - 1).
+            if (Spaced(text, block, mask & (mask >> 2) & (mask >> 4)))
+            {
+                return true;
+            }
+
             var window = (mask << 4) | (previous >> 60);
-            var candidates = window & (window >> 2) & (window >> 4);
+            if (block > 0 && Spaced(text, block - 4, window & (window >> 2) & (window >> 4) & 0xF))
+            {
+                return true;
+            }
+
+            previous = mask;
+        }
+
+        return false;
+
+        // Candidate bit k: separators at start + k, + 2 and + 4; the letters before each make it spaced-out letters.
+        static bool Spaced(ReadOnlySpan<char> text, int start, ulong candidates)
+        {
             while (candidates != 0)
             {
-                var j = block - 4 + BitOperations.TrailingZeroCount(candidates);
+                var j = start + BitOperations.TrailingZeroCount(candidates);
                 candidates &= candidates - 1;
                 if (j >= 1 && j + 4 < text.Length && char.IsLetter(text[j - 1]) && char.IsLetter(text[j + 1]) && char.IsLetter(text[j + 3]))
                 {
@@ -428,10 +460,8 @@ public static partial class TextNormalizer
                 }
             }
 
-            previous = mask;
+            return false;
         }
-
-        return false;
     }
 
     /// <summary>The bytes as text when they are mostly printable UTF-8 (so random base64-looking ids are skipped).</summary>

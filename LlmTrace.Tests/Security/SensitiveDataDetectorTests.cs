@@ -119,6 +119,41 @@ public sealed class SensitiveDataDetectorTests
         Assert.Single(found, m => m.Kind == "payment_card");
     }
 
+    [Theory]
+    [InlineData(10, 71, 0)]
+    [InlineData(0, 200, 0)]
+    [InlineData(0, 2, 120)]
+    public void Detect_EmailWithLongParts_IsFoundWholeAndRedactedWhole(int head, int local, int domainLabel)
+    {
+        // The e-mail pattern runs only around '@', over the whole run of address characters: no length cuts it short.
+        var address = (head > 0 ? new string('a', head) + "." : string.Empty) + new string('b', local) + "@"
+            + (domainLabel > 0 ? new string('d', domainLabel) + ".ab-cd." : string.Empty) + "example.com";
+        var text = "hello " + address + " thanks";
+
+        var email = Assert.Single(SensitiveDataDetector.Detect(text), m => m.Kind == "email");
+
+        Assert.Equal(6, email.Start);
+        Assert.Equal(address.Length, email.Length);
+        Assert.Equal("hello [REDACTED:email] thanks", SensitiveDataDetector.Redact(text, [email]));
+    }
+
+    [Fact]
+    public void Detect_CredentialKeywordWithAKelvinSign_IsStillFound()
+        // The pattern's (?i) folds U+212A to 'k'; the cheap keyword gate must not skip such text.
+        => Assert.Contains(SensitiveDataDetector.Detect("api_\u212Aey = Ab3dEf9hIj2k"), m => m.Kind == "generic_credential");
+
+    [Fact]
+    public void Detect_IbanWithDigitsOfAnotherScript_IsNotAnIban()
+    {
+        // '\d' matches Arabic-Indic digits; an IBAN never has them, whatever the checksum arithmetic would say.
+        for (var check = 0; check < 100; check++)
+        {
+            var digits = $"{(char)('\u0660' + (check / 10))}{(char)('\u0660' + (check % 10))}";
+
+            Assert.DoesNotContain(SensitiveDataDetector.Detect($"IBAN DE{digits}500105175407324931 please"), m => m.Kind == "iban");
+        }
+    }
+
     [Fact]
     public void Redact_ReplacesEverySpanWithItsKind()
     {
