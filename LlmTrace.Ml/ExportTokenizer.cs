@@ -75,6 +75,10 @@ internal abstract class ExportTokenizer
         return null;
     }
 
+    /// <summary>A special token's text (<c>cls_token</c>, …) from the export's token files, or the DeBERTa default.</summary>
+    private static string TokenName(string folder, string name, string fallback)
+        => ReadString(folder, "special_tokens_map.json", name) ?? ReadString(folder, "tokenizer_config.json", name) ?? fallback;
+
     /// <summary>A string property of a JSON file in the folder, or of an object with <c>content</c> (how special tokens are saved).</summary>
     private static string? ReadString(string folder, string file, string property)
     {
@@ -199,7 +203,7 @@ internal abstract class ExportTokenizer
             // [CLS] and [SEP] stand in the model as its begin and end of sentence, as they do in DeBERTa's spm.model.
             var cls = PieceId(pieces, folder, "cls_token", "[CLS]");
             var sep = PieceId(pieces, folder, "sep_token", "[SEP]");
-            var pad = pieces.FindIndex(p => p.Piece == (ReadString(folder, "special_tokens_map.json", "pad_token") ?? "[PAD]"));
+            var pad = pieces.FindIndex(p => p.Piece == TokenName(folder, "pad_token", "[PAD]"));
             var proto = SentencePieceModelWriter.Write(pieces, unkId, cls, sep, pad, byteFallback, charsMap, addDummyPrefix);
             SentencePieceTokenizer tokenizer;
             using (var stream = new MemoryStream(proto))
@@ -274,7 +278,7 @@ internal abstract class ExportTokenizer
 
         private static int PieceId(List<(string Piece, float Score, int Type)> pieces, string folder, string name, string fallback)
         {
-            var token = ReadString(folder, "special_tokens_map.json", name) ?? ReadString(folder, "tokenizer_config.json", name) ?? fallback;
+            var token = TokenName(folder, name, fallback);
             var id = pieces.FindIndex(p => p.Piece == token);
             return id >= 0 ? id : throw new InvalidOperationException($"The tokenizer.json in {folder} has no {token} piece ({name}).");
         }
@@ -303,7 +307,7 @@ internal abstract class ExportTokenizer
 
         private static int Special(SentencePieceTokenizer tokenizer, string folder, string name, string fallback)
         {
-            var token = ReadString(folder, "special_tokens_map.json", name) ?? ReadString(folder, "tokenizer_config.json", name) ?? fallback;
+            var token = TokenName(folder, name, fallback);
             return tokenizer.Vocabulary.TryGetValue(token, out var id)
                 ? id
                 : throw new InvalidOperationException($"The SentencePiece model in {folder} has no {token} piece ({name}).");

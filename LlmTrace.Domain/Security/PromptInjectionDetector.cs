@@ -52,8 +52,8 @@ public sealed class PromptInjectionDetector
     private readonly (string Text, string Name)[]?[] _wordAnchors;
     private readonly ulong[] _bigrams;
     private readonly Dictionary<char, (string Text, string Name)[]> _symbolAnchors;
-    private readonly SearchValues<char> _symbolStarts;
-    private readonly SearchValues<string>? _otherAnchors;
+    private readonly Func<ReadOnlySpan<char>, int> _findSymbol;
+    private readonly Func<ReadOnlySpan<char>, int>? _findOther;
     private readonly Dictionary<char, (string Text, string Name)[]> _otherByFirstChar;
 
     public PromptInjectionDetector(IReadOnlyList<InjectionRule>? rules = null)
@@ -78,9 +78,11 @@ public sealed class PromptInjectionDetector
 
         var symbols = ascii.Where(a => a.TrimStart().Length < 2 || !char.IsAsciiLetterOrDigit(a.TrimStart()[0])).ToArray();
         _symbolAnchors = symbols.GroupBy(a => a[0]).ToDictionary(g => g.Key, g => g.Select(a => (a, a)).ToArray());
-        _symbolStarts = SearchValues.Create([.. _symbolAnchors.Keys]);
+        var symbolStarts = SearchValues.Create([.. _symbolAnchors.Keys]);
+        _findSymbol = span => span.IndexOfAny(symbolStarts);
         var other = all.Where(a => !System.Text.Ascii.IsValid(a)).ToArray();
-        _otherAnchors = other.Length > 0 ? SearchValues.Create(other, StringComparison.Ordinal) : null;
+        var otherAnchors = other.Length > 0 ? SearchValues.Create(other, StringComparison.Ordinal) : null;
+        _findOther = otherAnchors is null ? null : span => span.IndexOfAny(otherAnchors);
         _otherByFirstChar = other.GroupBy(a => a[0]).ToDictionary(g => g.Key, g => g.Select(a => (a, a)).ToArray());
     }
 
@@ -100,32 +102,22 @@ public sealed class PromptInjectionDetector
 
         if (_symbolAnchors.Count > 0)
         {
-            Collect(span, _symbolStarts, _symbolAnchors, present);
+            Collect(span, _findSymbol, _symbolAnchors, present);
         }
 
-        if (_otherAnchors is not null && !System.Text.Ascii.IsValid(span))
+        if (_findOther is not null && !System.Text.Ascii.IsValid(span))
         {
-            Collect(span, _otherAnchors, _otherByFirstChar, present);
+            Collect(span, _findOther!, _otherByFirstChar, present);
         }
 
         return present;
     }
 
-    private static void Collect(ReadOnlySpan<char> span, SearchValues<char> starts, Dictionary<char, (string Text, string Name)[]> byFirstChar, Dictionary<string, List<int>> present)
+    /// <summary>Anchors at each position <paramref name="next"/> finds (a symbol, or a non-ASCII anchor's start).</summary>
+    private static void Collect(ReadOnlySpan<char> span, Func<ReadOnlySpan<char>, int> next, Dictionary<char, (string Text, string Name)[]> byFirstChar, Dictionary<string, List<int>> present)
     {
         var offset = 0;
-        while (offset < span.Length && span[offset..].IndexOfAny(starts) is var index and >= 0)
-        {
-            var at = offset + index;
-            Verify(span, at, byFirstChar[span[at]], present);
-            offset = at + 1;
-        }
-    }
-
-    private static void Collect(ReadOnlySpan<char> span, SearchValues<string> anchors, Dictionary<char, (string Text, string Name)[]> byFirstChar, Dictionary<string, List<int>> present)
-    {
-        var offset = 0;
-        while (offset < span.Length && span[offset..].IndexOfAny(anchors) is var index and >= 0)
+        while (offset < span.Length && next(span[offset..]) is var index and >= 0)
         {
             var at = offset + index;
             Verify(span, at, byFirstChar[span[at]], present);
