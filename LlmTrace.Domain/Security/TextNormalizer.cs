@@ -207,9 +207,8 @@ public static partial class TextNormalizer
     private static readonly SearchValues<char> LeetCharacters = SearchValues.Create("0134578@$!|");
 
     /// <summary>At least two digits or symbols standing inside words ("1gn0re"); plain numbers in prose do not count.</summary>
-    private static bool LooksLeet(ReadOnlySpan<char> text)
+    private static bool LooksLeet(ReadOnlySpan<char> span)
     {
-        var span = text;
         var count = 0;
         var offset = 0;
         while (offset < span.Length)
