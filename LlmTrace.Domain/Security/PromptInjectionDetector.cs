@@ -127,9 +127,11 @@ public sealed class PromptInjectionDetector
 
     private static void Verify(ReadOnlySpan<char> span, int at, (string Text, string Name)[] candidates, Dictionary<string, List<int>> present)
     {
+        var rest = span[at..];
         foreach (var (text, name) in candidates)
         {
-            if (span[at..].StartsWith(text, StringComparison.Ordinal))
+            // Candidates share their first characters (the lookup key); most differ by the third, a cheap first test.
+            if (text.Length <= rest.Length && (text.Length < 3 || text[2] == rest[2]) && rest.StartsWith(text, StringComparison.Ordinal))
             {
                 if (!present.TryGetValue(name, out var positions))
                 {
