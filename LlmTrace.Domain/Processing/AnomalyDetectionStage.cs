@@ -56,7 +56,7 @@ public sealed class FindingAlerter(IAlertPublisher alerts, IOptionsMonitor<Alert
             TenantId = trace.TenantId,
             TraceId = trace.TraceId,
             TraceUrl = url,
-            Summary = $"{string.Join(", ", serious.Select(f => f.Type).Distinct())} on {trace.Provider} {trace.Model} ({trace.Endpoint})",
+            Summary = $"{string.Join(", ", serious.Select(f => f.Type).Distinct())} on {trace.Provider} {AlertText.Value(trace.Model)} ({AlertText.Value(trace.Endpoint)})",
             At = timeProvider.GetUtcNow(),
             Details = new Dictionary<string, string>
             {

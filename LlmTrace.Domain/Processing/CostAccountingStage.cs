@@ -98,7 +98,7 @@ public sealed class CostAccountingStage(
                 Severity = crossed >= 1 ? FindingSeverity.High : FindingSeverity.Medium,
                 TenantId = entry.TenantId,
                 TraceId = entry.TraceId,
-                Summary = string.Create(CultureInfo.InvariantCulture, $"{(after.AgentId is null ? "" : $"Agent '{after.AgentId}': ")}{after.Kind} spend {after.CostUsd:0.####} USD reached {crossed:P0} of the {limit:0.##} USD budget"),
+                Summary = string.Create(CultureInfo.InvariantCulture, $"{(after.AgentId is null ? "" : $"Agent '{AlertText.Value(after.AgentId)}': ")}{after.Kind} spend {after.CostUsd:0.####} USD reached {crossed:P0} of the {limit:0.##} USD budget"),
                 At = timeProvider.GetUtcNow(),
                 Details = new Dictionary<string, string>
                 {
@@ -128,7 +128,7 @@ public sealed class CostAccountingStage(
             Kind = "unpriced_model",
             Severity = FindingSeverity.Low,
             TraceId = trace.TraceId,
-            Summary = $"No price for model '{model}' ({trace.Provider}); its calls are counted in tokens, not dollars. Add it with LlmTrace__Pricing__CatalogPath.",
+            Summary = $"No price for model '{AlertText.Value(model)}' ({trace.Provider}); its calls are counted in tokens, not dollars. Add it with LlmTrace__Pricing__CatalogPath.",
             At = timeProvider.GetUtcNow(),
             Details = new Dictionary<string, string> { ["model"] = model, ["provider"] = trace.Provider },
         }, cancellationToken).ConfigureAwait(false);

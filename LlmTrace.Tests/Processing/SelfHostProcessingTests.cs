@@ -98,6 +98,26 @@ public sealed class SelfHostProcessingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Call_ModelNameWithMarkup_IsNeutralisedInTheAlertSummary_AndKeptWholeInItsDetails()
+    {
+        // The relay posts summaries to Slack and Teams: a client-chosen model name must not add a link or a mention.
+        const string Model = "<!channel> [reset your password](https://evil.example/login)";
+        var key = TestKeys.NewKey();
+        using var http = _gateway.CreateClient();
+
+        using var response = await http.SendAsync(Post("/v1/chat/completions", $$"""{"model":"{{Model}}","messages":[{"role":"user","content":"hi"}]}""", ("Authorization", "Bearer " + key)));
+        await _gateway.WaitForTraceAsync(TraceId(response));
+
+        var alert = (await WaitForAlertsAsync("unpriced_model", 1)).Single().RootElement;
+        var summary = alert.GetProperty("summary").GetString()!;
+        Assert.DoesNotContain("<", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("](", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("://", summary, StringComparison.Ordinal);
+        Assert.Contains("reset your password", summary, StringComparison.Ordinal);
+        Assert.Equal(Model, alert.GetProperty("details").GetProperty("model").GetString());
+    }
+
+    [Fact]
     public async Task Call_SecurityFinding_IsAttachedToTheTraceAndAlertedWithALink()
     {
         var key = TestKeys.NewKey();
