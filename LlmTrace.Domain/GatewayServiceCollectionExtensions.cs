@@ -43,11 +43,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BudgetOptions>, BudgetOptionsValidator>());
         services.AddOptionsWithValidateOnStart<AnomalyOptions, AnomalyOptionsValidator>().BindConfiguration(AnomalyOptions.SectionName);
         services.AddOptionsWithValidateOnStart<AlertOptions, AlertOptionsValidator>().BindConfiguration(AlertOptions.SectionName);
-        services.AddHttpClient(WebhookAlertPublisher.HttpClientName)
-            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
-            // A webhook must not redirect the gateway somewhere else (for example into its own network).
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
-            .RemoveAllLoggers();
+        services.AddWebhookClients();
         services.TryAddSingleton<PricingCatalog>();
         services.TryAddSingleton<AnomalyDetector>();
         services.TryAddSingleton<IAlertPublisher, WebhookAlertPublisher>();

@@ -83,7 +83,8 @@ public sealed class WebhookAlertPublisher(
     private async Task<bool> DeliverAsync(Uri target, Alert alert, byte[] body, AlertOptions settings, CancellationToken cancellationToken)
     {
         var signature = Sign(body, KeyVaultReferences.Resolved(settings.WebhookSecret));
-        var client = clientFactory.CreateClient(HttpClientName);
+        // The operator's webhook may be internal; a tenant's may not, and is checked again at every connection.
+        var client = clientFactory.CreateClient(target == settings.WebhookUrl ? HttpClientName : WebhookTargets.TenantHttpClientName);
         for (var attempt = 1; attempt <= settings.MaxAttempts; attempt++)
         {
             var status = 0;

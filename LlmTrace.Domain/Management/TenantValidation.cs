@@ -175,20 +175,7 @@ internal static partial class TenantValidation
             return true;
         }
 
-        if (!System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))
-        {
-            return false;
-        }
-
-        if (address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || System.Net.IPAddress.IsLoopback(address))
-        {
-            return true;
-        }
-
-        var bytes = address.MapToIPv4().GetAddressBytes();
-        return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork || address.IsIPv4MappedToIPv6
-            ? bytes[0] is 10 or 127 or 0 || (bytes[0] == 172 && bytes[1] is >= 16 and <= 31) || (bytes[0] == 192 && bytes[1] == 168) || (bytes[0] == 169 && bytes[1] == 254) || (bytes[0] == 100 && bytes[1] is >= 64 and <= 127)
-            : false;
+        return System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && Alerts.WebhookTargets.IsInternal(address);
     }
 
     private static void Positive(int? value, string field, ValidationErrors errors)

@@ -79,15 +79,60 @@ public sealed class WebhookAlertPublisherTests
     }
 
     private static WebhookAlertPublisher Publisher(WebhookReceiver receiver, out FakeTimeProvider time)
+        => Publisher(receiver, new AlertOptions { WebhookUrl = receiver.Url, WebhookSecret = "s3cret", CooldownSeconds = 300, MaxAttempts = 4 }, out time, out _);
+
+    private static WebhookAlertPublisher Publisher(WebhookReceiver receiver, AlertOptions settings, out FakeTimeProvider time, out LlmTrace.Domain.Tenancy.TenantStore tenants)
     {
         time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var services = new ServiceCollection();
-        services.AddHttpClient(WebhookAlertPublisher.HttpClientName);
+        var options = new OptionsMonitorStub<AlertOptions>(settings);
+        var services = new ServiceCollection().AddSingleton<Microsoft.Extensions.Options.IOptionsMonitor<AlertOptions>>(options);
+        services.AddWebhookClients();
         var factory = services.BuildServiceProvider().GetRequiredService<IHttpClientFactory>();
-        var options = new OptionsMonitorStub<AlertOptions>(new AlertOptions { WebhookUrl = receiver.Url, WebhookSecret = "s3cret", CooldownSeconds = 300, MaxAttempts = 4 });
-        var tenants = new LlmTrace.Domain.Tenancy.TenantStore(new LlmTrace.Domain.Records.InMemoryRecordStore(), new OptionsMonitorStub<LlmTrace.Domain.Tenancy.TenancyOptions>(new()), time);
+        tenants = new LlmTrace.Domain.Tenancy.TenantStore(new LlmTrace.Domain.Records.InMemoryRecordStore(), new OptionsMonitorStub<LlmTrace.Domain.Tenancy.TenancyOptions>(new()), time);
         return new WebhookAlertPublisher(factory, options, tenants, new AutoAdvancingDelays(time), NullLogger<WebhookAlertPublisher>.Instance);
     }
+
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 2)]
+    public async Task Publish_TenantWebhookThatResolvesInside_IsRefusedAtConnect_UnlessAllowed(bool allowPrivate, int tenantDeliveries)
+    {
+        // Saved while public, resolving to loopback now (DNS rebinding): stored directly, as validation would have
+        // accepted the public name. Both the name and the literal address are checked when connecting.
+        await using var operatorHook = await WebhookReceiver.StartAsync();
+        await using var tenantHook = await WebhookReceiver.StartAsync();
+        var settings = new AlertOptions { WebhookUrl = operatorHook.Url, CooldownSeconds = 0, MaxAttempts = 1, AllowPrivateTenantWebhooks = allowPrivate };
+        var publisher = Publisher(operatorHook, settings, out _, out var tenants);
+        var tenantId = Guid.NewGuid();
+        var byName = new UriBuilder(tenantHook.Url) { Host = "localhost" }.Uri;
+        await tenants.CreateAsync(new LlmTrace.Domain.Tenancy.Tenant { TenantId = tenantId, Name = "rebinding", AlertWebhooks = [tenantHook.Url, byName] }, CancellationToken.None);
+
+        var delivered = await publisher.PublishAsync(NewAlert(tenantId, "security_finding"), CancellationToken.None);
+
+        Assert.Equal(allowPrivate, delivered);
+        Assert.Single(operatorHook.Deliveries); // the operator's own relay may be internal
+        Assert.Equal(tenantDeliveries, tenantHook.Deliveries.Count);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("10.1.2.3", true)]
+    [InlineData("172.20.0.1", true)]
+    [InlineData("192.168.1.1", true)]
+    [InlineData("169.254.169.254", true)]
+    [InlineData("100.64.0.1", true)]
+    [InlineData("0.0.0.0", true)]
+    [InlineData("224.0.0.251", true)]
+    [InlineData("::1", true)]
+    [InlineData("fe80::1", true)]
+    [InlineData("fd12:3456::1", true)]
+    [InlineData("::ffff:10.0.0.1", true)]
+    [InlineData("8.8.8.8", false)]
+    [InlineData("20.50.1.1", false)]
+    [InlineData("172.32.0.1", false)]
+    [InlineData("2001:4860:4860::8888", false)]
+    public void IsInternal_ClassifiesAddresses(string address, bool expected)
+        => Assert.Equal(expected, WebhookTargets.IsInternal(System.Net.IPAddress.Parse(address)));
 
     private static Alert NewAlert(Guid tenant, string kind) => new()
     {

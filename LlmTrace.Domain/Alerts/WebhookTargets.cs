@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace LlmTrace.Domain.Alerts;
+
+/// <summary>
+/// Where alert webhooks may connect. A tenant's webhook URL is checked when it is saved, but a public host name can
+/// later resolve to an internal address (DNS rebinding): so the tenant client checks every address again when it
+/// connects, and never connects to this machine, a private network, link-local addresses (the cloud metadata endpoint
+/// 169.254.169.254 among them) or multicast, unless <see cref="AlertOptions.AllowPrivateTenantWebhooks"/> is set. The
+/// operator's own webhook (<see cref="AlertOptions.WebhookUrl"/>) may be internal and uses the plain client.
+/// </summary>
+public static class WebhookTargets
+{
+    public const string TenantHttpClientName = "LlmTrace.Alerts.Tenant";
+
+    /// <summary>Registers the operator's and the tenants' webhook clients. Neither follows redirects or keeps cookies.</summary>
+    public static IServiceCollection AddWebhookClients(this IServiceCollection services)
+    {
+        services.AddHttpClient(WebhookAlertPublisher.HttpClientName)
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            // A webhook must not redirect the gateway somewhere else (for example into its own network).
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
+            .RemoveAllLoggers();
+        services.AddHttpClient(TenantHttpClientName)
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(provider =>
+            {
+                var options = provider.GetRequiredService<IOptionsMonitor<AlertOptions>>();
+                return new SocketsHttpHandler
+                {
+                    AllowAutoRedirect = false,
+                    UseCookies = false,
+                    UseProxy = false, // the check is on the address actually connected to, which a proxy would hide
+                    ConnectCallback = (context, cancellationToken) => ConnectAsync(context.DnsEndPoint, options.CurrentValue.AllowPrivateTenantWebhooks, cancellationToken),
+                };
+            })
+            .RemoveAllLoggers();
+        return services;
+    }
+
+    /// <summary>Resolves the host and connects to its first permitted address; none permitted is a failed request.</summary>
+    public static async ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, bool allowInternal, CancellationToken cancellationToken)
+    {
+        var addresses = IPAddress.TryParse(endpoint.Host, out var literal)
+            ? [literal]
+            : await Dns.GetHostAddressesAsync(endpoint.Host, cancellationToken).ConfigureAwait(false);
+        var permitted = allowInternal ? addresses : [.. addresses.Where(a => !IsInternal(a))];
+        if (permitted.Length == 0)
+        {
+            throw new HttpRequestException(HttpRequestError.ConnectionError, $"The webhook host {endpoint.Host} resolves only to internal addresses; tenant webhooks must reach a public host.");
+        }
+
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(permitted, endpoint.Port, cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>This machine, a private or shared network, link-local, multicast, or unspecified.</summary>
+    public static bool IsInternal(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Broadcast))
+        {
+            return true;
+        }
+
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            var first = address.GetAddressBytes()[0];
+            return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || address.IsIPv6Multicast || (first & 0xFE) == 0xFC;
+        }
+
+        var b = address.GetAddressBytes();
+        return b[0] is 0 or 10 or 127 or >= 224
+            || (b[0] == 172 && b[1] is >= 16 and <= 31)
+            || (b[0] == 192 && b[1] == 168)
+            || (b[0] == 169 && b[1] == 254)
+            || (b[0] == 100 && b[1] is >= 64 and <= 127);
+    }
+}
