@@ -67,14 +67,10 @@ public sealed class WebhookAlertPublisher(
             return true;
         }
 
+        // Targets are delivered to at the same time: one slow or failing webhook must not hold up the others.
         var body = JsonSerializer.SerializeToUtf8Bytes(alert, AlertJsonContext.Default.Alert);
-        var delivered = true;
-        foreach (var target in targets)
-        {
-            delivered &= await DeliverAsync(target, alert, body, settings, cancellationToken).ConfigureAwait(false);
-        }
-
-        return delivered;
+        var results = await Task.WhenAll(targets.Select(target => DeliverAsync(target, alert, body, settings, cancellationToken))).ConfigureAwait(false);
+        return results.All(delivered => delivered);
     }
 
     /// <summary>An absolute http(s) URL; an unresolved Key Vault reference binds as a relative one and is skipped.</summary>
