@@ -29,6 +29,12 @@ public sealed class BudgetOptions
     /// <summary>How long a finished call's cost is counted locally while the ledger has not confirmed it (covers the queue's lag).</summary>
     public int PendingSpendSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Calls to a model missing from the pricing catalog, for tenants with a hard cap: <c>Allow</c> them (they count
+    /// in tokens but not dollars, and an alert says which model) or <c>Refuse</c> them, so a cap cannot be bypassed.
+    /// </summary>
+    public UnpricedModelPolicy UnpricedModels { get; set; } = UnpricedModelPolicy.Allow;
+
     /// <summary>The window-closing timer's NCRONTAB schedule (Functions) / period (SelfHost: every minute).</summary>
     [Required]
     public string TimerSchedule { get; set; } = "0 */5 * * * *";
@@ -40,6 +46,12 @@ public sealed class BudgetOptions
         WindowKind.Week => WeeklyUsd,
         _ => MonthlyUsd,
     };
+}
+
+public enum UnpricedModelPolicy
+{
+    Allow,
+    Refuse,
 }
 
 internal sealed class BudgetOptionsValidator : IValidateOptions<BudgetOptions>

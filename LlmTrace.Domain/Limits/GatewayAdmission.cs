@@ -1,4 +1,5 @@
 using System.Globalization;
+using LlmTrace.Domain.Budgets;
 using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Costs;
 using LlmTrace.Domain.Providers;
@@ -36,6 +37,7 @@ public sealed class GatewayAdmission(
     IOptionsMonitor<AuthOptions> auth,
     IOptionsMonitor<TenancyOptions> tenancy,
     IOptionsMonitor<RateLimitOptions> rateOptions,
+    IOptionsMonitor<BudgetOptions> budgetOptions,
     TimeProvider timeProvider,
     ILogger<GatewayAdmission> logger)
 {
@@ -176,7 +178,16 @@ public sealed class GatewayAdmission(
         var held = false;
         if (hardCaps)
         {
-            var estimate = catalog.Price(exchange.Provider.ToWireName(), request?.Model, promptTokens, (int)Math.Min(outputTokens, int.MaxValue), null)?.Total ?? 0m;
+            var price = catalog.Price(exchange.Provider.ToWireName(), request?.Model, promptTokens, (int)Math.Min(outputTokens, int.MaxValue), null);
+            if (price is null && request?.Model is { } unpriced && budgetOptions.CurrentValue.UnpricedModels == UnpricedModelPolicy.Refuse)
+            {
+                // The cap could not count this call's cost: with the strict policy, that is a refusal, not a free pass.
+                await FailAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "model_not_priced",
+                    $"This tenant has a hard cost cap, and the model '{unpriced}' has no price in the gateway's catalog, so its cost cannot be counted. Ask the operator to add it (LlmTrace__Pricing__CatalogPath).", "model").ConfigureAwait(false);
+                return null;
+            }
+
+            var estimate = price?.Total ?? 0m;
             var decision = await budgets.CheckAsync(tenant, exchange.AgentId, exchange.TraceId, estimate, context.RequestAborted).ConfigureAwait(false);
             if (!decision.Allowed)
             {

@@ -60,7 +60,7 @@ public sealed class ApiClient(HttpClient http, string? bearer = null)
     }
 
     /// <summary>A chat completion through the gateway's OpenAI route.</summary>
-    public Task<ApiReply> ChatAsync(string? agent = null, bool stream = false, int? maxTokens = null, string content = "Say hello", IDictionary<string, string>? headers = null)
+    public Task<ApiReply> ChatAsync(string? agent = null, bool stream = false, int? maxTokens = null, string content = "Say hello", IDictionary<string, string>? headers = null, string model = "gpt-4o-mini")
     {
         var all = new Dictionary<string, string>(headers ?? new Dictionary<string, string>());
         if (agent is not null)
@@ -70,7 +70,7 @@ public sealed class ApiClient(HttpClient http, string? bearer = null)
 
         var body = JsonSerializer.Serialize(new Dictionary<string, object?>
         {
-            ["model"] = "gpt-4o-mini",
+            ["model"] = model,
             ["messages"] = new[] { new { role = "user", content } },
             ["stream"] = stream,
             ["max_tokens"] = maxTokens,

@@ -242,6 +242,41 @@ public sealed class LimitsTests : IAsyncLifetime
     }
 
     /// <summary>A tenant from the API, and a client whose provider key maps to it (pass-through: UUIDv5 of the key).</summary>
+    [Theory]
+    [InlineData("Allow", HttpStatusCode.OK, null)]
+    [InlineData("Refuse", HttpStatusCode.BadRequest, "model_not_priced")]
+    public async Task HardCap_ModelMissingFromTheCatalog_FollowsTheUnpricedPolicy(string policy, HttpStatusCode expected, string? code)
+    {
+        await RestartAsync(new Dictionary<string, string?> { ["LlmTrace:Budgets:UnpricedModels"] = policy });
+        var (_, capped) = await NewTenantAsync("""{"name":"capped","budgets":{"daily":{"hardUsd":5}}}""");
+        var (_, uncapped) = await NewTenantAsync("""{"name":"uncapped"}""");
+
+        var unpriced = await capped.ChatAsync(maxTokens: 8, model: "my-private-llm");
+        var priced = await capped.ChatAsync(maxTokens: 8);
+        var noCap = await uncapped.ChatAsync(maxTokens: 8, model: "my-private-llm");
+
+        Assert.Equal((expected, code), (unpriced.Status, unpriced.ErrorCode));
+        if (code is not null)
+        {
+            Assert.Equal("model", unpriced.Json.GetProperty("error").GetProperty("param").GetString());
+        }
+
+        // A refused call never reaches the upstream: only the uncapped tenant's call (and, allowed, the capped one's) does.
+        Assert.Equal(code is null ? 2 : 1, _upstream.Requests.Count(r => r.BodyText.Contains("my-private-llm", StringComparison.Ordinal)));
+
+        Assert.Equal(HttpStatusCode.OK, priced.Status);
+        Assert.Equal(HttpStatusCode.OK, noCap.Status); // without a hard cap there is nothing to bypass
+    }
+
+    private async Task RestartAsync(Dictionary<string, string?> settings)
+    {
+        _http.Dispose();
+        await _gateway.DisposeAsync();
+        settings["LlmTrace:Capture:BatchDelayMilliseconds"] = "0";
+        _gateway = await GatewayHost.StartAsync(_upstream, settings, builder => builder.Services.AddSingleton<TimeProvider>(_time));
+        _http = _gateway.CreateClient();
+    }
+
     private async Task<((Guid Id, string Key) Tenant, ApiClient Client)> NewTenantAsync(string json)
     {
         var key = TestKeys.NewKey();
