@@ -49,8 +49,10 @@ public sealed class PromptInjectionDetector
 
     private readonly IReadOnlyList<InjectionRule> _rules;
 
-    private readonly (string Text, string Name)[]?[] _wordAnchors;
-    private readonly ulong[] _bigrams;
+    private readonly ushort[] _bigramSlots;
+    private readonly ulong[] _thirdMasks;
+    private readonly (string Text, string Name)[]?[] _twoCharAnchors;
+    private readonly (string Text, string Name)[]?[] _byThirdChar;
     private readonly Dictionary<char, (string Text, string Name)[]> _symbolAnchors;
     private readonly Func<ReadOnlySpan<char>, int> _findSymbol;
     private readonly Func<ReadOnlySpan<char>, int>? _findOther;
@@ -60,20 +62,38 @@ public sealed class PromptInjectionDetector
     {
         _rules = rules ?? InjectionRules.All;
         var all = _rules.SelectMany(r => r.Anchors).Distinct(StringComparer.Ordinal).ToArray();
-        // ASCII anchors that begin with a letter or digit are looked up at every position by their first two characters
-        // in a table, which costs a couple of nanoseconds per character. (A vectorised multi-string search over all 238
+        // ASCII anchors that begin with a letter or digit are looked up at every position by their first three characters
+        // in small tables, which costs about a nanosecond per character. (A vectorised multi-string search over all 238
         // anchors cost 60 µs on 8 KiB: English text is full of their prefixes.) Anchors that begin with a symbol are
         // looked up at each occurrence of that symbol, and non-ASCII ones (CJK has no word breaks) by a multi-string
         // search, only in texts that have non-ASCII characters. Anchors are found anywhere, inside words too: some
         // patterns match there ("deleteFilesTool", "safetyguidelines").
         var ascii = all.Where(a => System.Text.Ascii.IsValid(a)).ToArray();
-        _wordAnchors = new (string, string)[128 * 128][];
         // " ai" is the word "ai" after a space: looked up as a word, reported under its own name.
-        _bigrams = new ulong[128 * 128 / 64];
-        foreach (var group in ascii.Select(a => (Text: a.TrimStart(), Name: a)).Where(a => a.Text.Length >= 2 && char.IsAsciiLetterOrDigit(a.Text[0])).GroupBy(a => (a.Text[0] << 7) | a.Text[1]))
+        var words = ascii.Select(a => (Text: a.TrimStart(), Name: a)).Where(a => a.Text.Length >= 2 && char.IsAsciiLetterOrDigit(a.Text[0])).ToArray();
+        // Slot 0 means "no anchor starts with these two characters"; each slot has a 128-bit mask of the third characters
+        // its anchors continue with (all bits when one is only two characters long), and the anchors by third character.
+        var bigramGroups = words.GroupBy(a => (a.Text[0] << 7) | a.Text[1]).ToArray();
+        _bigramSlots = new ushort[128 * 128];
+        _thirdMasks = new ulong[(bigramGroups.Length + 1) * 2];
+        _twoCharAnchors = new (string, string)[]?[bigramGroups.Length + 1];
+        _byThirdChar = new (string, string)[]?[(bigramGroups.Length + 1) * 128];
+        for (var index = 0; index < bigramGroups.Length; index++)
         {
-            _wordAnchors[group.Key] = [.. group];
-            _bigrams[group.Key >> 6] |= 1UL << group.Key; // a 2 KB bit set that stays in the L1 cache
+            var slot = index + 1;
+            var group = bigramGroups[index].ToArray();
+            _bigramSlots[bigramGroups[index].Key] = (ushort)slot;
+            if (group.Where(a => a.Text.Length == 2).ToArray() is { Length: > 0 } two)
+            {
+                _twoCharAnchors[slot] = two;
+                _thirdMasks[slot * 2] = _thirdMasks[(slot * 2) + 1] = ulong.MaxValue;
+            }
+
+            foreach (var third in group.Where(a => a.Text.Length > 2).GroupBy(a => a.Text[2]))
+            {
+                _byThirdChar[(slot * 128) + third.Key] = [.. third];
+                _thirdMasks[(slot * 2) + (third.Key >> 6)] |= 1UL << third.Key;
+            }
         }
 
         var symbols = ascii.Where(a => a.TrimStart().Length < 2 || !char.IsAsciiLetterOrDigit(a.TrimStart()[0])).ToArray();
@@ -90,14 +110,41 @@ public sealed class PromptInjectionDetector
     private Dictionary<string, List<int>> PresentAnchors(ReadOnlySpan<char> span)
     {
         var present = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        var bigrams = _bigrams;
-        for (var i = 0; i + 1 < span.Length; i++)
+        // One pass, branch-free until a position's first three characters could begin an anchor.
+        var slots = _bigramSlots;
+        var masks = _thirdMasks;
+        var last = span.Length - 2;
+        for (var i = 0; i < last; i++)
         {
-            var key = (span[i] << 7) | span[i + 1];
-            if ((span[i] | span[i + 1]) < 128 && (bigrams[key >> 6] & (1UL << key)) != 0)
+            int c0 = span[i], c1 = span[i + 1], c2 = span[i + 2];
+            if ((c0 | c1 | c2) >= 128)
             {
-                Verify(span, i, _wordAnchors[key]!, present);
+                if ((c0 | c1) < 128 && _twoCharAnchors[slots[(c0 << 7) | c1]] is { } twoOnly)
+                {
+                    Verify(span, i, twoOnly, present);
+                }
+
+                continue;
             }
+
+            var slot = slots[(c0 << 7) | c1];
+            if (((masks[(slot << 1) | (c2 >> 6)] >> c2) & 1) != 0)
+            {
+                if (_twoCharAnchors[slot] is { } two)
+                {
+                    Verify(span, i, two, present);
+                }
+
+                if (_byThirdChar[(slot * 128) + c2] is { } candidates)
+                {
+                    Verify(span, i, candidates, present);
+                }
+            }
+        }
+
+        if (span.Length >= 2 && (span[^2] | span[^1]) < 128 && _twoCharAnchors[slots[(span[^2] << 7) | span[^1]]] is { } end)
+        {
+            Verify(span, span.Length - 2, end, present);
         }
 
         if (_symbolAnchors.Count > 0)
@@ -130,8 +177,7 @@ public sealed class PromptInjectionDetector
         var rest = span[at..];
         foreach (var (text, name) in candidates)
         {
-            // Candidates share their first characters (the lookup key); most differ by the third, a cheap first test.
-            if (text.Length <= rest.Length && (text.Length < 3 || text[2] == rest[2]) && rest.StartsWith(text, StringComparison.Ordinal))
+            if (rest.StartsWith(text, StringComparison.Ordinal))
             {
                 if (!present.TryGetValue(name, out var positions))
                 {
