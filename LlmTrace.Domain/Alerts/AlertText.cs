@@ -5,9 +5,10 @@ namespace LlmTrace.Domain.Alerts;
 /// <summary>
 /// Client-chosen values (model names, endpoints, agent ids) as they may appear in an alert's one-line summary. The relay
 /// posts the summary to Slack (mrkdwn) and Teams (Adaptive Card markdown), so a value must not be able to add a link,
-/// a mention or formatting there: only letters, digits, spaces and <c>. _ - : / @ +</c> are kept, anything else
-/// becomes '?', no "//" survives (which would make a URL clickable), and the value is cut to a length. The full value
-/// stays in the alert's details, as JSON.
+/// a mention or formatting there. Letters, digits, spaces and <c>- + /</c> are kept; a dot before a letter becomes
+/// <c>[.]</c> and <c>@</c> becomes <c>[at]</c> (so no domain or address is auto-linked); <c>_</c> and <c>:</c> stay only
+/// between letters or digits (no italics, no emoji codes); no "//" survives; anything else becomes '?'; and the value is
+/// cut to a length. The full value stays in the alert's details, as JSON.
 /// </summary>
 public static class AlertText
 {
@@ -20,17 +21,27 @@ public static class AlertText
             return "-";
         }
 
-        var builder = new StringBuilder(Math.Min(value.Length, MaxLength + 1));
-        foreach (var c in value)
+        var builder = new StringBuilder(Math.Min(value.Length, MaxLength) + 8);
+        for (var i = 0; i < value.Length; i++)
         {
-            if (builder.Length == MaxLength)
+            if (builder.Length >= MaxLength)
             {
                 builder.Append('…');
                 break;
             }
 
-            var safe = char.IsLetterOrDigit(c) || c is ' ' or '.' or '-' or ':' or '@' or '+' or '/' || (c == '_' && builder.Length > 0 && builder[^1] != '_');
-            builder.Append(!safe || (c == '/' && builder.Length > 0 && builder[^1] == '/') ? '?' : c);
+            var c = value[i];
+            var betweenWords = i > 0 && char.IsLetterOrDigit(value[i - 1]) && i + 1 < value.Length && char.IsLetterOrDigit(value[i + 1]);
+            builder.Append(c switch
+            {
+                _ when char.IsLetterOrDigit(c) => c.ToString(),
+                ' ' or '-' or '+' => c.ToString(),
+                '/' => builder.Length > 0 && builder[^1] == '/' ? "?" : "/",
+                '.' => i + 1 < value.Length && char.IsLetter(value[i + 1]) ? "[.]" : ".",
+                '@' => "[at]",
+                '_' or ':' when betweenWords => c.ToString(),
+                _ => "?",
+            });
         }
 
         return builder.ToString();

@@ -81,15 +81,32 @@ public static class WebhookTargets
 
         if (address.AddressFamily == AddressFamily.InterNetworkV6)
         {
-            var first = address.GetAddressBytes()[0];
-            return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || address.IsIPv6Multicast || (first & 0xFE) == 0xFC;
+            var bytes = address.GetAddressBytes();
+            if (address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal || address.IsIPv6Multicast || (bytes[0] & 0xFE) == 0xFC)
+            {
+                return true;
+            }
+
+            // Forms that carry an IPv4 address, which a gateway or the host may translate: IPv4-compatible (::a.b.c.d),
+            // NAT64 (64:ff9b::/96) and 6to4 (2002::/16). The IPv4 address inside must be public too.
+            if (bytes.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0
+                || (bytes[0] == 0x00 && bytes[1] == 0x64 && bytes[2] == 0xFF && bytes[3] == 0x9B && bytes.AsSpan(4, 8).IndexOfAnyExcept((byte)0) < 0))
+            {
+                return IsInternalIPv4(bytes.AsSpan(12, 4));
+            }
+
+            return bytes[0] == 0x20 && bytes[1] == 0x02 && IsInternalIPv4(bytes.AsSpan(2, 4));
         }
 
-        var b = address.GetAddressBytes();
-        return b[0] is 0 or 10 or 127 or >= 224
+        return IsInternalIPv4(address.GetAddressBytes());
+    }
+
+    private static bool IsInternalIPv4(ReadOnlySpan<byte> b)
+        => b[0] is 0 or 10 or 127 or >= 224
             || (b[0] == 172 && b[1] is >= 16 and <= 31)
             || (b[0] == 192 && b[1] == 168)
+            || (b[0] == 192 && b[1] == 0 && b[2] is 0 or 2)
+            || (b[0] == 198 && b[1] is 18 or 19)
             || (b[0] == 169 && b[1] == 254)
             || (b[0] == 100 && b[1] is >= 64 and <= 127);
-    }
 }

@@ -61,7 +61,15 @@ public sealed partial class PricingCatalog
     }
 
     /// <summary>The catalog entry a model name resolves to, or null.</summary>
-    public ModelPrice? Find(string? provider, string? model)
+    public ModelPrice? Find(string? provider, string? model) => Find(provider, model, listedOnly: false);
+
+    /// <summary>
+    /// The catalog entry the model is listed as, after dropping provider prefixes and dated or numbered suffixes, but
+    /// without the longest-prefix guess ("o3-mini-high" priced as "o3-mini"), which can also price "o1-pro" as "o1".
+    /// </summary>
+    public ModelPrice? FindExact(string? provider, string? model) => Find(provider, model, listedOnly: true);
+
+    private ModelPrice? Find(string? provider, string? model, bool listedOnly)
     {
         if (string.IsNullOrWhiteSpace(model))
         {
@@ -78,6 +86,11 @@ public sealed partial class PricingCatalog
         if (snapshot.ByName.TryGetValue(name, out var exact))
         {
             return exact;
+        }
+
+        if (listedOnly)
+        {
+            return null;
         }
 
         // Longest catalog name that the model starts with, on a '-' boundary: "o3-mini-high" → "o3-mini".

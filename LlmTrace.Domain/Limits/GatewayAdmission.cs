@@ -178,16 +178,21 @@ public sealed class GatewayAdmission(
         var held = false;
         if (hardCaps)
         {
-            var price = catalog.Price(exchange.Provider.ToWireName(), request?.Model, promptTokens, (int)Math.Min(outputTokens, int.MaxValue), null);
-            if (price is null && request?.Model is { } unpriced && budgetOptions.CurrentValue.UnpricedModels == UnpricedModelPolicy.Refuse)
+            var provider = exchange.Provider.ToWireName();
+            if (budgetOptions.CurrentValue.UnpricedModels == UnpricedModelPolicy.Refuse && exchange.Method == HttpMethods.Post
+                && (request is not { ParseError: null, Model: { } model } || catalog.FindExact(provider, model) is null))
             {
-                // The cap could not count this call's cost: with the strict policy, that is a refusal, not a free pass.
+                // The cap could not count this call's cost: with the strict policy, that is a refusal, not a free pass. Only
+                // models the catalog lists count: a prefix guess could price an expensive variant as its cheap base model.
+                var reason = request is { ParseError: null, Model: { } named }
+                    ? $"the model '{named}' is not listed in the gateway's pricing catalog"
+                    : "the gateway cannot read which model this call uses (it needs a JSON body with a model)";
                 await FailAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "model_not_priced",
-                    $"This tenant has a hard cost cap, and the model '{unpriced}' has no price in the gateway's catalog, so its cost cannot be counted. Ask the operator to add it (LlmTrace__Pricing__CatalogPath).", "model").ConfigureAwait(false);
+                    $"This tenant has a hard cost cap, and {reason}, so its cost cannot be counted. Ask the operator to add the model (LlmTrace__Pricing__CatalogPath).", "model").ConfigureAwait(false);
                 return null;
             }
 
-            var estimate = price?.Total ?? 0m;
+            var estimate = catalog.Price(provider, request?.Model, promptTokens, (int)Math.Min(outputTokens, int.MaxValue), null)?.Total ?? 0m;
             var decision = await budgets.CheckAsync(tenant, exchange.AgentId, exchange.TraceId, estimate, context.RequestAborted).ConfigureAwait(false);
             if (!decision.Allowed)
             {

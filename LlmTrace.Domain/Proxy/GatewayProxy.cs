@@ -98,8 +98,11 @@ public sealed class GatewayProxy(
 
             var bodySpan = body.AsMemory(0, read.Length);
             var protocol = ProviderProtocol.For(exchange.Provider);
+            // A UTF-8 byte-order mark is valid before JSON for most servers, but not for the JSON reader: skip it when
+            // reading (the body is forwarded as sent), so it cannot hide the model or max_tokens from the limits.
+            var json = bodySpan.Span.StartsWith("\uFEFF"u8) ? bodySpan.Span[3..] : bodySpan.Span;
             exchange.Request = IsJsonOrUnspecified(request.ContentType)
-                ? protocol.ReadRequest(bodySpan.Span, pathAfterPrefix.Value?.TrimStart('/') ?? string.Empty, request.QueryString.Value)
+                ? protocol.ReadRequest(json, pathAfterPrefix.Value?.TrimStart('/') ?? string.Empty, request.QueryString.Value)
                 : new RequestInfo { ParseError = "request body is not JSON; not parsed" };
 
             exchange.Admission = await admission.AdmitAsync(context, exchange, exchange.Identity).ConfigureAwait(false);

@@ -24,6 +24,14 @@ public sealed class PricingCatalogTests
         => Assert.Equal(expected, Catalog().Find(provider, model)?.Model);
 
     [Theory]
+    [InlineData("o3-mini-high", null)]
+    [InlineData("o1-pro", null)]
+    [InlineData("gpt-4o-mini-2024-07-18", "gpt-4o-mini")]
+    [InlineData("openai/gpt-4o", "gpt-4o")]
+    public void FindExact_ListedNamesOnly_NoPrefixGuess(string model, string? expected)
+        => Assert.Equal(expected, Catalog().FindExact("openai", model)?.Model);
+
+    [Theory]
     [InlineData("llama-3.1-70b")]
     [InlineData("my-fine-tune")]
     [InlineData("")]

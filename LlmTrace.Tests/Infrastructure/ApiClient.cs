@@ -30,7 +30,7 @@ public sealed class ApiClient(HttpClient http, string? bearer = null)
 
     public Task<ApiReply> DeleteAsync(string path) => SendAsync(HttpMethod.Delete, path);
 
-    public async Task<ApiReply> SendAsync(HttpMethod method, string path, string? json = null, IDictionary<string, string>? headers = null)
+    public async Task<ApiReply> SendAsync(HttpMethod method, string path, string? json = null, IDictionary<string, string>? headers = null, string contentType = "application/json")
     {
         using var request = new HttpRequestMessage(method, path);
         if (bearer is not null)
@@ -45,7 +45,7 @@ public sealed class ApiClient(HttpClient http, string? bearer = null)
 
         if (json is not null)
         {
-            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+            request.Content = new StringContent(json, Encoding.UTF8, contentType);
         }
 
         using var response = await http.SendAsync(request);

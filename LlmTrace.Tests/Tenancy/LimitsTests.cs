@@ -268,6 +268,39 @@ public sealed class LimitsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, noCap.Status); // without a hard cap there is nothing to bypass
     }
 
+    [Fact]
+    public async Task HardCap_StrictPricing_RefusesPrefixGuessesAndCallsWhoseModelCannotBeRead()
+    {
+        await RestartAsync(new Dictionary<string, string?> { ["LlmTrace:Budgets:UnpricedModels"] = "Refuse" });
+        var (tenant, capped) = await NewTenantAsync("""{"name":"strict","budgets":{"daily":{"hardUsd":5}}}""");
+        var client = new ApiClient(_http, tenant.Key);
+
+        // "o1-pro" would be priced as "o1" by the prefix rule, at a fraction of its price: strict pricing refuses it.
+        var variant = await capped.ChatAsync(maxTokens: 8, model: "o1-pro");
+        var dated = await capped.ChatAsync(maxTokens: 8, model: "gpt-4o-mini-2024-07-18");
+        var notJson = await client.SendAsync(HttpMethod.Post, "/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[]}""", contentType: "text/plain");
+        var noModel = await client.SendAsync(HttpMethod.Post, "/v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}]}""");
+
+        Assert.Equal((HttpStatusCode.BadRequest, "model_not_priced"), (variant.Status, variant.ErrorCode));
+        Assert.Equal(HttpStatusCode.OK, dated.Status); // a dated snapshot of a listed model is the listed model
+        Assert.Equal((HttpStatusCode.BadRequest, "model_not_priced"), (notJson.Status, notJson.ErrorCode));
+        Assert.Equal((HttpStatusCode.BadRequest, "model_not_priced"), (noModel.Status, noModel.ErrorCode));
+        Assert.Contains("cannot read which model", notJson.Json.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ByteOrderMark_BeforeTheJson_DoesNotHideMaxTokensFromTheOutputCap()
+    {
+        var (tenant, _) = await NewTenantAsync("""{"name":"bom","tokenCaps":{"maxOutputTokens":100}}""");
+        var client = new ApiClient(_http, tenant.Key);
+
+        var unbounded = await client.SendAsync(HttpMethod.Post, "/v1/chat/completions", "\uFEFF" + """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}""");
+        var bounded = await client.SendAsync(HttpMethod.Post, "/v1/chat/completions", "\uFEFF" + """{"model":"gpt-4o-mini","max_tokens":50,"messages":[{"role":"user","content":"hi"}]}""");
+
+        Assert.Equal((HttpStatusCode.BadRequest, "max_tokens_required"), (unbounded.Status, unbounded.ErrorCode));
+        Assert.Equal(HttpStatusCode.OK, bounded.Status);
+    }
+
     private async Task RestartAsync(Dictionary<string, string?> settings)
     {
         _http.Dispose();
