@@ -130,13 +130,8 @@ public static class LexicalFeatures
         {
             for (var i = 0; i + n <= prepared.Length; i++)
             {
-                var gram = prepared.AsSpan(i, n);
-                if (gram.IndexOf("  ") >= 0)
-                {
-                    continue;
-                }
-
-                Add(counts, Fnv(CharSeed + (uint)n, gram));
+                // Prepare leaves single spaces only, so every gram is a run of words and separators as they stand.
+                Add(counts, Fnv(CharSeed + (uint)n, prepared.AsSpan(i, n)));
             }
         }
     }
