@@ -24,6 +24,8 @@ public static class GatewayServiceCollectionExtensions
     public static IHostApplicationBuilder AddGatewayCore(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
+        // Credentials never reach a log line, whatever the level (the request log writes URLs with their query).
+        builder.Services.AddCredentialRedaction();
         builder.Services.AddProxy();
         builder.Services.AddCapture();
         builder.Services.AddManagement();
@@ -87,6 +89,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<AuditLog>();
         services.TryAddSingleton<RateLimiter>();
         services.TryAddSingleton<BudgetGate>();
+        services.TryAddSingleton<UnauthenticatedRefusals>();
         services.TryAddSingleton<GatewayAdmission>();
         return services;
     }

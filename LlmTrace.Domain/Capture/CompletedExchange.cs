@@ -7,9 +7,23 @@ internal sealed class CompletedExchange
 {
     public required Guid TraceId { get; init; }
 
-    public required Guid TenantId { get; set; }
+    /// <summary>
+    /// The tenant the trace is recorded under. Until the caller is authenticated this is the default tenant: a call refused
+    /// before then (unknown route, bad key, no upstream, a fault) never lands in a tenant the client merely names.
+    /// </summary>
+    public Guid TenantId { get; set; } = Tenancy.TenantResolver.DefaultTenantId;
 
-    public string? AgentId { get; init; }
+    /// <summary>The tenant the client names (header, or derived from its provider key); trusted only once authenticated.</summary>
+    public required Guid RequestedTenantId { get; init; }
+
+    /// <summary>The agent the trace is recorded under; like the tenant, only once the caller is authenticated.</summary>
+    public string? AgentId { get; set; }
+
+    /// <summary>The agent the client names.</summary>
+    public string? RequestedAgentId { get; init; }
+
+    /// <summary>True when no trace is to be written (an unauthenticated refusal over its rate limit).</summary>
+    public bool SkipTrace { get; set; }
 
     public required ProviderKind Provider { get; init; }
 

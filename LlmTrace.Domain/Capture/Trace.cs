@@ -143,7 +143,7 @@ public sealed record Finding
     public string? Preview { get; init; }
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<FindingSeverity>))]
+[JsonConverter(typeof(WireEnumConverter<FindingSeverity>))]
 public enum FindingSeverity
 {
     [JsonStringEnumMemberName("info")]

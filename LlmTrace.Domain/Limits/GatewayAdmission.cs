@@ -38,6 +38,7 @@ public sealed class GatewayAdmission(
     IOptionsMonitor<TenancyOptions> tenancy,
     IOptionsMonitor<RateLimitOptions> rateOptions,
     IOptionsMonitor<BudgetOptions> budgetOptions,
+    UnauthenticatedRefusals refusals,
     TimeProvider timeProvider,
     ILogger<GatewayAdmission> logger)
 {
@@ -62,16 +63,19 @@ public sealed class GatewayAdmission(
             key = await keys.AuthenticateAsync(presented, context.RequestAborted).ConfigureAwait(false);
             if (key is null)
             {
-                // A refused call is recorded under the default tenant, never under a tenant the client names.
-                exchange.TenantId = TenantResolver.DefaultTenantId;
+                // A refused call is recorded under the default tenant (the exchange's tenant until authentication), never
+                // under a tenant the client names.
                 logger.KeyRejected(exchange.TraceId, GatewayKeyFormat.TryParse(presented, out var id, out _) ? id : "(malformed)");
-                await FailAsync(context, exchange, StatusCodes.Status401Unauthorized, "authentication_error", "invalid_api_key",
+                await RefuseUnauthenticatedAsync(context, exchange, StatusCodes.Status401Unauthorized, "authentication_error", "invalid_api_key",
                     "The LlmTrace gateway key is unknown, malformed or revoked.").ConfigureAwait(false);
                 return null;
             }
 
             if (!key.CanProxy)
             {
+                // The key is genuine: its refusal belongs to the key's own tenant, whatever tenant header came with it.
+                exchange.TenantId = key.TenantId;
+                exchange.AgentId = exchange.RequestedAgentId;
                 await FailAsync(context, exchange, StatusCodes.Status403Forbidden, "permission_error", "key_cannot_proxy",
                     "This gateway key is a viewer key; it can read traces but not make calls.").ConfigureAwait(false);
                 return null;
@@ -81,35 +85,34 @@ public sealed class GatewayAdmission(
         }
         else if (gatewayKeysMode)
         {
-            exchange.TenantId = TenantResolver.DefaultTenantId;
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            await FailAsync(context, exchange, StatusCodes.Status401Unauthorized, "authentication_error", "missing_api_key",
+            await RefuseUnauthenticatedAsync(context, exchange, StatusCodes.Status401Unauthorized, "authentication_error", "missing_api_key",
                 "This gateway needs an LlmTrace gateway key (ltk_…) in Authorization: Bearer, or in x-llmtrace-key.").ConfigureAwait(false);
             return null;
         }
 
-        if (key is not null)
-        {
-            exchange.TenantId = key.TenantId;
-        }
-
+        // Pass-through mode trusts the tenant the client names (that is what pass-through means); a key decides otherwise.
+        var tenantId = key?.TenantId ?? exchange.RequestedTenantId;
         Tenant? tenant;
         if (key is null && tenancy.CurrentValue.AutoCreateTenants)
         {
-            tenant = await tenants.GetOrCreateAsync(exchange.TenantId, context.RequestAborted).ConfigureAwait(false);
+            tenant = await tenants.GetOrCreateAsync(tenantId, context.RequestAborted).ConfigureAwait(false);
         }
         else
         {
-            tenant = await tenants.GetCachedAsync(exchange.TenantId, context.RequestAborted).ConfigureAwait(false);
+            tenant = await tenants.GetCachedAsync(tenantId, context.RequestAborted).ConfigureAwait(false);
             if (tenant is null && key is not null)
             {
-                await FailAsync(context, exchange, StatusCodes.Status401Unauthorized, "authentication_error", "invalid_api_key",
+                await RefuseUnauthenticatedAsync(context, exchange, StatusCodes.Status401Unauthorized, "authentication_error", "invalid_api_key",
                     "The gateway key's tenant no longer exists.").ConfigureAwait(false);
                 return null;
             }
         }
 
-        tenant ??= Tenant.Unconfigured(exchange.TenantId);
+        tenant ??= Tenant.Unconfigured(tenantId);
+        // From here on the call is the tenant's: its trace, refusals included, is recorded under it.
+        exchange.TenantId = tenant.TenantId;
+        exchange.AgentId = exchange.RequestedAgentId;
         UpstreamCredential? credential = null;
         if (substituteCredential)
         {
@@ -412,6 +415,24 @@ public sealed class GatewayAdmission(
         {
             logger.KeyTouchFailed(key.KeyId, ex);
         }
+    }
+
+    /// <summary>
+    /// A refusal written before the caller is known, recorded under the default tenant. Past the client's limit of such
+    /// refusals it becomes a 429 with no trace, so unauthenticated traffic cannot flood the store.
+    /// </summary>
+    internal async Task RefuseUnauthenticatedAsync(HttpContext context, CompletedExchange exchange, int status, string type, string code, string message)
+    {
+        if (!refusals.TryAcquire(context, out var retryAfter))
+        {
+            exchange.SkipTrace = true;
+            context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+            await FailAsync(context, exchange, StatusCodes.Status429TooManyRequests, "rate_limit_exceeded", "too_many_refusals",
+                string.Create(CultureInfo.InvariantCulture, $"Too many refused calls from this address (last: {code}). Try again in {retryAfter}s.")).ConfigureAwait(false);
+            return;
+        }
+
+        await FailAsync(context, exchange, status, type, code, message).ConfigureAwait(false);
     }
 
     private static async Task FailAsync(HttpContext context, CompletedExchange exchange, int status, string type, string code, string message, string? param = null)

@@ -54,6 +54,14 @@ public sealed partial class ManagementAuthorizer(IOptionsMonitor<ManagementOptio
         {
             if (settings.AllowLoopbackWithoutKey && IsLoopback(context) && IsLocalHost(context))
             {
+                if (IsCrossOrigin(context))
+                {
+                    // A page from another origin open in the developer's browser must not act as the local administrator.
+                    await GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status403Forbidden, "permission_error", "cross_origin_refused",
+                        "Loopback management without a key is refused to pages from another origin; set LlmTrace__AdminKey and send it.").ConfigureAwait(false);
+                    return null;
+                }
+
                 return Caller.Administrator;
             }
 
@@ -98,6 +106,38 @@ public sealed partial class ManagementAuthorizer(IOptionsMonitor<ManagementOptio
     {
         var host = context.Request.Host.Host;
         return host is "localhost" or "127.0.0.1" or "::1" or "[::1]" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+    }
+
+    /// <summary>
+    /// A browser's request made by a page of another origin: its <c>Origin</c> is not this gateway's own, or its
+    /// <c>Sec-Fetch-Site</c> says cross-site. Clients that are not browsers send neither.
+    /// </summary>
+    private static bool IsCrossOrigin(HttpContext context)
+    {
+        var headers = context.Request.Headers;
+        if (headers["Sec-Fetch-Site"].ToString().Equals("cross-site", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        var origin = headers.Origin.ToString();
+        if (origin.Length == 0)
+        {
+            return false;
+        }
+
+        // "null" (sandboxed frames, file: pages) is another origin too.
+        if (!Uri.TryCreate(origin, UriKind.Absolute, out var originUri))
+        {
+            return true;
+        }
+
+        var request = context.Request;
+        var port = request.Host.Port ?? (request.IsHttps ? 443 : 80);
+        var sameOrigin = originUri.Scheme.Equals(request.Scheme, StringComparison.OrdinalIgnoreCase)
+            && originUri.IdnHost.Trim('[', ']').Equals(request.Host.Host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase)
+            && originUri.Port == port;
+        return !sameOrigin;
     }
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Critical, Message = "LlmTrace:AdminKey is an unresolved Key Vault reference; admin access is refused until it resolves.")]

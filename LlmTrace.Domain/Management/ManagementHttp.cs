@@ -96,10 +96,10 @@ internal static class ManagementHttp
             return null;
         }
 
-        var contentType = context.Request.ContentType;
-        if (contentType is null || !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        if (!IsJsonMediaType(context.Request.ContentType))
         {
-            // Also what stops a cross-site form or text/plain POST from reaching the API.
+            // Also what stops a cross-site form or text/plain POST (which a browser sends without a preflight) from reaching
+            // the API: only application/json or a +json type passes, whatever its parameters say.
             await GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status415UnsupportedMediaType, "invalid_request_error", "unsupported_media_type",
                 "Management request bodies must be JSON (Content-Type: application/json).").ConfigureAwait(false);
             return null;
@@ -150,6 +150,18 @@ internal static class ManagementHttp
             await ValidationFailedAsync(context, errors).ConfigureAwait(false);
             return null;
         }
+    }
+
+    /// <summary><c>application/json</c> or <c>application/*+json</c>, by the media type itself (never by a parameter).</summary>
+    public static bool IsJsonMediaType(string? contentType)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media))
+        {
+            return false;
+        }
+
+        return media.Type.Equals("application", StringComparison.OrdinalIgnoreCase)
+            && (media.SubType.Equals("json", StringComparison.OrdinalIgnoreCase) || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
     }
 
     private static string FirstSentence(string message)

@@ -52,8 +52,8 @@ public sealed class GatewayProxy(
         var exchange = new CompletedExchange
         {
             TraceId = traceId,
-            TenantId = TenantResolver.ResolveTenant(request.Headers, request.Query),
-            AgentId = TenantResolver.ResolveAgent(request.Headers),
+            RequestedTenantId = TenantResolver.ResolveTenant(request.Headers, request.Query),
+            RequestedAgentId = TenantResolver.ResolveAgent(request.Headers),
             Provider = upstream is null ? DefaultProvider(route) : route.GetProvider(upstream),
             Endpoint = request.Path.Value ?? "/",
             PathAfterPrefix = pathAfterPrefix.Value,
@@ -67,7 +67,7 @@ public sealed class GatewayProxy(
             if (upstream is null)
             {
                 logger.UpstreamNotConfigured(traceId, route.Name, route.SettingName);
-                await FailAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "upstream_not_configured", "upstream_not_configured",
+                await admission.RefuseUnauthenticatedAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "upstream_not_configured", "upstream_not_configured",
                     $"LlmTrace has no upstream for {route.ClientPrefix}/. Set {route.SettingName}.").ConfigureAwait(false);
                 return;
             }
@@ -152,14 +152,14 @@ public sealed class GatewayProxy(
         var exchange = new CompletedExchange
         {
             TraceId = traceId,
-            TenantId = TenantResolver.ResolveTenant(context.Request.Headers, context.Request.Query),
-            AgentId = TenantResolver.ResolveAgent(context.Request.Headers),
+            RequestedTenantId = TenantResolver.ResolveTenant(context.Request.Headers, context.Request.Query),
+            RequestedAgentId = TenantResolver.ResolveAgent(context.Request.Headers),
             Provider = ProviderKind.Unknown,
             Endpoint = context.Request.Path.Value ?? "/",
             Method = context.Request.Method,
             StartedAt = timeProvider.GetUtcNow(),
         };
-        await FailAsync(context, exchange, StatusCodes.Status404NotFound, "invalid_request_error", "route_not_found",
+        await admission.RefuseUnauthenticatedAsync(context, exchange, StatusCodes.Status404NotFound, "invalid_request_error", "route_not_found",
             $"No LlmTrace route for {context.Request.Method} {context.Request.Path}. Use /v1/, /openai/, /anthropic/ or /gemini/.").ConfigureAwait(false);
         exchange.DurationMs = timeProvider.GetElapsedTime(startedTimestamp).TotalMilliseconds;
         await CaptureAsync(exchange).ConfigureAwait(false);
@@ -439,6 +439,12 @@ public sealed class GatewayProxy(
 
     private async Task CaptureAsync(CompletedExchange exchange)
     {
+        if (exchange.SkipTrace)
+        {
+            exchange.Response?.Dispose();
+            return;
+        }
+
         var settled = false;
         try
         {

@@ -10,7 +10,7 @@ public enum AnalysisDepth
     Full,
 }
 
-[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<PolicyAction>))]
+[System.Text.Json.Serialization.JsonConverter(typeof(WireEnumConverter<PolicyAction>))]
 public enum PolicyAction
 {
     [System.Text.Json.Serialization.JsonStringEnumMemberName("log")]

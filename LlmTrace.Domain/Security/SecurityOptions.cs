@@ -36,7 +36,7 @@ public sealed class StreamMonitorOptions
     public FindingSeverity StopSeverity { get; set; } = FindingSeverity.Critical;
 }
 
-[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<PiiHandling>))]
+[System.Text.Json.Serialization.JsonConverter(typeof(WireEnumConverter<PiiHandling>))]
 public enum PiiHandling
 {
     [System.Text.Json.Serialization.JsonStringEnumMemberName("keep")]

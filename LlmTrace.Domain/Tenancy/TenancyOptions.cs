@@ -16,6 +16,12 @@ public sealed class AuthOptions
     public string Mode { get; set; } = Passthrough;
 
     public bool RequiresGatewayKey => string.Equals(Mode, GatewayKeys, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Refusals recorded before the caller is known (unknown route, missing or bad key, no upstream) per client address and
+    /// minute; past it the client gets 429 and no trace. 0 turns the limit off.
+    /// </summary>
+    public int RefusalsPerMinute { get; set; } = 60;
 }
 
 /// <summary>Tenant settings and key lookups are cached this long per process. Bound from <c>LlmTrace:Tenancy</c>.</summary>
@@ -36,9 +42,11 @@ public sealed class TenancyOptions
 internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
 {
     public ValidateOptionsResult Validate(string? name, AuthOptions options)
-        => options.Mode.ToLowerInvariant() is AuthOptions.Passthrough or AuthOptions.GatewayKeys
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"LlmTrace:Auth:Mode must be '{AuthOptions.Passthrough}' or '{AuthOptions.GatewayKeys}', not '{options.Mode}'.");
+        => options.Mode.ToLowerInvariant() is not (AuthOptions.Passthrough or AuthOptions.GatewayKeys)
+            ? ValidateOptionsResult.Fail($"LlmTrace:Auth:Mode must be '{AuthOptions.Passthrough}' or '{AuthOptions.GatewayKeys}', not '{options.Mode}'.")
+            : options.RefusalsPerMinute < 0
+                ? ValidateOptionsResult.Fail("LlmTrace:Auth:RefusalsPerMinute must be 0 (off) or more.")
+                : ValidateOptionsResult.Success;
 }
 
 internal sealed class TenancyOptionsValidator : IValidateOptions<TenancyOptions>

@@ -5,7 +5,7 @@ using LlmTrace.Domain.Security;
 namespace LlmTrace.Domain.Tenancy;
 
 /// <summary>Which side of a call the security analysis looks at for a tenant.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<MonitoringScope>))]
+[JsonConverter(typeof(WireEnumConverter<MonitoringScope>))]
 public enum MonitoringScope
 {
     [JsonStringEnumMemberName("hybrid")]

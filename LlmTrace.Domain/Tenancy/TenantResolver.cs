@@ -40,7 +40,14 @@ public static class TenantResolver
             return null;
         }
 
-        return value.Length > MaxAgentIdLength ? value[..MaxAgentIdLength] : value;
+        if (value.Length <= MaxAgentIdLength)
+        {
+            return value;
+        }
+
+        // Never cut between the two halves of a surrogate pair (an emoji at the limit would become U+FFFD).
+        var length = char.IsHighSurrogate(value[MaxAgentIdLength - 1]) ? MaxAgentIdLength - 1 : MaxAgentIdLength;
+        return value[..length];
     }
 
     /// <summary>The provider credential the client sent, in any provider's header (or Gemini's <c>key</c> query parameter).</summary>
