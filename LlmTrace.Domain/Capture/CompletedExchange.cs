@@ -73,6 +73,9 @@ internal sealed class CompletedExchange
     /// <summary>The injection analysis the guard completed (see <see cref="Trace.GuardAnalysis"/>).</summary>
     public string? GuardAnalysis { get; set; }
 
+    /// <summary>How much of the request the guard analysed (see <see cref="Trace.GuardCoverage"/>).</summary>
+    public string? GuardCoverage { get; set; }
+
     /// <summary>Who made the call (tenant settings, gateway key, the credential sent upstream), once authenticated.</summary>
     public Limits.CallIdentity? Identity { get; set; }
 

@@ -90,8 +90,64 @@ public sealed record Trace
     /// </summary>
     public string? GuardAnalysis { get; init; }
 
+    /// <summary>
+    /// Where each piece of <see cref="Prompt"/> came from, as the request's structure said (never re-read from the text):
+    /// the analysers score only what users, tools and documents put in, and check the application's own system and
+    /// developer messages for leaks. Null on traces captured before segments existed (the whole prompt counts as untrusted).
+    /// </summary>
+    public IReadOnlyList<PromptSegment>? Segments { get; init; }
+
+    /// <summary>
+    /// How much of the request the pre-request guard analysed: <c>full</c>; <c>tolerant</c> (the body could not be read as
+    /// the provider's JSON, so every string in it was analysed); <c>incomplete:&lt;reason&gt;</c>; null when the guard did not run.
+    /// </summary>
+    public string? GuardCoverage { get; init; }
+
     /// <summary>Security and anomaly findings, attached by the processors.</summary>
     public IReadOnlyList<Finding> Findings { get; init; } = [];
+}
+
+/// <summary>One piece of a request's prompt: a span of <see cref="Trace.Prompt"/> and the message and role that carried it.</summary>
+public sealed record PromptSegment
+{
+    /// <summary>One of <see cref="PromptSources"/>.</summary>
+    public required string Source { get; init; }
+
+    /// <summary>The index of the message (or input item, or content) in the request; null for top-level fields such as <c>system</c>.</summary>
+    public int? Message { get; init; }
+
+    /// <summary>Where the piece starts in <see cref="Trace.Prompt"/>, in characters.</summary>
+    public int Start { get; init; }
+
+    public int Length { get; init; }
+
+    /// <summary>The application's own instructions (system or developer), as opposed to what users, tools and documents put in.</summary>
+    [JsonIgnore]
+    public bool IsTrusted => Source is PromptSources.System or PromptSources.Developer;
+}
+
+/// <summary>The sources of prompt segments.</summary>
+public static class PromptSources
+{
+    public const string System = "system";
+    public const string Developer = "developer";
+    public const string User = "user";
+    public const string Assistant = "assistant";
+
+    /// <summary>A tool result or function response handed back to the model.</summary>
+    public const string Tool = "tool";
+
+    /// <summary>A document given to the model (Anthropic <c>document</c> blocks).</summary>
+    public const string Document = "document";
+
+    /// <summary>The arguments of a tool call in the conversation history.</summary>
+    public const string ToolCall = "tool_call";
+
+    /// <summary>A string found in a body that could not be read as the provider's schema.</summary>
+    public const string Unknown = "unknown";
+
+    /// <summary>Content handed over for processing rather than typed by the user: indirect-injection rules weigh more here.</summary>
+    public static bool IsContent(string source) => source is Tool or Document;
 }
 
 /// <summary>The price of one call in US dollars, split by token kind.</summary>
@@ -141,6 +197,12 @@ public sealed record Finding
 
     /// <summary>For PII and secrets: a masked preview that shows the shape, never the value.</summary>
     public string? Preview { get; init; }
+
+    /// <summary>For request findings: the source of the segment it came from (<see cref="PromptSources"/>).</summary>
+    public string? Source { get; init; }
+
+    /// <summary>For request findings: the index of the message it came from.</summary>
+    public int? MessageIndex { get; init; }
 }
 
 [JsonConverter(typeof(WireEnumConverter<FindingSeverity>))]

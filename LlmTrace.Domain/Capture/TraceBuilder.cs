@@ -81,6 +81,8 @@ public sealed class TraceBuilder(TokenEstimator estimator)
             CachedPromptTokens = estimated ? null : response?.CachedPromptTokens,
             UsageEstimated = estimated,
             Prompt = request?.Prompt,
+            Segments = request?.Segments,
+            GuardCoverage = exchange.GuardCoverage,
             Response = success ? responseText : null,
             ToolCalls = toolCalls,
             RequestBytes = exchange.RequestBytes,

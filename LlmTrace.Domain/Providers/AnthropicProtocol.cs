@@ -32,65 +32,90 @@ internal sealed class AnthropicProtocol : ProviderProtocol
         info.Model = root.GetString("model");
         info.Streaming = root.GetBool("stream");
         info.MaxOutputTokens = root.GetInt("max_tokens") ?? root.GetInt("max_tokens_to_sample");
-        var prompt = new StringBuilder();
+        var prompt = new PromptBuilder();
         var system = root.Get("system");
         if (system.ValueKind is JsonValueKind.String or JsonValueKind.Array)
         {
-            var text = new StringBuilder();
-            JsonText.AppendContent(text, system);
-            JsonText.AppendMessage(prompt, "system", text.ToString());
+            prompt.BeginMessage("system", PromptSources.System, null);
+            prompt.AddContent(system);
         }
 
+        var index = 0;
         foreach (var message in root.Get("messages").Items())
         {
             info.MessageCount++;
+            var role = message.GetString("role") ?? "user";
+            prompt.BeginMessage(role, OpenAIProtocol.SourceOf(role), index);
             var content = message.Get("content");
-            var text = new StringBuilder();
             if (content.ValueKind == JsonValueKind.String)
             {
-                text.Append(content.GetString());
+                prompt.Add(content.GetString());
             }
 
             foreach (var block in content.Items())
             {
-                switch (block.GetString("type"))
-                {
-                    case "text":
-                        AppendLine(text, block.GetString("text"));
-                        break;
-                    case "tool_use":
-                        AddToolCall(info.ToolCalls, block.GetString("id"), block.GetString("name"), JsonText.RawOrString(block.Get("input")), "request");
-                        break;
-                    case "tool_result":
-                        var result = new StringBuilder();
-                        JsonText.AppendContent(result, block.Get("content"));
-                        AppendLine(text, result.ToString());
-                        break;
-                    case { } other:
-                        AppendLine(text, $"[{other}]");
-                        break;
-                }
+                ReadBlock(info, prompt, block);
             }
 
-            JsonText.AppendMessage(prompt, message.GetString("role") ?? "user", text.ToString());
+            index++;
         }
 
         if (root.GetString("prompt") is { } legacyPrompt)
         {
-            JsonText.AppendMessage(prompt, "prompt", legacyPrompt);
+            prompt.BeginMessage("prompt", PromptSources.User, 0);
+            prompt.Add(legacyPrompt);
         }
 
-        info.Prompt = prompt.Length == 0 ? null : prompt.ToString();
+        prompt.Complete(info);
     }
 
-    private static void AppendLine(StringBuilder builder, string? text)
+    /// <summary>One content block of a message: text, a tool call or result, a document, thinking, or another block's strings.</summary>
+    private static void ReadBlock(RequestInfo info, PromptBuilder prompt, JsonElement block)
     {
-        if (builder.Length > 0)
+        switch (block.GetString("type"))
         {
-            builder.Append('\n');
-        }
+            case "text":
+                prompt.Add(block.GetString("text"));
+                break;
+            case "thinking":
+                prompt.AddMarker("[thinking]");
+                prompt.Add(block.GetString("thinking"));
+                break;
+            case "redacted_thinking":
+                prompt.AddMarker("[redacted_thinking]");
+                break;
+            case "tool_use" or "server_tool_use" or "mcp_tool_use":
+                AddToolCall(info.ToolCalls, block.GetString("id"), block.GetString("name"), JsonText.RawOrString(block.Get("input")), "request");
+                OpenAIProtocol.AddCallText(prompt, block.GetString("name"), block.Get("input"));
+                break;
+            case "tool_result":
+                prompt.AddMarker("[tool_result]");
+                prompt.AddContent(block.Get("content"), PromptSources.Tool);
+                break;
+            case "document":
+                prompt.AddMarker("[document]");
+                prompt.Add(block.GetString("title"), PromptSources.Document);
+                prompt.Add(block.GetString("context"), PromptSources.Document);
+                var source = block.Get("source");
+                if (source.GetString("type") is "text")
+                {
+                    prompt.Add(source.GetString("data"), PromptSources.Document);
+                }
+                else
+                {
+                    prompt.AddContent(source.Get("content"), PromptSources.Document);
+                }
 
-        builder.Append(text);
+                break;
+            case { } other when other.EndsWith("_tool_result", StringComparison.Ordinal):
+                prompt.AddMarker($"[{other}]");
+                prompt.AddStrings(block.Get("content"), PromptSources.Tool);
+                break;
+            case { } other:
+                prompt.AddMarker($"[{other}]");
+                prompt.AddStrings(block);
+                break;
+        }
     }
 
     private sealed class Accumulator : ResponseAccumulator

@@ -20,6 +20,15 @@ internal sealed class RequestInfo
 
     public string? Prompt { get; set; }
 
+    /// <summary>Where each piece of <see cref="Prompt"/> came from (see <see cref="PromptBuilder"/>).</summary>
+    public IReadOnlyList<PromptSegment>? Segments { get; set; }
+
+    /// <summary>
+    /// How the prompt was read: <c>full</c> (the provider's schema), <c>tolerant</c> (every string of a body that could not
+    /// be read as the provider's JSON) or <c>none</c> (not JSON).
+    /// </summary>
+    public string Coverage { get; set; } = RequestCoverage.Full;
+
     /// <summary>Number of messages, used for the estimator's per-message overhead.</summary>
     public int MessageCount { get; set; }
 
@@ -56,4 +65,12 @@ internal sealed class ResponseInfo
     public string? ParseError { get; set; }
 
     public bool HasUsage => PromptTokens is not null || CompletionTokens is not null;
+}
+
+/// <summary>Values of <see cref="RequestInfo.Coverage"/>.</summary>
+internal static class RequestCoverage
+{
+    public const string Full = "full";
+    public const string Tolerant = "tolerant";
+    public const string None = "none";
 }

@@ -42,34 +42,78 @@ internal sealed class GeminiProtocol : ProviderProtocol
     {
         info.MaxOutputTokens = root.Get("generationConfig").GetInt("maxOutputTokens");
         info.Choices = Math.Clamp(root.Get("generationConfig").GetInt("candidateCount") ?? 1, 1, 128);
-        var prompt = new StringBuilder();
+        var prompt = new PromptBuilder();
         var system = root.Get("systemInstruction");
         if (system.ValueKind == JsonValueKind.Object)
         {
-            JsonText.AppendMessage(prompt, "system", PartsText(system.Get("parts"), info.ToolCalls, "request"));
+            prompt.BeginMessage("system", PromptSources.System, null);
+            AddParts(prompt, system.Get("parts"), info.ToolCalls);
         }
 
+        var index = 0;
         foreach (var content in root.Get("contents").Items())
         {
             info.MessageCount++;
-            JsonText.AppendMessage(prompt, content.GetString("role") ?? "user", PartsText(content.Get("parts"), info.ToolCalls, "request"));
+            var role = content.GetString("role") ?? "user";
+            prompt.BeginMessage(role, OpenAIProtocol.SourceOf(role), index++);
+            AddParts(prompt, content.Get("parts"), info.ToolCalls);
         }
 
         // embedContent / batchEmbedContents
         var single = root.Get("content");
         if (single.ValueKind == JsonValueKind.Object)
         {
-            JsonText.AppendMessage(prompt, "input", PartsText(single.Get("parts"), info.ToolCalls, "request"));
+            prompt.BeginMessage("input", PromptSources.User, 0);
+            AddParts(prompt, single.Get("parts"), info.ToolCalls);
         }
 
+        index = 0;
         foreach (var request in root.Get("requests").Items())
         {
-            JsonText.AppendMessage(prompt, "input", PartsText(request.Get("content").Get("parts"), info.ToolCalls, "request"));
+            prompt.BeginMessage("input", PromptSources.User, index++);
+            AddParts(prompt, request.Get("content").Get("parts"), info.ToolCalls);
         }
 
-        info.Prompt = prompt.Length == 0 ? null : prompt.ToString();
+        prompt.Complete(info);
     }
 
+    private static void AddParts(PromptBuilder prompt, JsonElement parts, List<ToolCall> calls)
+    {
+        foreach (var part in parts.Items())
+        {
+            if (part.GetString("text") is { } value)
+            {
+                prompt.Add(value);
+            }
+
+            var call = part.Get("functionCall");
+            if (call.ValueKind == JsonValueKind.Object)
+            {
+                AddToolCall(calls, call.GetString("id"), call.GetString("name"), JsonText.RawOrString(call.Get("args")), "request");
+                OpenAIProtocol.AddCallText(prompt, call.GetString("name"), call.Get("args"));
+            }
+
+            var response = part.Get("functionResponse");
+            if (response.ValueKind == JsonValueKind.Object)
+            {
+                prompt.AddJson(response.Get("response"), PromptSources.Tool);
+            }
+
+            var result = part.Get("codeExecutionResult");
+            if (result.ValueKind == JsonValueKind.Object)
+            {
+                prompt.Add(result.GetString("output"), PromptSources.Tool);
+            }
+
+            var code = part.Get("executableCode");
+            if (code.ValueKind == JsonValueKind.Object)
+            {
+                prompt.Add(code.GetString("code"), PromptSources.ToolCall);
+            }
+        }
+    }
+
+    /// <summary>The text of a response's parts; function calls go to <paramref name="calls"/>.</summary>
     private static string PartsText(JsonElement parts, List<ToolCall> calls, string source)
     {
         var text = new StringBuilder();
@@ -84,12 +128,6 @@ internal sealed class GeminiProtocol : ProviderProtocol
             if (call.ValueKind == JsonValueKind.Object)
             {
                 AddToolCall(calls, call.GetString("id"), call.GetString("name"), JsonText.RawOrString(call.Get("args")), source);
-            }
-
-            var response = part.Get("functionResponse");
-            if (response.ValueKind == JsonValueKind.Object)
-            {
-                text.Append(JsonText.RawOrString(response.Get("response")));
             }
         }
 

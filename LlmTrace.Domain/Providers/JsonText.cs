@@ -60,16 +60,6 @@ internal static class JsonText
         }
     }
 
-    public static void AppendMessage(StringBuilder builder, string role, string? text)
-    {
-        if (builder.Length > 0)
-        {
-            builder.Append('\n');
-        }
-
-        builder.Append(role).Append(": ").Append(text);
-    }
-
     /// <summary>The raw JSON text of an element, or the string value when it is a string.</summary>
     public static string? RawOrString(JsonElement element) => element.ValueKind switch
     {

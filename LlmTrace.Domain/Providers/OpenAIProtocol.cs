@@ -51,26 +51,41 @@ internal sealed class OpenAIProtocol : ProviderProtocol
         info.Choices = Math.Clamp(root.GetInt("n") ?? 1, 1, 128);
         info.ClientRequestedStreamUsage = root.Get("stream_options").GetBool("include_usage");
         info.SupportsStreamUsage = info.Operation is "chat" or "completions";
-        var prompt = new StringBuilder();
+        var prompt = new PromptBuilder();
         switch (info.Operation)
         {
             case "chat":
+                var index = 0;
                 foreach (var message in root.Get("messages").Items())
                 {
                     info.MessageCount++;
-                    var text = new StringBuilder();
-                    JsonText.AppendContent(text, message.Get("content"));
-                    JsonText.AppendMessage(prompt, message.GetString("role") ?? "user", text.ToString());
+                    var role = message.GetString("role") ?? "user";
+                    var name = message.GetString("name");
+                    prompt.BeginMessage(name is null ? role : $"{role} ({name})", SourceOf(role), index);
+                    prompt.AddContent(message.Get("content"));
+                    // Refusals and reasoning the client sends back are the model's earlier words.
+                    prompt.Add(message.GetString("refusal"));
                     foreach (var call in message.Get("tool_calls").Items())
                     {
                         var function = call.Get("function");
                         AddToolCall(info.ToolCalls, call.GetString("id"), function.GetString("name"), function.GetString("arguments"), "request");
+                        AddCallText(prompt, function.GetString("name"), function.Get("arguments"));
                     }
+
+                    var legacyCall = message.Get("function_call");
+                    if (legacyCall.ValueKind == JsonValueKind.Object)
+                    {
+                        AddToolCall(info.ToolCalls, null, legacyCall.GetString("name"), legacyCall.GetString("arguments"), "request");
+                        AddCallText(prompt, legacyCall.GetString("name"), legacyCall.Get("arguments"));
+                    }
+
+                    index++;
                 }
 
                 break;
             case "completions":
                 AppendInputs(prompt, root.Get("prompt"), "prompt");
+                prompt.Add(root.GetString("suffix"));
                 break;
             case "embeddings":
                 AppendInputs(prompt, root.Get("input"), "input");
@@ -78,55 +93,97 @@ internal sealed class OpenAIProtocol : ProviderProtocol
             case "responses":
                 if (root.GetString("instructions") is { } instructions)
                 {
-                    JsonText.AppendMessage(prompt, "system", instructions);
+                    prompt.BeginMessage("system", PromptSources.System, null);
+                    prompt.Add(instructions);
                 }
 
                 var input = root.Get("input");
                 if (input.ValueKind == JsonValueKind.String)
                 {
-                    JsonText.AppendMessage(prompt, "user", input.GetString());
+                    prompt.BeginMessage("user", PromptSources.User, 0);
+                    prompt.Add(input.GetString());
                     info.MessageCount++;
                 }
 
-                foreach (var item in input.Items())
+                var item = 0;
+                foreach (var entry in input.Items())
                 {
                     info.MessageCount++;
-                    if (item.GetString("type") is "function_call")
-                    {
-                        AddToolCall(info.ToolCalls, item.GetString("call_id"), item.GetString("name"), item.GetString("arguments"), "request");
-                        continue;
-                    }
-
-                    var text = new StringBuilder();
-                    JsonText.AppendContent(text, item.Get("content"));
-                    if (item.GetString("type") is "function_call_output")
-                    {
-                        text.Append(item.GetString("output"));
-                    }
-
-                    JsonText.AppendMessage(prompt, item.GetString("role") ?? "tool", text.ToString());
+                    ReadResponsesItem(info, prompt, entry, item++);
                 }
 
                 break;
         }
 
-        info.Prompt = prompt.Length == 0 ? null : prompt.ToString();
+        prompt.Complete(info);
     }
 
-    private static void AppendInputs(StringBuilder prompt, JsonElement value, string role)
+    /// <summary>One item of a Responses API <c>input</c> array: a message, a function call or its output, or another item.</summary>
+    private static void ReadResponsesItem(RequestInfo info, PromptBuilder prompt, JsonElement item, int index)
+    {
+        switch (item.GetString("type"))
+        {
+            case "function_call" or "custom_tool_call":
+                AddToolCall(info.ToolCalls, item.GetString("call_id"), item.GetString("name"), item.GetString("arguments") ?? item.GetString("input"), "request");
+                prompt.BeginMessage("assistant", PromptSources.Assistant, index);
+                AddCallText(prompt, item.GetString("name"), item.Get("arguments").ValueKind != JsonValueKind.Undefined ? item.Get("arguments") : item.Get("input"));
+                return;
+            case "function_call_output" or "custom_tool_call_output":
+                prompt.BeginMessage("tool", PromptSources.Tool, index);
+                prompt.AddContent(item.Get("output"));
+                return;
+            case null or "message":
+                var role = item.GetString("role") ?? "user";
+                prompt.BeginMessage(role, SourceOf(role), index);
+                prompt.AddContent(item.Get("content"));
+                return;
+            case { } other:
+                // Reasoning summaries, tool calls the platform ran (search, file search, computer use) and their results.
+                var source = other.EndsWith("_output", StringComparison.Ordinal) || other.EndsWith("_result", StringComparison.Ordinal) || other.EndsWith("_call", StringComparison.Ordinal)
+                    ? PromptSources.Tool
+                    : SourceOf(item.GetString("role") ?? "assistant");
+                prompt.BeginMessage(other, source, index);
+                prompt.AddStrings(item);
+                return;
+        }
+    }
+
+    /// <summary>The source of a chat or Responses role: anything other than the application's own roles is untrusted.</summary>
+    internal static string SourceOf(string role) => role switch
+    {
+        "system" => PromptSources.System,
+        "developer" => PromptSources.Developer,
+        "assistant" or "model" => PromptSources.Assistant,
+        "tool" or "function" or "ipython" => PromptSources.Tool,
+        _ => PromptSources.User,
+    };
+
+    /// <summary>A tool call from the history, rendered <c>[tool_call name] arguments</c>; the arguments are a segment of their own.</summary>
+    internal static void AddCallText(PromptBuilder prompt, string? name, JsonElement arguments)
+    {
+        prompt.AddMarker($"[tool_call {name}]");
+        prompt.AddJson(arguments, PromptSources.ToolCall);
+    }
+
+    private static void AppendInputs(PromptBuilder prompt, JsonElement value, string role)
     {
         if (value.ValueKind == JsonValueKind.String)
         {
-            JsonText.AppendMessage(prompt, role, value.GetString());
+            prompt.BeginMessage(role, PromptSources.User, 0);
+            prompt.Add(value.GetString());
             return;
         }
 
+        var index = 0;
         foreach (var item in value.Items())
         {
             if (item.ValueKind == JsonValueKind.String)
             {
-                JsonText.AppendMessage(prompt, role, item.GetString());
+                prompt.BeginMessage(role, PromptSources.User, index);
+                prompt.Add(item.GetString());
             }
+
+            index++;
         }
     }
 

@@ -6,7 +6,10 @@ namespace LlmTrace.Domain.Providers;
 /// <summary>Reads one provider's request and response bodies into <see cref="RequestInfo"/> and <see cref="ResponseInfo"/>.</summary>
 internal abstract class ProviderProtocol
 {
-    private static readonly JsonReaderOptions ReaderOptions = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
+    /// <summary>A deliberate bound: deep enough for any real tool schema, shallow enough that a body cannot exhaust the stack.</summary>
+    internal const int MaxDepth = 256;
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = MaxDepth };
 
     public static ProviderProtocol For(ProviderKind kind) => kind switch
     {
@@ -15,7 +18,12 @@ internal abstract class ProviderProtocol
         _ => OpenAIProtocol.Instance,
     };
 
-    /// <summary>Reads a request body. <paramref name="path"/> is the path after the route prefix, without the query.</summary>
+    /// <summary>
+    /// Reads a request body. <paramref name="path"/> is the path after the route prefix, without the query. A body that
+    /// cannot be read as the provider's JSON (malformed, nested deeper than <see cref="MaxDepth"/>, an unexpected shape)
+    /// still has every string in it collected as <c>unknown</c> prompt segments, so nothing escapes analysis; invalid
+    /// UTF-8 is read as U+FFFD.
+    /// </summary>
     public RequestInfo ReadRequest(ReadOnlySpan<byte> body, string path, string? query)
     {
         var info = new RequestInfo { Operation = OperationFromPath(path) };
@@ -25,6 +33,14 @@ internal abstract class ProviderProtocol
             return info;
         }
 
+        byte[]? sanitized = null;
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            sanitized = System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(body));
+            body = sanitized;
+            info.ParseError = "request body is not valid UTF-8 (read with U+FFFD in place of the invalid bytes)";
+        }
+
         try
         {
             var reader = new Utf8JsonReader(body, ReaderOptions);
@@ -32,6 +48,7 @@ internal abstract class ProviderProtocol
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 info.ParseError = "request body is JSON but not an object";
+                ReadTolerantly(info, body);
                 return info;
             }
 
@@ -39,10 +56,36 @@ internal abstract class ProviderProtocol
         }
         catch (JsonException ex)
         {
-            info.ParseError = $"request body is not valid JSON (byte {ex.BytePositionInLine}, line {ex.LineNumber})";
+            info.ParseError = ex.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+                ? $"request body is nested deeper than {MaxDepth} levels"
+                : $"request body is not valid JSON (byte {ex.BytePositionInLine}, line {ex.LineNumber})";
+            ReadTolerantly(info, body);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            info.ParseError = "request body does not have the provider's shape";
+            ReadTolerantly(info, body);
         }
 
         return info;
+    }
+
+    /// <summary>Every string value in the body, any depth, as <c>unknown</c> segments (keys and binary payloads left out).</summary>
+    internal static void ReadTolerantly(RequestInfo info, ReadOnlySpan<byte> body)
+    {
+        var prompt = new PromptBuilder();
+        foreach (var value in TolerantJson.StringValues(body))
+        {
+            if (prompt.IsEmpty)
+            {
+                prompt.BeginMessage(PromptSources.Unknown, PromptSources.Unknown, null);
+            }
+
+            prompt.Add(value);
+        }
+
+        prompt.Complete(info);
+        info.Coverage = RequestCoverage.Tolerant;
     }
 
     public abstract ResponseAccumulator CreateAccumulator();

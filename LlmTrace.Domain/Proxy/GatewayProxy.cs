@@ -101,9 +101,10 @@ public sealed class GatewayProxy(
             // A UTF-8 byte-order mark is valid before JSON for most servers, but not for the JSON reader: skip it when
             // reading (the body is forwarded as sent), so it cannot hide the model or max_tokens from the limits.
             var json = bodySpan.Span.StartsWith("\uFEFF"u8) ? bodySpan.Span[3..] : bodySpan.Span;
-            exchange.Request = IsJsonOrUnspecified(request.ContentType)
+            // Many servers read any body as JSON whatever its content type: one whose bytes are JSON is read (and analysed) as JSON.
+            exchange.Request = IsJsonOrUnspecified(request.ContentType) || LooksLikeJson(json)
                 ? protocol.ReadRequest(json, pathAfterPrefix.Value?.TrimStart('/') ?? string.Empty, request.QueryString.Value)
-                : new RequestInfo { ParseError = "request body is not JSON; not parsed" };
+                : new RequestInfo { ParseError = "request body is not JSON; not parsed", Coverage = RequestCoverage.None };
 
             exchange.Admission = await admission.AdmitAsync(context, exchange, exchange.Identity).ConfigureAwait(false);
             if (exchange.Admission is null || !await EnforceAsync(context, exchange).ConfigureAwait(false))
@@ -173,18 +174,29 @@ public sealed class GatewayProxy(
             return true;
         }
 
-        var verdict = guard.Evaluate(parsed.Prompt, exchange.Identity?.Tenant);
+        var verdict = guard.Evaluate(parsed.Prompt, parsed.Segments, exchange.Identity?.Tenant, parsed.Coverage);
         exchange.GuardFindings = verdict.Findings;
         exchange.GuardSensitiveMatches = verdict.SensitiveMatches;
         exchange.GuardAnalysis = verdict.InjectionAnalysis;
+        exchange.GuardCoverage = verdict.Coverage;
+        if (verdict.Refused)
+        {
+            logger.Blocked(exchange.TraceId, verdict.Coverage!);
+            // The security policy blocks, and a call it could not check is not forwarded (fail-closed, the default).
+            context.Response.Headers.RetryAfter = "1";
+            await FailAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "service_unavailable", "security_analysis_incomplete",
+                verdict.TimedOut
+                    ? "LlmTrace could not finish the security analysis of this request in time and does not forward calls it could not check. Retry shortly."
+                    : $"A LlmTrace security analyser failed on this request, which was not forwarded. Trace id {exchange.TraceId}.").ConfigureAwait(false);
+            return false;
+        }
+
         if (verdict.Action == PolicyAction.Block)
         {
             var types = string.Join(", ", verdict.Findings.Select(f => f.Type).Distinct());
-            logger.Blocked(exchange.TraceId, verdict.TimedOut ? "analysis_timeout" : types);
+            logger.Blocked(exchange.TraceId, types);
             await FailAsync(context, exchange, StatusCodes.Status403Forbidden, "security_violation", "security_violation",
-                verdict.TimedOut
-                    ? "LlmTrace could not finish the security analysis in time and is configured to fail closed."
-                    : $"Request blocked by LlmTrace security policy: {types}.").ConfigureAwait(false);
+                $"Request blocked by LlmTrace security policy: {types}.").ConfigureAwait(false);
             return false;
         }
 
@@ -315,7 +327,7 @@ public sealed class GatewayProxy(
         var monitorOptions = security.CurrentValue.StreamMonitor;
         using var monitor = monitorOptions.Enabled && plainSuccessStream && StreamOutputMonitor.Supports(exchange.Provider)
             && exchange.Identity?.Tenant.MonitoringScope != Tenancy.MonitoringScope.InputOnly
-            ? new StreamOutputMonitor(exchange.Provider, exchange.Request?.Prompt, monitorOptions)
+            ? new StreamOutputMonitor(exchange.Provider, PromptSections.From(exchange.Request?.Prompt, exchange.Request?.Segments).Trusted, monitorOptions)
             : null;
 
         response.StatusCode = exchange.StatusCode;
@@ -512,6 +524,13 @@ public sealed class GatewayProxy(
 
     private static bool IsJsonOrUnspecified(string? contentType)
         => string.IsNullOrEmpty(contentType) || contentType.Contains("json", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The first byte after any whitespace opens a JSON object or array.</summary>
+    private static bool LooksLikeJson(ReadOnlySpan<byte> body)
+    {
+        var start = body.IndexOfAnyExcept(" \t\r\n"u8);
+        return start >= 0 && body[start] is (byte)'{' or (byte)'[';
+    }
 
     private static ProviderKind DefaultProvider(GatewayRoute route)
         => route == GatewayRoute.AzureOpenAI ? ProviderKind.AzureOpenAI

@@ -18,9 +18,9 @@ public sealed class CaptureRedactor(IOptionsMonitor<SecurityOptions> options)
     {
         var redactPii = (tenantPiiHandling ?? options.CurrentValue.PiiHandling) == PiiHandling.Redact;
         var findings = new List<Finding>();
-        var prompt = Scan(trace.Prompt, "request", redactPii, findings, promptMatches);
-        var response = Scan(trace.Response, "response", redactPii, findings);
-        var toolCalls = trace.ToolCalls.Select(call => call with { Arguments = Scan(call.Arguments, "tool_call", redactPii, findings) }).ToList();
+        var prompt = Scan(trace.Prompt, "request", redactPii, findings, promptMatches, out var promptRedactions);
+        var response = Scan(trace.Response, "response", redactPii, findings, null, out _);
+        var toolCalls = trace.ToolCalls.Select(call => call with { Arguments = Scan(call.Arguments, "tool_call", redactPii, findings, null, out _) }).ToList();
         if (findings.Count == 0)
         {
             return trace;
@@ -29,14 +29,16 @@ public sealed class CaptureRedactor(IOptionsMonitor<SecurityOptions> options)
         return trace with
         {
             Prompt = prompt,
+            Segments = promptRedactions.Count == 0 || trace.Segments is null ? trace.Segments : Remap(trace.Segments, promptRedactions),
             Response = response,
             ToolCalls = toolCalls,
             Findings = [.. trace.Findings.Where(f => !f.Detector.StartsWith(DetectorPrefix, StringComparison.Ordinal)), .. findings],
         };
     }
 
-    private static string? Scan(string? text, string location, bool redactPii, List<Finding> findings, IReadOnlyList<SensitiveMatch>? known = null)
+    private static string? Scan(string? text, string location, bool redactPii, List<Finding> findings, IReadOnlyList<SensitiveMatch>? known, out List<SensitiveMatch> redacted)
     {
+        redacted = [];
         if (string.IsNullOrEmpty(text))
         {
             return text;
@@ -60,7 +62,65 @@ public sealed class CaptureRedactor(IOptionsMonitor<SecurityOptions> options)
         }
 
         var toRedact = matches.Where(m => m.Category == SensitiveDataDetector.Secret || redactPii).ToList();
-        return toRedact.Count == 0 ? text : SensitiveDataDetector.Redact(text, toRedact);
+        if (toRedact.Count == 0)
+        {
+            return text;
+        }
+
+        // The spans Redact replaces: in order, none inside an earlier one.
+        var end = 0;
+        foreach (var match in toRedact.OrderBy(m => m.Start))
+        {
+            if (match.Start >= end)
+            {
+                redacted.Add(match);
+                end = match.Start + match.Length;
+            }
+        }
+
+        return SensitiveDataDetector.Redact(text, toRedact);
+    }
+
+    /// <summary>The segments' spans in the redacted prompt: a segment that held a redacted value holds its <c>[REDACTED:kind]</c>.</summary>
+    internal static IReadOnlyList<PromptSegment> Remap(IReadOnlyList<PromptSegment> segments, List<SensitiveMatch> redacted)
+    {
+        // shift[i]: how far text after the i-th replacement moved.
+        var shift = new int[redacted.Count];
+        var ends = new int[redacted.Count];
+        var total = 0;
+        for (var i = 0; i < redacted.Count; i++)
+        {
+            total += SensitiveDataDetector.Replacement(redacted[i].Kind).Length - redacted[i].Length;
+            shift[i] = total;
+            ends[i] = redacted[i].Start + redacted[i].Length;
+        }
+
+        return [.. segments.Select(segment =>
+        {
+            var start = Map(segment.Start, atEnd: false);
+            return segment with { Start = start, Length = Map(segment.Start + segment.Length, atEnd: true) - start };
+        })];
+
+        int Map(int offset, bool atEnd)
+        {
+            // The replacements that end at or before the offset move it; one that contains it takes it to its edge.
+            var index = Array.BinarySearch(ends, offset);
+            var before = index >= 0 ? index : ~index - 1;
+            while (before + 1 < ends.Length && ends[before + 1] <= offset)
+            {
+                before++;
+            }
+
+            var moved = before >= 0 ? shift[before] : 0;
+            var next = before + 1;
+            if (next < redacted.Count && redacted[next].Start < offset)
+            {
+                var replacementStart = redacted[next].Start + moved;
+                return atEnd ? replacementStart + SensitiveDataDetector.Replacement(redacted[next].Kind).Length : replacementStart;
+            }
+
+            return offset + moved;
+        }
     }
 
     internal static FindingSeverity Severity(SensitiveMatch match) => match.Kind switch

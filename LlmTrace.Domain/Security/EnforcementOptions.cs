@@ -38,12 +38,19 @@ public sealed class EnforcementOptions
     /// <summary>Findings below this severity never flag or block.</summary>
     public FindingSeverity MinimumSeverity { get; set; } = FindingSeverity.Medium;
 
-    /// <summary>Longest the analysis may take before the call goes on without a verdict (fail-open) or is refused (fail-closed).</summary>
+    /// <summary>Longest the analysis of a short prompt may take before it counts as incomplete (see <see cref="FailClosed"/>).</summary>
     [Range(1, 10_000)]
     public int TimeBudgetMilliseconds { get; set; } = 50;
 
-    /// <summary>Refuse the call (503) when the analysis fails or runs out of time, instead of forwarding it.</summary>
-    public bool FailClosed { get; set; }
+    /// <summary>Added to the budget per MiB of prompt text, so the budget grows with the (linear) cost of the analysis.</summary>
+    [Range(0, 10_000)]
+    public int TimeBudgetMillisecondsPerMiB { get; set; } = 250;
+
+    /// <summary>
+    /// When a policy blocks something, refuse (503 <c>security_analysis_incomplete</c>) a call whose analysis could not
+    /// finish (time budget, analyser fault) instead of forwarding it unchecked. On by default; false forwards such calls.
+    /// </summary>
+    public bool FailClosed { get; set; } = true;
 
     public bool IsActive => Policies.Count > 0 && Policies.Values.Any(a => a != PolicyAction.Log);
 }

@@ -19,9 +19,9 @@ public sealed record EnsembleVerdict(bool Flagged, double RulesScore, double? Mo
 /// </summary>
 public sealed class EnsembleDetector(PromptInjectionDetector rules, IInjectionClassifier? model, EnsembleMode mode = EnsembleMode.Union)
 {
-    public EnsembleVerdict Evaluate(string text, double rulesThreshold = PromptInjectionDetector.DefaultThreshold)
+    public EnsembleVerdict Evaluate(string text, double rulesThreshold = PromptInjectionDetector.DefaultThreshold, bool content = false)
     {
-        var verdict = rules.Evaluate(text);
+        var verdict = rules.Evaluate(text, content);
         var rulesFlag = verdict.IsFlagged(rulesThreshold);
         if (model is null)
         {

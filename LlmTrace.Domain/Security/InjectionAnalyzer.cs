@@ -25,19 +25,18 @@ public sealed class InjectionAnalyzer(PromptInjectionDetector detector, IEnumera
                 .ToList();
         }
 
-        var text = PromptParts.WithoutSystem(trace.Prompt);
-        if (_classifier is null || string.IsNullOrWhiteSpace(text))
-        {
-            return detector.Analyze(text, "request", settings.InjectionThreshold);
-        }
-
-        return Ensemble(new EnsembleDetector(detector, _classifier, settings.EnsembleMode), text, settings.InjectionThreshold, "request");
+        var sections = PromptSections.From(trace.Prompt, trace.Segments);
+        var text = sections.Untrusted;
+        var findings = _classifier is null || string.IsNullOrWhiteSpace(text)
+            ? detector.Analyze(text, "request", settings.InjectionThreshold, sections.HasContent)
+            : Ensemble(new EnsembleDetector(detector, _classifier, settings.EnsembleMode), text, settings.InjectionThreshold, "request", sections.HasContent);
+        return findings.Select(f => sections.Attribute(f, detector)).ToList();
     }
 
     /// <summary>One finding from the ensemble verdict, or none.</summary>
-    internal static IEnumerable<Finding> Ensemble(EnsembleDetector ensemble, string text, double threshold, string location)
+    internal static IEnumerable<Finding> Ensemble(EnsembleDetector ensemble, string text, double threshold, string location, bool content = false)
     {
-        var verdict = ensemble.Evaluate(text, threshold);
+        var verdict = ensemble.Evaluate(text, threshold, content);
         if (!verdict.Flagged)
         {
             return [];
@@ -59,58 +58,3 @@ public sealed class InjectionAnalyzer(PromptInjectionDetector detector, IEnumera
     }
 }
 
-/// <summary>Splits the role-prefixed prompt text the capture builds (<c>role: text</c> blocks).</summary>
-public static class PromptParts
-{
-    private static readonly string[] Roles = ["system", "user", "assistant", "tool", "developer", "function", "model", "prompt", "input"];
-
-    /// <summary>The system (and developer) messages' text.</summary>
-    public static string? System(string? prompt) => Join(prompt, role => role is "system" or "developer");
-
-    /// <summary>Everything but the system messages: what a user, a tool or a document put into the conversation.</summary>
-    public static string? WithoutSystem(string? prompt) => Join(prompt, role => role is not ("system" or "developer"));
-
-    private static string? Join(string? prompt, Func<string, bool> keep)
-    {
-        if (string.IsNullOrEmpty(prompt))
-        {
-            return prompt;
-        }
-
-        var parts = new List<string>();
-        string? role = null;
-        var current = new System.Text.StringBuilder();
-        foreach (var line in prompt.Split('\n'))
-        {
-            var colon = line.IndexOf(": ", StringComparison.Ordinal);
-            var candidate = colon > 0 ? line[..colon] : null;
-            if (candidate is not null && Roles.Contains(candidate))
-            {
-                Flush();
-                role = candidate;
-                current.Append(line[(colon + 2)..]);
-                continue;
-            }
-
-            if (current.Length > 0)
-            {
-                current.Append('\n');
-            }
-
-            current.Append(line);
-        }
-
-        Flush();
-        return parts.Count == 0 ? null : string.Join("\n", parts);
-
-        void Flush()
-        {
-            if (role is not null && keep(role) && current.Length > 0)
-            {
-                parts.Add(current.ToString());
-            }
-
-            current.Clear();
-        }
-    }
-}

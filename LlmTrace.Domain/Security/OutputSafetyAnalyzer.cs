@@ -23,7 +23,7 @@ public sealed class OutputSafetyAnalyzer : ISecurityAnalyzer
             yield return finding;
         }
 
-        var system = PromptParts.System(trace.Prompt);
+        var system = PromptSections.From(trace.Prompt, trace.Segments).Trusted;
         if (system is null || string.IsNullOrEmpty(trace.Response))
         {
             yield break;

@@ -19,13 +19,16 @@ public sealed record InjectionVerdict(double Score, IReadOnlyList<RuleMatch> Mat
 /// <summary>
 /// The fast rules for prompt injection and jailbreaks: every view of the text (<see cref="TextNormalizer"/>) against
 /// <see cref="InjectionRules"/>. Matches combine as independent evidence, score = 1 − Π(1 − weightᵢ), each rule
-/// counted once. A text over the scan limit is scanned in its head and tail.
+/// counted once. A long text is scanned in overlapping windows, all of it.
 /// </summary>
 public sealed class PromptInjectionDetector
 {
     public const string DetectorName = "rules.injection";
     public const double DefaultThreshold = 0.5;
     private const int ScanLimit = 64 * 1024;
+
+    /// <summary>How much consecutive scan windows share, so a phrase across a window edge is still seen whole.</summary>
+    private const int WindowOverlap = 2 * 1024;
     private const int WholeTextLimit = 2048;
     private const int WindowBefore = 300;
     private const int WindowAfter = 600;
@@ -189,18 +192,63 @@ public sealed class PromptInjectionDetector
         }
     }
 
-    public InjectionVerdict Evaluate(string text)
+    public InjectionVerdict Evaluate(string text) => Evaluate(text, content: false);
+
+    /// <summary>
+    /// The verdict on a text. A text longer than the scan window is scanned window after window, overlapping, so every
+    /// character is covered and the cost stays linear in its length; each rule still counts once.
+    /// </summary>
+    /// <param name="content">The text is content handed over for processing (a tool result, a document), where requests addressed to the reader weigh more.</param>
+    public InjectionVerdict Evaluate(string text, bool content)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
             return new InjectionVerdict(0, []);
         }
 
-        if (text.Length > ScanLimit)
+        var matches = new List<RuleMatch>();
+        var contentContext = content;
+        if (text.Length <= ScanLimit)
         {
-            text = string.Concat(text.AsSpan(0, CompatibilityForm.HeadLength(text, ScanLimit / 2)), "\n", text.AsSpan(CompatibilityForm.TailStart(text, ScanLimit / 2)));
+            contentContext |= EvaluateWindow(text, matches);
+        }
+        else
+        {
+            for (var start = 0; start < text.Length; start += ScanLimit - WindowOverlap)
+            {
+                var length = Math.Min(ScanLimit, text.Length - start);
+                if (start + length < text.Length && char.IsHighSurrogate(text[start + length - 1]))
+                {
+                    length--;
+                }
+
+                contentContext |= EvaluateWindow(text.Substring(start, length), matches);
+                if (start + length >= text.Length)
+                {
+                    break;
+                }
+            }
         }
 
+        var remaining = 1.0;
+        foreach (var match in matches)
+        {
+            // Evidence found only after decoding or de-obfuscation counts a little more: hiding it is itself a signal.
+            var weight = match.ViewIndex == 0 ? match.Rule.Weight : Math.Min(0.95, match.Rule.Weight + 0.1);
+            if (contentContext && match.Rule.Type == InjectionRules.Indirect)
+            {
+                weight = Math.Min(0.95, weight + 0.2);
+            }
+
+            remaining *= 1 - weight;
+        }
+
+        return new InjectionVerdict(1 - remaining, matches);
+    }
+
+    /// <summary>Adds the rules that match one window (each rule once over all windows); true when the window hands over content.</summary>
+    private bool EvaluateWindow(string text, List<RuleMatch> matches)
+    {
         using var pooled = TextNormalizer.RentViews(text);
         var views = pooled.Items;
         var anchors = new Dictionary<string, List<int>>[views.Count];
@@ -209,9 +257,13 @@ public sealed class PromptInjectionDetector
             anchors[i] = PresentAnchors(views[i].Span);
         }
 
-        var matches = new List<RuleMatch>();
         foreach (var rule in _rules)
         {
+            if (matches.Exists(m => ReferenceEquals(m.Rule, rule)))
+            {
+                continue;
+            }
+
             for (var i = 0; i < views.Count; i++)
             {
                 if (rule.Anchors.Count > 0 && !rule.Anchors.Any(anchors[i].ContainsKey))
@@ -243,26 +295,13 @@ public sealed class PromptInjectionDetector
         {
             var lower = text.ToLowerInvariant();
             contentContext = SafeIsMatch(ContentContext, lower);
-            if (contentContext && SafeIsMatch(EmbeddedTask, lower))
+            if (contentContext && !matches.Exists(m => ReferenceEquals(m.Rule, EmbeddedTaskRule)) && SafeIsMatch(EmbeddedTask, lower))
             {
                 matches.Add(new RuleMatch(EmbeddedTaskRule, 0));
             }
         }
 
-        var remaining = 1.0;
-        foreach (var match in matches)
-        {
-            // Evidence found only after decoding or de-obfuscation counts a little more: hiding it is itself a signal.
-            var weight = match.ViewIndex == 0 ? match.Rule.Weight : Math.Min(0.95, match.Rule.Weight + 0.1);
-            if (contentContext && match.Rule.Type == InjectionRules.Indirect)
-            {
-                weight = Math.Min(0.95, weight + 0.2);
-            }
-
-            remaining *= 1 - weight;
-        }
-
-        return new InjectionVerdict(1 - remaining, matches);
+        return contentContext;
     }
 
     /// <summary>
@@ -334,14 +373,14 @@ public sealed class PromptInjectionDetector
     }
 
     /// <summary>Findings for a text at one location, or none under the threshold.</summary>
-    public IEnumerable<Finding> Analyze(string? text, string location, double threshold = DefaultThreshold)
+    public IEnumerable<Finding> Analyze(string? text, string location, double threshold = DefaultThreshold, bool content = false)
     {
         if (text is null)
         {
             yield break;
         }
 
-        var verdict = Evaluate(text);
+        var verdict = Evaluate(text, content);
         if (!verdict.IsFlagged(threshold))
         {
             yield break;

@@ -10,6 +10,17 @@ public sealed record GuardVerdict(PolicyAction Action, IReadOnlyList<Finding> Fi
 {
     public static GuardVerdict Allow { get; } = new(PolicyAction.Log, [], false);
 
+    /// <summary>
+    /// What was analysed: <c>full</c>, <c>tolerant</c> (every string of a body that was not the provider's JSON), or
+    /// <c>incomplete:&lt;reason&gt;</c> (<c>time_budget</c>, <c>analyser_fault</c>); null when the guard did not run.
+    /// </summary>
+    public string? Coverage { get; init; }
+
+    /// <summary>The analysis did not finish, and the policy refuses such calls (fail-closed).</summary>
+    public bool Refused => Action == PolicyAction.Block && Coverage?.StartsWith(IncompletePrefix, StringComparison.Ordinal) == true;
+
+    public const string IncompletePrefix = "incomplete:";
+
     /// <summary>The PII and secrets the guard found in the prompt, when it scanned for them; the capture-time redactor reuses them.</summary>
     public IReadOnlyList<SensitiveMatch>? SensitiveMatches { get; init; }
 
@@ -41,15 +52,23 @@ public sealed class RequestGuard(
         => tenant?.MonitoringScope != MonitoringScope.OutputOnly
             && (enforcement.CurrentValue.IsActive || (tenant is { EnforcementPolicies.Count: > 0 } && tenant.EnforcementPolicies.Values.Any(a => a != PolicyAction.Log)));
 
-    public GuardVerdict Evaluate(string? prompt) => Evaluate(prompt, null);
+    /// <summary>The verdict on a prompt with no structure: all of it counts as untrusted.</summary>
+    public GuardVerdict Evaluate(string? prompt) => Evaluate(prompt, null, null);
 
     /// <summary>The verdict under the global policies, with the tenant's per-type overrides (and its monitoring scope) applied.</summary>
-    public GuardVerdict Evaluate(string? prompt, Tenant? tenant)
+    /// <param name="segments">Where each piece of the prompt came from; only what users, tools and documents put in is scored for injection.</param>
+    /// <param name="coverage">How the prompt was read from the body (<c>full</c> or <c>tolerant</c>), reported back in the verdict.</param>
+    public GuardVerdict Evaluate(string? prompt, IReadOnlyList<PromptSegment>? segments, Tenant? tenant, string coverage = "full")
     {
         var settings = enforcement.CurrentValue;
-        if (!IsActiveFor(tenant) || string.IsNullOrEmpty(prompt))
+        if (!IsActiveFor(tenant))
         {
             return GuardVerdict.Allow;
+        }
+
+        if (string.IsNullOrEmpty(prompt))
+        {
+            return GuardVerdict.Allow with { Coverage = coverage };
         }
 
         var policies = settings.Policies;
@@ -62,36 +81,46 @@ public sealed class RequestGuard(
             }
         }
 
+        var failClosed = settings.FailClosed && policies.Values.Any(a => a == PolicyAction.Block);
         var started = timeProvider.GetTimestamp();
         var findings = new List<Finding>();
-        var userText = PromptParts.WithoutSystem(prompt);
-        var ensemble = settings.Depth == AnalysisDepth.Full && _classifier is not null && !string.IsNullOrWhiteSpace(userText);
-        var injection = ensemble
-            ? InjectionAnalyzer.Ensemble(new EnsembleDetector(detector, _classifier!, security.CurrentValue.EnsembleMode), userText!, security.CurrentValue.InjectionThreshold, "request")
-            : detector.Analyze(userText, "request", security.CurrentValue.InjectionThreshold);
-        findings.AddRange(injection.Select(f => f with { Detector = DetectorPrefix + f.Detector }));
         IReadOnlyList<SensitiveMatch>? sensitive = null;
-        if (policies.ContainsKey("secret") || policies.ContainsKey("pii"))
+        var ensemble = false;
+        try
         {
-            sensitive = SensitiveDataDetector.Detect(prompt);
-            foreach (var match in sensitive)
+            var sections = PromptSections.From(prompt, segments);
+            var userText = sections.Untrusted;
+            ensemble = settings.Depth == AnalysisDepth.Full && _classifier is not null && !string.IsNullOrWhiteSpace(userText);
+            var injection = ensemble
+                ? InjectionAnalyzer.Ensemble(new EnsembleDetector(detector, _classifier!, security.CurrentValue.EnsembleMode), userText!, security.CurrentValue.InjectionThreshold, "request", sections.HasContent)
+                : detector.Analyze(userText, "request", security.CurrentValue.InjectionThreshold, sections.HasContent);
+            findings.AddRange(injection.Select(f => sections.Attribute(f, detector) with { Detector = DetectorPrefix + f.Detector }));
+            if (policies.ContainsKey("secret") || policies.ContainsKey("pii"))
             {
-                findings.Add(new Finding
+                sensitive = SensitiveDataDetector.Detect(prompt);
+                foreach (var match in sensitive)
                 {
-                    Type = match.Category,
-                    Severity = match.Category == SensitiveDataDetector.Secret ? FindingSeverity.High : FindingSeverity.Medium,
-                    Confidence = 0.99,
-                    Location = "request",
-                    Detector = SensitiveDetector,
-                    Message = match.Kind,
-                });
+                    findings.Add(new Finding
+                    {
+                        Type = match.Category,
+                        Severity = match.Category == SensitiveDataDetector.Secret ? FindingSeverity.High : FindingSeverity.Medium,
+                        Confidence = 0.99,
+                        Location = "request",
+                        Detector = SensitiveDetector,
+                        Message = match.Kind,
+                    });
+                }
             }
         }
-
-        var timedOut = timeProvider.GetElapsedTime(started) > TimeSpan.FromMilliseconds(settings.TimeBudgetMilliseconds);
-        if (timedOut)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            return new GuardVerdict(settings.FailClosed ? PolicyAction.Block : PolicyAction.Log, findings, true) { SensitiveMatches = sensitive };
+            // An analyser fault is an analysis that did not finish: the policy decides, never the fault.
+            return Incomplete("analyser_fault");
+        }
+
+        if (timeProvider.GetElapsedTime(started) > Budget(settings, prompt.Length))
+        {
+            return Incomplete("time_budget") with { SensitiveMatches = sensitive };
         }
 
         var action = findings
@@ -99,8 +128,15 @@ public sealed class RequestGuard(
             .Select(f => policies.TryGetValue(f.Type, out var policy) ? policy : PolicyAction.Log)
             .DefaultIfEmpty(PolicyAction.Log)
             .Max();
-        return new GuardVerdict(action, findings, false) { SensitiveMatches = sensitive, InjectionAnalysis = ensemble ? "ensemble" : "rules" };
+        return new GuardVerdict(action, findings, false) { SensitiveMatches = sensitive, InjectionAnalysis = ensemble ? "ensemble" : "rules", Coverage = coverage };
+
+        GuardVerdict Incomplete(string reason)
+            => new(failClosed ? PolicyAction.Block : PolicyAction.Log, findings, reason == "time_budget") { Coverage = GuardVerdict.IncompletePrefix + reason };
     }
+
+    /// <summary>The time the analysis may take: the base budget, plus a share per MiB so that a long prompt is not refused for its length alone.</summary>
+    internal static TimeSpan Budget(EnforcementOptions settings, int promptLength)
+        => TimeSpan.FromMilliseconds(settings.TimeBudgetMilliseconds + (settings.TimeBudgetMillisecondsPerMiB * (promptLength / (double)(1024 * 1024))));
 
     /// <summary><c>type:confidence</c> pairs for the <c>x-llmtrace-findings</c> header.</summary>
     public static string HeaderValue(IEnumerable<Finding> findings)

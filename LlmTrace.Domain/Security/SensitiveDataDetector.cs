@@ -74,12 +74,15 @@ public static partial class SensitiveDataDetector
                 continue;
             }
 
-            builder.Append(text, position, match.Start - position).Append("[REDACTED:").Append(match.Kind).Append(']');
+            builder.Append(text, position, match.Start - position).Append(Replacement(match.Kind));
             position = match.Start + match.Length;
         }
 
         return builder.Append(text, position, text.Length - position).ToString();
     }
+
+    /// <summary>What <see cref="Redact"/> puts in place of a match of this kind.</summary>
+    public static string Replacement(string kind) => $"[REDACTED:{kind}]";
 
     /// <summary>A preview that shows the shape, never the value: a few leading characters of a known prefix, then stars.</summary>
     public static string Preview(string text, SensitiveMatch match)

@@ -27,10 +27,11 @@ public sealed class StreamOutputMonitor : IDisposable
     private long? _created;
     private int? _openBlock;
 
-    internal StreamOutputMonitor(ProviderKind provider, string? prompt, StreamMonitorOptions options)
+    /// <param name="systemPrompt">The request's system and developer text (<see cref="PromptSections.Trusted"/>), to spot it in the answer.</param>
+    internal StreamOutputMonitor(ProviderKind provider, string? systemPrompt, StreamMonitorOptions options)
     {
         _provider = provider;
-        _systemPrompt = PromptParts.System(prompt);
+        _systemPrompt = systemPrompt;
         _options = options;
         _accumulator = ProviderProtocol.For(provider).CreateAccumulator();
     }

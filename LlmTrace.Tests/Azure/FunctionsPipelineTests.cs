@@ -170,9 +170,11 @@ public sealed class FunctionsPipelineTests : IAsyncLifetime
         Trace Comparable(Trace t) => t with
         {
             TraceId = Guid.Empty, StartedAt = default, DurationMs = 0, TtftMs = null, RequestBytes = 0, ResponseBytes = 0,
-            ToolCalls = [], Findings = [],
+            ToolCalls = [], Findings = [], Segments = null,
         };
         Assert.Equal(Comparable(local), Comparable(azure!));
+        Assert.Equal(local.Segments!, azure!.Segments!);
+        Assert.Equal(2, local.Segments!.Count);
         Assert.Equal(local.Findings, azure!.Findings);
         Assert.Equal(local.Cost, azure.Cost);
         Assert.NotNull(local.Cost);

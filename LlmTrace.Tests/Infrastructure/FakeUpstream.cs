@@ -124,9 +124,9 @@ public sealed class FakeUpstream : IAsyncDisposable
         {
             json = body.Length > 0 ? JsonNode.Parse(body) : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {
-            // Non-JSON bodies are answered in raw mode only.
+            // Non-JSON bodies (and invalid UTF-8) are answered in raw mode only.
         }
 
         if (path.Contains(":generateContent", StringComparison.Ordinal) || path.Contains(":streamGenerateContent", StringComparison.Ordinal))

@@ -9,12 +9,12 @@ namespace LlmTrace.Tests.Providers;
 public sealed class ProtocolTests
 {
     [Theory]
-    [InlineData(ProviderKind.OpenAI, "chat/completions", """{"model":"gpt-4o","messages":[{"role":"system","content":"S"},{"role":"user","content":[{"type":"text","text":"A"},{"type":"image_url","image_url":{"url":"x"}}]}]}""", "gpt-4o", "chat", "system: S\nuser: A\n[image_url]")]
+    [InlineData(ProviderKind.OpenAI, "chat/completions", """{"model":"gpt-4o","messages":[{"role":"system","content":"S"},{"role":"user","content":[{"type":"text","text":"A"},{"type":"image_url","image_url":{"url":"x"}}]}]}""", "gpt-4o", "chat", "system: S\nuser: A\n[image_url]\nx")]
     [InlineData(ProviderKind.OpenAI, "completions", """{"model":"davinci-002","prompt":["p1","p2"]}""", "davinci-002", "completions", "prompt: p1\nprompt: p2")]
     [InlineData(ProviderKind.OpenAI, "embeddings", """{"model":"text-embedding-3-small","input":"e"}""", "text-embedding-3-small", "embeddings", "input: e")]
     [InlineData(ProviderKind.OpenAI, "responses", """{"model":"gpt-5","instructions":"I","input":"Q"}""", "gpt-5", "responses", "system: I\nuser: Q")]
     [InlineData(ProviderKind.AzureOpenAI, "deployments/my-gpt/chat/completions", """{"messages":[{"role":"user","content":"x"}]}""", "my-gpt", "chat", "user: x")]
-    [InlineData(ProviderKind.Anthropic, "v1/messages", """{"model":"claude-opus-4","system":[{"type":"text","text":"S"}],"messages":[{"role":"user","content":[{"type":"text","text":"T"},{"type":"tool_result","tool_use_id":"t","content":"R"}]}]}""", "claude-opus-4", "messages", "system: S\nuser: T\nR")]
+    [InlineData(ProviderKind.Anthropic, "v1/messages", """{"model":"claude-opus-4","system":[{"type":"text","text":"S"}],"messages":[{"role":"user","content":[{"type":"text","text":"T"},{"type":"tool_result","tool_use_id":"t","content":"R"}]}]}""", "claude-opus-4", "messages", "system: S\nuser: T\n[tool_result]\nR")]
     [InlineData(ProviderKind.Gemini, "v1beta/models/gemini-1.5-pro:generateContent", """{"contents":[{"role":"user","parts":[{"text":"G"}]}]}""", "gemini-1.5-pro", "generate_content", "user: G")]
     [InlineData(ProviderKind.Gemini, "v1beta/models/text-embedding-004:embedContent", """{"content":{"parts":[{"text":"E"}]}}""", "text-embedding-004", "embeddings", "input: E")]
     public void ReadRequest_ProviderShapes_ExtractModelOperationAndPrompt(ProviderKind kind, string path, string body, string model, string operation, string prompt)

@@ -278,7 +278,7 @@ public sealed class LimitsTests : IAsyncLifetime
         // "o1-pro" would be priced as "o1" by the prefix rule, at a fraction of its price: strict pricing refuses it.
         var variant = await capped.ChatAsync(maxTokens: 8, model: "o1-pro");
         var dated = await capped.ChatAsync(maxTokens: 8, model: "gpt-4o-mini-2024-07-18");
-        var notJson = await client.SendAsync(HttpMethod.Post, "/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[]}""", contentType: "text/plain");
+        var notJson = await client.SendAsync(HttpMethod.Post, "/v1/chat/completions", "model=gpt-4o-mini&messages=", contentType: "application/x-www-form-urlencoded");
         var noModel = await client.SendAsync(HttpMethod.Post, "/v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}]}""");
 
         Assert.Equal((HttpStatusCode.BadRequest, "model_not_priced"), (variant.Status, variant.ErrorCode));
