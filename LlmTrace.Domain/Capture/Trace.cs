@@ -50,6 +50,9 @@ public sealed record Trace
     /// <summary>True when token counts were computed by the gateway's tokenizer, not reported by the provider.</summary>
     public bool UsageEstimated { get; init; }
 
+    /// <summary>The upstream reported usage that cannot be true (negative, absurd, more cached than prompt tokens); it was discarded and estimated.</summary>
+    public bool UsageInvalid { get; init; }
+
     /// <summary>Role-prefixed prompt text, one message per line block.</summary>
     public string? Prompt { get; init; }
 

@@ -18,6 +18,12 @@ public sealed class TraceBuilder(TokenEstimator estimator)
     {
         var request = exchange.Request;
         var response = ReadResponse(exchange, out var parseError);
+        var usageInvalid = response is not null && IsInvalidUsage(response);
+        if (usageInvalid)
+        {
+            response!.PromptTokens = response.CompletionTokens = response.TotalTokens = response.CachedPromptTokens = null;
+        }
+
         var model = response?.Model ?? request?.Model;
         var responseText = response is { Text.Length: > 0 } ? response.Text.ToString() : null;
 
@@ -80,6 +86,7 @@ public sealed class TraceBuilder(TokenEstimator estimator)
             TotalTokens = totalTokens,
             CachedPromptTokens = estimated ? null : response?.CachedPromptTokens,
             UsageEstimated = estimated,
+            UsageInvalid = usageInvalid,
             Prompt = request?.Prompt,
             Segments = request?.Segments,
             GuardCoverage = exchange.GuardCoverage,
@@ -180,7 +187,26 @@ public sealed class TraceBuilder(TokenEstimator estimator)
         }
 
         accumulator.Complete();
+        if (accumulator.Info.InvalidUtf8 && parseError is null)
+        {
+            parseError = "response is not valid UTF-8 (stored with U+FFFD in place of the invalid bytes)";
+        }
+
         return accumulator.Info;
+    }
+
+    /// <summary>More tokens than any model reads or writes in one call: a broken or hostile upstream, not usage.</summary>
+    internal const int MaxPlausibleTokens = 100_000_000;
+
+    /// <summary>
+    /// Usage an upstream reported that cannot be true (a negative count, an absurd one, more cached than prompt tokens).
+    /// It is not stored or billed: the call is estimated instead and marked <see cref="Trace.UsageInvalid"/>.
+    /// </summary>
+    internal static bool IsInvalidUsage(ResponseInfo response)
+    {
+        static bool Bad(int? value) => value is < 0 or > MaxPlausibleTokens;
+        return Bad(response.PromptTokens) || Bad(response.CompletionTokens) || Bad(response.TotalTokens) || Bad(response.CachedPromptTokens)
+            || (response.CachedPromptTokens is { } cached && response.PromptTokens is { } prompt && cached > prompt);
     }
 
     private static bool Feed(ResponseAccumulator accumulator, ReadOnlySpan<byte> json, bool captureErrorMessage = false)
@@ -188,6 +214,13 @@ public sealed class TraceBuilder(TokenEstimator estimator)
         if (json.IsEmpty || json.SequenceEqual("[DONE]"u8))
         {
             return true;
+        }
+
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            // The client got the bytes as sent; the trace keeps the text with U+FFFD, so the call is still recorded and billed.
+            json = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(json));
+            accumulator.Info.InvalidUtf8 = true;
         }
 
         try
@@ -203,7 +236,7 @@ public sealed class TraceBuilder(TokenEstimator estimator)
             accumulator.OnDocument(document.RootElement);
             return true;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
             return false;
         }

@@ -64,6 +64,9 @@ internal sealed class ResponseInfo
 
     public string? ParseError { get; set; }
 
+    /// <summary>Some of the response was not valid UTF-8 and was read with U+FFFD.</summary>
+    public bool InvalidUtf8 { get; set; }
+
     public bool HasUsage => PromptTokens is not null || CompletionTokens is not null;
 }
 

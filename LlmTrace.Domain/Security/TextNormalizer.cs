@@ -11,7 +11,7 @@ namespace LlmTrace.Domain.Security;
 
 /// <summary>
 /// Views of a text that undo common evasions before rules match: Unicode NFKC with confusables folded and zero-width
-/// characters removed, leetspeak undone, spaced-out letters joined, the text reversed, and base64 / hex / URL-encoded
+/// characters removed, leetspeak undone, spaced-out letters joined, the text reversed, <c>\uXXXX</c> escapes read, and base64 / hex / URL-encoded
 /// segments decoded (each decoded segment is scanned as a view of its own).
 /// </summary>
 public static partial class TextNormalizer
@@ -59,6 +59,12 @@ public static partial class TextNormalizer
             var reversed = normal.ToArray();
             Array.Reverse(reversed);
             Add(views.Items, reversed.AsMemory());
+        }
+
+        // JSON or C-style \u escapes left in text (tool arguments are JSON inside a JSON string): read them as characters.
+        if (text.Contains("\\u", StringComparison.Ordinal) && UnicodeEscape().IsMatch(text))
+        {
+            Add(views.Items, Normalize(UnicodeEscape().Replace(text, static m => ((char)Convert.ToUInt16(m.ValueSpan[2..].ToString(), 16)).ToString())).AsMemory());
         }
 
         foreach (var decoded in DecodedSegments(text).Take(MaxDecodedSegments))
@@ -513,6 +519,9 @@ public static partial class TextNormalizer
 
     [GeneratedRegex(@"\b(?:\p{L}[ .\-]){3,}\p{L}\b", RegexOptions.CultureInvariant)]
     private static partial Regex SpacedLetters();
+
+    [GeneratedRegex(@"\\u[0-9a-fA-F]{4}", RegexOptions.CultureInvariant)]
+    private static partial Regex UnicodeEscape();
 
     [GeneratedRegex(@"%[0-9a-fA-F]{2}[^%]{0,40}%[0-9a-fA-F]{2}", RegexOptions.CultureInvariant)]
     private static partial Regex UrlEncoded();

@@ -107,6 +107,14 @@ public sealed class FakeUpstream : IAsyncDisposable
             return;
         }
 
+        if (mode.StartsWith("bytes:", StringComparison.Ordinal))
+        {
+            // Exactly these bytes (base64 after "bytes:"), e.g. invalid UTF-8 or impossible usage.
+            context.Response.ContentType = context.Request.Headers["x-fake-content-type"].FirstOrDefault() ?? "application/json";
+            await context.Response.Body.WriteAsync(Convert.FromBase64String(mode[6..]));
+            return;
+        }
+
         if (mode == "gzip")
         {
             await GzipAsync(context);

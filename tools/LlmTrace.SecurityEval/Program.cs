@@ -14,6 +14,8 @@ var split = "test";
 string? write = null;
 var train = false;
 var crossValidate = false;
+var leaveOneSourceOut = false;
+var extra = "tools/LlmTrace.SecurityEval/data/hard-benign.jsonl";
 var headPath = "LlmTrace.Ml/injection-head.json";
 var threshold = PromptInjectionDetector.DefaultThreshold;
 for (var i = 0; i < args.Length; i++)
@@ -25,6 +27,8 @@ for (var i = 0; i < args.Length; i++)
         case "--write": write = args[++i]; break;
         case "--train": train = true; break;
         case "--cv": crossValidate = true; break;
+        case "--loso": leaveOneSourceOut = true; break;
+        case "--extra": extra = args[++i]; break;
         case "--head": headPath = args[++i]; break;
         case "--threshold": threshold = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--misses": Environment.SetEnvironmentVariable("LLMTRACE_EVAL_MISSES", "1"); break;
@@ -37,7 +41,17 @@ var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
 var all = Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries)
     .Select(line => JsonSerializer.Deserialize<Row>(line, new JsonSerializerOptions(JsonSerializerDefaults.Web))!)
     .ToList();
+// The hard benign set (trigger words used innocently) is scored beside the main data, split by split; never trained on.
+var extraRows = File.Exists(extra)
+    ? File.ReadAllLines(extra).Where(l => l.Length > 0).Select(line => JsonSerializer.Deserialize<Row>(line, new JsonSerializerOptions(JsonSerializerDefaults.Web))!).ToList()
+    : [];
 using var embedder = new MiniLmEmbedder();
+
+if (leaveOneSourceOut)
+{
+    LeaveOneSourceOut.Run(all, EmbedCached(embedder, all.Select(r => r.Text).ToList(), hash), extraRows.Where(r => r.Split == "test").ToList(), EmbedCached(embedder, extraRows.Where(r => r.Split == "test").Select(r => r.Text).ToList(), hash));
+    return;
+}
 
 if (crossValidate)
 {
@@ -83,7 +97,7 @@ if (train)
 }
 
 var head = File.Exists(headPath) ? LinearHead.FromJson(File.ReadAllText(headPath)) : null;
-var rowsToScore = all.Where(r => r.Split == split).ToList();
+var rowsToScore = all.Where(r => r.Split == split).Concat(extraRows.Where(r => r.Split == split)).ToList();
 var detector = new PromptInjectionDetector();
 Memo? classifier = head is null ? null : new Memo(new MiniLmInjectionClassifier(embedder, head));
 if (head is not null && classifier is not null)
@@ -101,7 +115,8 @@ var majority = new EnsembleDetector(detector, classifier, EnsembleMode.Majority)
 
 var report = new StringBuilder();
 var headLine = head is null ? "." : string.Create(CultureInfo.InvariantCulture, $"; ML head threshold {head.Threshold} (fitted on `{head.Split}`, data sha256 `{head.DataSha256[..12]}…`).");
-report.AppendLine(CultureInfo.InvariantCulture, $"Data: `{data}` (sha256 `{hash}`), split `{split}`, {rowsToScore.Count} rows. Rules threshold {threshold}{headLine}");
+var extraLine = extraRows.Count == 0 ? string.Empty : $" Plus the `{split}` rows of `{extra}` (source `llmtrace-hard-benign`, sha256 `{Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(extra)))[..12]}…`), never trained on.";
+report.AppendLine(CultureInfo.InvariantCulture, $"Data: `{data}` (sha256 `{hash}`), split `{split}`, {rowsToScore.Count} rows. Rules threshold {threshold}{headLine}{extraLine}");
 var detectors = new List<(string Name, Func<string, bool> Flag)> { ("Rules only", t => detector.Evaluate(t).IsFlagged(threshold)) };
 if (classifier is not null)
 {
