@@ -86,6 +86,14 @@ public sealed class GatewayProxy(
                 return;
             }
 
+            if (read.Outcome == RequestBodyOutcome.TimedOut)
+            {
+                logger.RequestBodyTimedOut(traceId, read.Length);
+                await FailAsync(context, exchange, StatusCodes.Status408RequestTimeout, "invalid_request_error", "request_body_timeout",
+                    $"The request body stopped arriving after {read.Length} bytes; nothing was forwarded.").ConfigureAwait(false);
+                return;
+            }
+
             body = read.Buffer;
             exchange.RequestBytes = read.Length;
             if (read.Outcome == RequestBodyOutcome.TooLarge)

@@ -20,6 +20,9 @@ internal static partial class ProxyLog
     [LoggerMessage(1005, LogLevel.Information, "Trace {TraceId}: request body over the {LimitBytes}-byte limit refused")]
     public static partial void RequestTooLarge(this ILogger logger, Guid traceId, long limitBytes);
 
+    [LoggerMessage(1013, LogLevel.Information, "Trace {TraceId}: the request body stopped arriving after {Bytes} bytes; answered 408")]
+    public static partial void RequestBodyTimedOut(this ILogger logger, Guid traceId, int bytes);
+
     [LoggerMessage(1006, LogLevel.Debug, "Trace {TraceId}: client disconnected after {ResponseBytes} response bytes; upstream call cancelled")]
     public static partial void ClientCancelled(this ILogger logger, Guid traceId, long responseBytes);
 

@@ -9,6 +9,9 @@ internal enum RequestBodyOutcome
     Read,
     TooLarge,
     ClientAborted,
+
+    /// <summary>The client stopped sending the body (Kestrel's minimum data rate or body timeout): a 408, never a 200.</summary>
+    TimedOut,
 }
 
 /// <summary>The request body read into one pooled array (return it to <see cref="ArrayPool{T}.Shared"/>).</summary>
@@ -20,6 +23,8 @@ internal readonly record struct RequestBody(RequestBodyOutcome Outcome, byte[]? 
 /// </summary>
 internal static class RequestBodyReader
 {
+    internal const int InitialBufferBytes = 64 * 1024;
+
     public static async Task<RequestBody> ReadAsync(HttpContext context, long limit)
     {
         var request = context.Request;
@@ -34,7 +39,9 @@ internal static class RequestBodyReader
             sizeFeature.MaxRequestBodySize = null;
         }
 
-        var initial = request.ContentLength is { } length ? (int)Math.Max(length, 1) : 16 * 1024;
+        // The buffer grows as bytes arrive, never from the declared length: fifty clients declaring 25 MiB and sending
+        // nothing must not hold 1.25 GB.
+        var initial = (int)Math.Clamp(request.ContentLength ?? InitialBufferBytes, 1, InitialBufferBytes);
         var buffer = ArrayPool<byte>.Shared.Rent(initial);
         var total = 0;
         try
@@ -68,6 +75,11 @@ internal static class RequestBodyReader
                     return new RequestBody(RequestBodyOutcome.TooLarge, null, total);
                 }
             }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status408RequestTimeout)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return new RequestBody(RequestBodyOutcome.TimedOut, null, total);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException || context.RequestAborted.IsCancellationRequested)
         {

@@ -32,6 +32,28 @@ public sealed class FailurePathTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StalledRequestBody_Gets408InProviderShape_NeverA200()
+    {
+        await using var gateway = await GatewayHost.StartAsync(_upstream);
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(gateway.BaseAddress.Host, gateway.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        // Headers and 20 of the 1,000 declared bytes, then silence: under Kestrel's minimum request body data rate.
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST /v1/chat/completions HTTP/1.1\r\nHost: {gateway.BaseAddress.Authority}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"model\":\"gpt-4o\","));
+
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        var answer = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.StartsWith("HTTP/1.1 408", answer, StringComparison.Ordinal);
+        Assert.Contains("\"code\":\"request_body_timeout\"", answer, StringComparison.Ordinal);
+        var traceId = Guid.Parse(answer.Split("\r\n").Single(l => l.StartsWith("x-llmtrace-trace-id:", StringComparison.OrdinalIgnoreCase))[20..].Trim());
+        var trace = await gateway.WaitForTraceAsync(traceId);
+        Assert.Equal((408, "request_body_timeout", false), (trace.StatusCode, trace.Error, trace.ClientCancelled));
+        Assert.Empty(_upstream.Requests);
+    }
+
+    [Fact]
     public async Task Forward_UpstreamUnreachableOnAnthropicRoute_ReturnsAnthropicShape()
     {
         await using var gateway = await GatewayHost.StartAsync(null, new Dictionary<string, string?> { ["LlmTrace:Upstreams:Anthropic"] = $"http://127.0.0.1:{ClosedPort()}" });
