@@ -134,8 +134,11 @@ public static class GatewayServiceCollectionExtensions
     /// <summary>The in-process capture queue and its consumer, draining into whichever <see cref="ITraceStore"/> the host registers.</summary>
     public static IServiceCollection AddInProcessCaptureQueue(this IServiceCollection services)
     {
+        services.AddOptionsWithValidateOnStart<JournalOptions, JournalOptionsValidator>().BindConfiguration(JournalOptions.SectionName);
+        services.TryAddSingleton<CaptureJournal>();
         services.TryAddSingleton<ChannelCaptureQueue>();
-        services.TryAddSingleton<ICaptureQueue>(sp => sp.GetRequiredService<ChannelCaptureQueue>());
+        services.TryAddSingleton<ICaptureQueue, JournaledCaptureQueue>();
+        services.AddHostedService<CaptureJournalRecovery>();
         services.AddHostedService<CaptureConsumer>();
         services.AddHealthChecks().AddCheck<CaptureQueueHealthCheck>("captureQueue");
         return services;

@@ -55,6 +55,8 @@ public static class FunctionsGatewayExtensions
             builder.Services.TryAddSingleton<IRecordStore, InMemoryRecordStore>();
             builder.Services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
             builder.Services.AddInProcessCaptureQueue();
+            // The stores are in memory: a journal would bring back traces into stores that no longer exist.
+            builder.Services.PostConfigure<Domain.Capture.JournalOptions>(o => o.Durability = Domain.Capture.JournalDurability.Off);
             return builder;
         }
 

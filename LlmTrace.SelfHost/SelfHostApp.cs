@@ -1,4 +1,5 @@
 using LlmTrace.Domain;
+using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Management;
 using LlmTrace.Ml;
 using LlmTrace.SelfHost.Infrastructure;
@@ -29,6 +30,16 @@ public static class SelfHostApp
         builder.AddGatewayCore();
         builder.Services.PostConfigure<ManagementOptions>(options => options.AllowLoopbackWithoutKey = true);
         builder.Services.AddInProcessCaptureQueue();
+        // Unless set, the capture journal lives with the database it feeds, so each data folder has its own.
+        builder.Services.AddOptions<JournalOptions>().PostConfigure<IConfiguration>((journal, configuration) =>
+        {
+            if (string.IsNullOrEmpty(configuration[JournalOptions.SectionName + ":Directory"]))
+            {
+                var database = configuration[SqliteOptions.SectionName + ":Path"] ?? new SqliteOptions().Path;
+                journal.Directory = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(database)) ?? ".", "journal");
+            }
+        });
+
         builder.Services.AddSqliteStores();
         configure?.Invoke(builder);
         // After the caller's configuration: whether the model is loaded is decided from the final settings.

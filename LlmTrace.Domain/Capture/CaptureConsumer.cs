@@ -14,6 +14,7 @@ namespace LlmTrace.Domain.Capture;
 public sealed class CaptureConsumer(
     ChannelCaptureQueue queue,
     ITraceProcessor processor,
+    CaptureJournal journal,
     IOptions<CaptureOptions> options,
     TimeProvider timeProvider,
     ILogger<CaptureConsumer> logger) : IHostedLifecycleService, IDisposable
@@ -107,6 +108,7 @@ public sealed class CaptureConsumer(
             try
             {
                 await processor.ProcessAsync(batch, abandon).ConfigureAwait(false);
+                journal.Acknowledge(batch.Select(t => t.TraceId));
                 return;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !abandon.IsCancellationRequested)

@@ -16,4 +16,19 @@ internal static partial class CaptureLog
 
     [LoggerMessage(1103, LogLevel.Error, "Shutdown drain timed out with {Remaining} traces still queued")]
     public static partial void DrainTimedOut(this ILogger logger, int remaining);
+
+    [LoggerMessage(1105, LogLevel.Warning, "{Count} traces from the capture journal of the previous run are processed again")]
+    public static partial void JournalRecovered(this ILogger logger, int count);
+
+    [LoggerMessage(1106, LogLevel.Warning, "Capture journal segment {Segment} ends in a torn record (a crash mid-write); the records before it were recovered")]
+    public static partial void JournalTornRecord(this ILogger logger, string segment);
+
+    [LoggerMessage(1107, LogLevel.Error, "Writing {Count} traces to the capture journal failed; they go on unjournaled")]
+    public static partial void JournalWriteFailed(this ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(1109, LogLevel.Error, "Trace {TraceId} was queued without being journaled: a crash before it is stored would lose it")]
+    public static partial void JournalSkipped(this ILogger logger, Guid traceId);
+
+    [LoggerMessage(1108, LogLevel.Warning, "Capture journal segment {Segment} could not be deleted")]
+    public static partial void JournalDeleteFailed(this ILogger logger, string segment, Exception exception);
 }
