@@ -56,6 +56,8 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<TracePipeline>();
         services.TryAddSingleton<ITraceProcessor>(sp => sp.GetRequiredService<TracePipeline>());
         services.TryAddSingleton<BudgetWindowCloser>();
+        services.TryAddSingleton<PoisonHandler>();
+        services.TryAddSingleton<PoisonReplayer>();
         services.AddSecurity();
         return services;
     }
@@ -150,6 +152,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<ManagementAuthorizer>();
         services.TryAddSingleton<TenantsApi>();
         services.TryAddSingleton<ReportsApi>();
+        services.TryAddSingleton<PoisonApi>();
         services.TryAddSingleton<ManagementApi>();
         services.AddHealthChecks()
             .AddCheck<TraceStoreHealthCheck>("traceStore")

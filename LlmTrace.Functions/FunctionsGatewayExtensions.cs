@@ -54,6 +54,7 @@ public static class FunctionsGatewayExtensions
             builder.Services.TryAddSingleton<IAnomalyStateStore, InMemoryAnomalyStateStore>();
             builder.Services.TryAddSingleton<IRecordStore, InMemoryRecordStore>();
             builder.Services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
+            builder.Services.TryAddSingleton<IPoisonStore, InMemoryPoisonStore>();
             builder.Services.AddInProcessCaptureQueue();
             // The stores are in memory: a journal would bring back traces into stores that no longer exist.
             builder.Services.PostConfigure<Domain.Capture.JournalOptions>(o => o.Durability = Domain.Capture.JournalDurability.Off);

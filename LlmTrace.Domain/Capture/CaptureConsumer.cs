@@ -7,14 +7,15 @@ namespace LlmTrace.Domain.Capture;
 
 /// <summary>
 /// Drains the in-process capture queue through the processing pipeline (cost, anomalies, security) into the trace
-/// store, in batches. A failed batch is retried with backoff (every stage is idempotent), never
-/// dropped. It keeps running through the server's shutdown and drains the queue in <see cref="StoppedAsync"/>, after
+/// store, in batches. A failed batch is retried with backoff (every stage is idempotent); after
+/// <see cref="CaptureOptions.MaxAttempts"/> its traces are tried alone and one that keeps failing is set aside as poison, never dropped. It keeps running through the server's shutdown and drains the queue in <see cref="StoppedAsync"/>, after
 /// the server has finished its last requests, so no trace of an in-flight call is lost.
 /// </summary>
 public sealed class CaptureConsumer(
     ChannelCaptureQueue queue,
     ITraceProcessor processor,
     CaptureJournal journal,
+    PoisonHandler poison,
     IOptions<CaptureOptions> options,
     TimeProvider timeProvider,
     ILogger<CaptureConsumer> logger) : IHostedLifecycleService, IDisposable
@@ -113,10 +114,66 @@ public sealed class CaptureConsumer(
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !abandon.IsCancellationRequested)
             {
-                var delay = TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(attempt, 10))));
+                if (attempt >= options.Value.MaxAttempts && !IsTransient(ex) && await IsolateAsync(batch, abandon).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                var delay = Backoff(attempt);
                 logger.StoreWriteFailed(batch.Count, attempt, (long)delay.TotalMilliseconds, ex);
                 await Task.Delay(delay, timeProvider, abandon).ConfigureAwait(false);
             }
         }
     }
+
+    /// <summary>
+    /// Tries each trace of a failing batch alone. The ones that keep failing for a reason of their own are set aside as
+    /// poison (stored whole, alerted on, acknowledged), so one bad trace cannot stall every other. False when a failure
+    /// looks like an outage (the store, the disk): then the whole batch is retried, and nothing is set aside.
+    /// </summary>
+    private async Task<bool> IsolateAsync(List<Trace> batch, CancellationToken abandon)
+    {
+        foreach (var trace in batch)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await processor.ProcessAsync([trace], abandon).ConfigureAwait(false);
+                    journal.Acknowledge([trace.TraceId]);
+                    break;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !abandon.IsCancellationRequested)
+                {
+                    if (IsTransient(ex))
+                    {
+                        return false;
+                    }
+
+                    if (attempt >= options.Value.MaxAttempts)
+                    {
+                        var message = System.Text.Json.JsonSerializer.Serialize(trace, CaptureJsonContext.Default.Trace);
+                        await poison.HandleAsync(PoisonReplayer.InProcessQueue, trace.TraceId.ToString(), message, attempt, abandon).ConfigureAwait(false);
+                        journal.Acknowledge([trace.TraceId]);
+                        break;
+                    }
+
+                    await Task.Delay(Backoff(attempt), timeProvider, abandon).ConfigureAwait(false);
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(attempt, 10))));
+
+    /// <summary>A failure of the infrastructure (a busy or locked database, a full disk, a network error), not of the trace.</summary>
+    internal static bool IsTransient(Exception exception) => exception switch
+    {
+        System.Data.Common.DbException db => db.IsTransient || db.Message.Contains("disk", StringComparison.OrdinalIgnoreCase) || db.Message.Contains("locked", StringComparison.OrdinalIgnoreCase) || db.Message.Contains("busy", StringComparison.OrdinalIgnoreCase),
+        IOException or TimeoutException or HttpRequestException or OperationCanceledException or UnauthorizedAccessException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Any(IsTransient),
+        _ => exception.InnerException is { } inner && IsTransient(inner),
+    };
 }

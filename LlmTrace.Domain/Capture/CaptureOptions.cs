@@ -20,6 +20,13 @@ public sealed class CaptureOptions
     [Range(0, 1000)]
     public int BatchDelayMilliseconds { get; set; } = 20;
 
+    /// <summary>
+    /// Attempts before a failing batch is taken apart: each trace is then tried alone, and one that keeps failing for a
+    /// reason of its own (not an outage of the store) is set aside as a poison message, with an alert.
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+
     /// <summary>Longest the consumer keeps draining on shutdown.</summary>
     [Range(1, 600)]
     public int DrainTimeoutSeconds { get; set; } = 30;

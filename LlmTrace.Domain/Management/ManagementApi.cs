@@ -12,7 +12,7 @@ namespace LlmTrace.Domain.Management;
 /// The management API both hosts serve under <c>/api/</c>, routed here so both behave the same: traces, tenants, keys,
 /// budgets, spend, findings, the compliance report, the audit log and the OpenAPI document. Also <c>GET /health</c>.
 /// </summary>
-public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer authorizer, TenantsApi tenants, ReportsApi reports, HealthCheckService health)
+public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer authorizer, TenantsApi tenants, ReportsApi reports, PoisonApi poison, HealthCheckService health)
 {
     /// <summary>Every route: method and path template. The OpenAPI document lists exactly these.</summary>
     public static IReadOnlyList<(string Method, string Template)> Routes { get; } =
@@ -33,6 +33,8 @@ public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer author
         ("GET", "/api/findings"),
         ("GET", "/api/reports/compliance"),
         ("GET", "/api/audit"),
+        ("GET", "/api/poison"),
+        ("POST", "/api/poison/{id}/replay"),
         ("GET", "/api/openapi.json"),
     ];
 
@@ -93,6 +95,8 @@ public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer author
             ("GET", "/api/spend") => reports.SpendAsync(context, caller),
             ("GET", "/api/findings") => reports.FindingsAsync(context, caller),
             ("GET", "/api/reports/compliance") => reports.ComplianceAsync(context, caller),
+            ("GET", "/api/poison") => poison.ListAsync(context, caller),
+            ("POST", "/api/poison/{id}/replay") => poison.ReplayAsync(context, caller, segments[1]),
             _ => tenants.ListAuditAsync(context, caller),
         }).ConfigureAwait(false);
     }
@@ -110,6 +114,8 @@ public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer author
         ["findings"] => "/api/findings",
         ["reports", "compliance"] => "/api/reports/compliance",
         ["audit"] => "/api/audit",
+        ["poison"] => "/api/poison",
+        ["poison", _, "replay"] => "/api/poison/{id}/replay",
         ["openapi.json"] => "/api/openapi.json",
         _ => null,
     };

@@ -122,4 +122,5 @@ public sealed record ComplianceReport(
 [JsonSerializable(typeof(SpendReport))]
 [JsonSerializable(typeof(FindingPage))]
 [JsonSerializable(typeof(ComplianceReport))]
+[JsonSerializable(typeof(PoisonPage))]
 public sealed partial class ManagementJsonContext : JsonSerializerContext;

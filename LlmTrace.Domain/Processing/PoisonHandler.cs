@@ -5,11 +5,65 @@ using Microsoft.Extensions.Logging;
 
 namespace LlmTrace.Domain.Processing;
 
+/// <summary>A message set aside after failing processing too often.</summary>
+/// <param name="Reference">Where the store keeps it; pass it back to read, replay or remove it.</param>
+/// <param name="Queue">The queue (or <see cref="PoisonReplayer.InProcessQueue"/>) it failed on.</param>
+public sealed record PoisonEntry(string Reference, string Queue, string MessageId, DateTimeOffset StoredAt, string Message);
+
 /// <summary>Keeps a message that failed processing too often, for inspection and replay.</summary>
 public interface IPoisonStore
 {
     /// <summary>Stores the raw message; returns its reference.</summary>
     Task<string> SaveAsync(string queue, string messageId, string message, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="max"/> entries, oldest first.</summary>
+    Task<IReadOnlyList<PoisonEntry>> ListAsync(int max, CancellationToken cancellationToken);
+
+    Task<PoisonEntry?> GetAsync(string reference, CancellationToken cancellationToken);
+
+    Task RemoveAsync(string reference, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Puts a poison message back where it failed: a trace of the in-process queue back on the capture queue, a stage
+/// message back on its stage queue. It leaves the store only once it is queued again.
+/// </summary>
+public sealed class PoisonReplayer(IPoisonStore store, ICaptureQueue captures, IEnumerable<IStageQueue> stageQueues)
+{
+    /// <summary>The queue name of traces set aside by the in-process capture consumer.</summary>
+    public const string InProcessQueue = "in-process";
+
+    /// <summary>False when there is no such entry.</summary>
+    public async Task<bool> ReplayAsync(string reference, CancellationToken cancellationToken)
+    {
+        var entry = await store.GetAsync(reference, cancellationToken).ConfigureAwait(false);
+        if (entry is null)
+        {
+            return false;
+        }
+
+        if (entry.Queue == InProcessQueue)
+        {
+            var trace = JsonSerializer.Deserialize(entry.Message, CaptureJsonContext.Default.Trace)
+                ?? throw new InvalidOperationException($"Poison entry {reference} holds no trace.");
+            await captures.EnqueueAsync(trace, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var stage = entry.Queue switch
+            {
+                QueueNames.Captures => "cost",
+                QueueNames.Anomaly => "anomaly",
+                QueueNames.Security => "security",
+                _ => throw new InvalidOperationException($"Poison entry {reference} came from an unknown queue."),
+            };
+            var queue = stageQueues.FirstOrDefault() ?? throw new InvalidOperationException("This host has no stage queues.");
+            await queue.SendAsync(stage, entry.Message, cancellationToken).ConfigureAwait(false);
+        }
+
+        await store.RemoveAsync(reference, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
 }
 
 /// <summary>

@@ -75,6 +75,13 @@ public sealed class SqliteDatabase : IAsyncDisposable
                 version   INTEGER NOT NULL,
                 PRIMARY KEY (tbl, partition, key)
             ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS poison (
+                reference  TEXT PRIMARY KEY,
+                queue      TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                stored_at  INTEGER NOT NULL,
+                message    TEXT NOT NULL
+            );
             CREATE TABLE IF NOT EXISTS record_clock (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
             INSERT OR IGNORE INTO record_clock (id, n) VALUES (1, 0);
             """;

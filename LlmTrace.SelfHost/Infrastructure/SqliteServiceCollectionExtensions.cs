@@ -16,6 +16,7 @@ internal static class SqliteServiceCollectionExtensions
         services.AddSingleton<ISpendLedger, SqliteSpendLedger>();
         services.AddSingleton<IAnomalyStateStore, SqliteAnomalyStateStore>();
         services.AddSingleton<LlmTrace.Domain.Records.IRecordStore, SqliteRecordStore>();
+        services.AddSingleton<LlmTrace.Domain.Processing.IPoisonStore, SqlitePoisonStore>();
         // One process: exact in-memory counters.
         services.AddSingleton<LlmTrace.Domain.Limits.IRateLimitStore, LlmTrace.Domain.Limits.InMemoryRateLimitStore>();
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, SqliteInitializer>());
