@@ -31,12 +31,14 @@ public sealed class CaptureJournal : IAsyncDisposable
 {
     private const string Prefix = "capture-";
     private const string Extension = ".journal";
-    private const int HeaderBytes = 8;
+    private const int HeaderBytes = 9;
+    private const byte Completed = 1;
+    private const byte Started = 2;
 
     private readonly JournalOptions _options;
     private readonly ILogger<CaptureJournal> _logger;
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Dictionary<Guid, Segment> _segmentOf = [];
+    private readonly Dictionary<(Guid TraceId, bool Started), Segment> _segmentOf = [];
     private readonly List<Segment> _segments = [];
     private readonly Lock _gate = new();
     private readonly Task _writer;
@@ -74,7 +76,11 @@ public sealed class CaptureJournal : IAsyncDisposable
     }
 
     /// <summary>Appends a trace; completes once it is as durable as <see cref="JournalOptions.Durability"/> asks.</summary>
-    public Task AppendAsync(Trace trace, CancellationToken cancellationToken)
+    /// <param name="started">
+    /// The note of a call about to be forwarded (no text, see <see cref="ICaptureQueue.Started"/>). If no completed
+    /// trace follows it before a crash, recovery records the call as interrupted.
+    /// </param>
+    public Task AppendAsync(Trace trace, CancellationToken cancellationToken, bool started = false)
     {
         if (!Enabled)
         {
@@ -83,10 +89,11 @@ public sealed class CaptureJournal : IAsyncDisposable
 
         var json = JsonSerializer.SerializeToUtf8Bytes(trace, CaptureJsonContext.Default.Trace);
         var record = new byte[HeaderBytes + json.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(record, json.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), Crc32.HashToUInt32(json));
+        BinaryPrimitives.WriteInt32LittleEndian(record, json.Length + 1);
+        record[8] = started ? Started : Completed;
         json.CopyTo(record, HeaderBytes);
-        var pending = new Pending(trace.TraceId, record);
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), Crc32.HashToUInt32(record.AsSpan(8)));
+        var pending = new Pending(trace.TraceId, started, record);
         if (!_pending.Writer.TryWrite(pending))
         {
             throw new ObjectDisposedException(nameof(CaptureJournal));
@@ -103,10 +110,13 @@ public sealed class CaptureJournal : IAsyncDisposable
         {
             foreach (var id in traceIds)
             {
-                if (_segmentOf.Remove(id, out var segment) && --segment.Outstanding == 0 && segment.Sealed)
+                foreach (var started in (ReadOnlySpan<bool>)[false, true])
                 {
-                    (done ??= []).Add(segment);
-                    _segments.Remove(segment);
+                    if (_segmentOf.Remove((id, started), out var segment) && --segment.Outstanding == 0 && segment.Sealed)
+                    {
+                        (done ??= []).Add(segment);
+                        _segments.Remove(segment);
+                    }
                 }
             }
         }
@@ -118,13 +128,14 @@ public sealed class CaptureJournal : IAsyncDisposable
     }
 
     /// <summary>
-    /// The traces of the segments a previous run left behind, oldest first, each once. They count as outstanding until
+    /// The traces of the segments a previous run left behind, each once: its completed trace, or, for a call that was
+    /// forwarded but never completed, its started note (an interrupted call). They count as outstanding until
     /// acknowledged. Call once, at start-up, before the first append.
     /// </summary>
     public IReadOnlyList<Trace> Recover()
     {
-        var traces = new List<Trace>();
-        var seen = new HashSet<Guid>();
+        var completed = new Dictionary<Guid, Trace>();
+        var interrupted = new Dictionary<Guid, Trace>();
         foreach (var path in Directory.EnumerateFiles(_options.Directory, Prefix + "*" + Extension).OrderBy(SequenceOf))
         {
             var segment = new Segment(path) { Sealed = true };
@@ -136,11 +147,13 @@ public sealed class CaptureJournal : IAsyncDisposable
 
             lock (_gate)
             {
-                foreach (var trace in records.Where(t => seen.Add(t.TraceId)))
+                foreach (var (trace, started) in records)
                 {
-                    traces.Add(trace);
-                    _segmentOf[trace.TraceId] = segment;
-                    segment.Outstanding++;
+                    (started ? interrupted : completed).TryAdd(trace.TraceId, trace);
+                    if (_segmentOf.TryAdd((trace.TraceId, started), segment))
+                    {
+                        segment.Outstanding++;
+                    }
                 }
 
                 if (segment.Outstanding > 0)
@@ -155,6 +168,7 @@ public sealed class CaptureJournal : IAsyncDisposable
             }
         }
 
+        var traces = completed.Values.Concat(interrupted.Values.Where(t => !completed.ContainsKey(t.TraceId))).ToList();
         if (traces.Count > 0)
         {
             _logger.JournalRecovered(traces.Count);
@@ -183,36 +197,36 @@ public sealed class CaptureJournal : IAsyncDisposable
     }
 
     /// <summary>The complete records of a segment; a record cut short or failing its checksum ends it (torn by a crash).</summary>
-    private static (List<Trace> Records, bool Torn) Read(string path)
+    private static (List<(Trace Trace, bool Started)> Records, bool Torn) Read(string path)
     {
-        var records = new List<Trace>();
+        var records = new List<(Trace, bool)>();
         var bytes = File.ReadAllBytes(path);
         var offset = 0;
         while (offset + HeaderBytes <= bytes.Length)
         {
             var length = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(offset));
             var crc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset + 4));
-            if (length <= 0 || offset + HeaderBytes + length > bytes.Length)
+            if (length <= 1 || offset + 8 + length > bytes.Length)
             {
                 return (records, true);
             }
 
-            var json = bytes.AsSpan(offset + HeaderBytes, length);
-            if (Crc32.HashToUInt32(json) != crc)
+            var body = bytes.AsSpan(offset + 8, length);
+            if (Crc32.HashToUInt32(body) != crc || body[0] is not (Completed or Started))
             {
                 return (records, true);
             }
 
             try
             {
-                records.Add(JsonSerializer.Deserialize(json, CaptureJsonContext.Default.Trace)!);
+                records.Add((JsonSerializer.Deserialize(body[1..], CaptureJsonContext.Default.Trace)!, body[0] == Started));
             }
             catch (JsonException)
             {
                 return (records, true);
             }
 
-            offset += HeaderBytes + length;
+            offset += 8 + length;
         }
 
         return (records, offset != bytes.Length);
@@ -271,7 +285,7 @@ public sealed class CaptureJournal : IAsyncDisposable
         {
             foreach (var item in group)
             {
-                if (_segmentOf.TryAdd(item.TraceId, _current!))
+                if (_segmentOf.TryAdd((item.TraceId, item.Started), _current!))
                 {
                     _current!.Outstanding++;
                 }
@@ -349,7 +363,7 @@ public sealed class CaptureJournal : IAsyncDisposable
         public bool Sealed { get; set; }
     }
 
-    private sealed record Pending(Guid TraceId, byte[] Record)
+    private sealed record Pending(Guid TraceId, bool Started, byte[] Record)
     {
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

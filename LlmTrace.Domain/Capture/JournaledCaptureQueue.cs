@@ -23,6 +23,21 @@ public sealed class JournaledCaptureQueue(ChannelCaptureQueue queue, CaptureJour
 
         await queue.EnqueueAsync(trace, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Not awaited: the record is written long before an upstream answer could reach the client.</summary>
+    public void Started(Trace interrupted) => _ = ObserveAsync(journal.AppendAsync(interrupted, CancellationToken.None, started: true), interrupted.TraceId);
+
+    private async Task ObserveAsync(Task append, Guid traceId)
+    {
+        try
+        {
+            await append.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            logger.JournalSkipped(traceId);
+        }
+    }
 }
 
 /// <summary>At start-up, puts the traces a previous run journaled but did not finish back through the pipeline.</summary>

@@ -50,6 +50,12 @@ public sealed record Trace
     /// <summary>True when token counts were computed by the gateway's tokenizer, not reported by the provider.</summary>
     public bool UsageEstimated { get; init; }
 
+    /// <summary>Prompt tokens written to the provider's prompt cache (part of <see cref="PromptTokens"/>), priced at the cache-write rate.</summary>
+    public int? CacheWriteTokens { get; init; }
+
+    /// <summary>Of <see cref="CacheWriteTokens"/>, those cached for one hour (a higher rate than five minutes).</summary>
+    public int? CacheWrite1hTokens { get; init; }
+
     /// <summary>The upstream reported usage that cannot be true (negative, absurd, more cached than prompt tokens); it was discarded and estimated.</summary>
     public bool UsageInvalid { get; init; }
 
@@ -159,6 +165,9 @@ public sealed record TraceCost
     public decimal Input { get; init; }
 
     public decimal CachedInput { get; init; }
+
+    /// <summary>Prompt-cache writes (five-minute and one-hour).</summary>
+    public decimal CacheWrite { get; init; }
 
     public decimal Output { get; init; }
 

@@ -21,7 +21,8 @@ public sealed class TraceBuilder(TokenEstimator estimator)
         var usageInvalid = response is not null && IsInvalidUsage(response);
         if (usageInvalid)
         {
-            response!.PromptTokens = response.CompletionTokens = response.TotalTokens = response.CachedPromptTokens = null;
+            response!.PromptTokens = response.CompletionTokens = response.TotalTokens = response.CachedPromptTokens = response.CacheWriteTokens = response.CacheWrite1hTokens = null;
+            response.UsagePartial = false;
         }
 
         var model = response?.Model ?? request?.Model;
@@ -37,6 +38,16 @@ public sealed class TraceBuilder(TokenEstimator estimator)
             promptTokens = estimator.CountPrompt(model, request.Prompt, request.MessageCount);
             completionTokens = estimator.CountText(model, responseText)
                 + (response?.ToolCalls.Sum(c => estimator.CountText(model, c.Name) + estimator.CountText(model, c.Arguments)) ?? 0);
+            totalTokens = promptTokens + completionTokens;
+            estimated = true;
+        }
+        else if (request is not null && success && response is { UsagePartial: true })
+        {
+            // A stream that ended before its final usage (cut by the client, the upstream or the gateway): the opening
+            // figures are kept for the prompt, and the output is estimated from what was streamed.
+            completionTokens = estimator.CountText(model, responseText)
+                + response.ToolCalls.Sum(c => estimator.CountText(model, c.Name) + estimator.CountText(model, c.Arguments));
+            promptTokens ??= estimator.CountPrompt(model, request.Prompt, request.MessageCount);
             totalTokens = promptTokens + completionTokens;
             estimated = true;
         }
@@ -84,7 +95,9 @@ public sealed class TraceBuilder(TokenEstimator estimator)
             PromptTokens = promptTokens,
             CompletionTokens = completionTokens,
             TotalTokens = totalTokens,
-            CachedPromptTokens = estimated ? null : response?.CachedPromptTokens,
+            CachedPromptTokens = estimated && response?.UsagePartial != true ? null : response?.CachedPromptTokens,
+            CacheWriteTokens = estimated && response?.UsagePartial != true ? null : NullIfZero(response?.CacheWriteTokens),
+            CacheWrite1hTokens = estimated && response?.UsagePartial != true ? null : NullIfZero(response?.CacheWrite1hTokens),
             UsageEstimated = estimated,
             UsageInvalid = usageInvalid,
             Prompt = request?.Prompt,
@@ -104,6 +117,31 @@ public sealed class TraceBuilder(TokenEstimator estimator)
             GuardAnalysis = exchange.GuardAnalysis,
         };
     }
+
+    /// <summary>
+    /// What is known of a call as it is forwarded, without its text: the trace recovery records if the process dies
+    /// before the call completes (<see cref="ICaptureQueue.Started"/>).
+    /// </summary>
+    internal static Trace BuildStarted(CompletedExchange exchange) => new()
+    {
+        TraceId = exchange.TraceId,
+        TenantId = exchange.TenantId,
+        AgentId = exchange.AgentId,
+        Provider = exchange.Provider.ToWireName(),
+        Model = exchange.Request?.Model,
+        Endpoint = exchange.Endpoint,
+        Operation = exchange.Request?.Operation,
+        Method = exchange.Method,
+        Streaming = exchange.Request?.Streaming == true,
+        StartedAt = DateTimeOffset.FromUnixTimeMilliseconds(exchange.StartedAt.ToUnixTimeMilliseconds()),
+        RequestBytes = exchange.RequestBytes,
+        Error = InterruptedError,
+        GuardAnalysis = exchange.GuardAnalysis,
+        GuardCoverage = exchange.GuardCoverage,
+    };
+
+    /// <summary>The error of a call the gateway forwarded but never saw complete: the process died in between.</summary>
+    public const string InterruptedError = "gateway_interrupted";
 
     private static ResponseInfo? ReadResponse(CompletedExchange exchange, out string? parseError)
     {
@@ -206,7 +244,8 @@ public sealed class TraceBuilder(TokenEstimator estimator)
     {
         static bool Bad(int? value) => value is < 0 or > MaxPlausibleTokens;
         return Bad(response.PromptTokens) || Bad(response.CompletionTokens) || Bad(response.TotalTokens) || Bad(response.CachedPromptTokens)
-            || (response.CachedPromptTokens is { } cached && response.PromptTokens is { } prompt && cached > prompt);
+            || Bad(response.CacheWriteTokens) || Bad(response.CacheWrite1hTokens)
+            || (response.PromptTokens is { } prompt && (response.CachedPromptTokens ?? 0) + (response.CacheWriteTokens ?? 0) > prompt);
     }
 
     private static bool Feed(ResponseAccumulator accumulator, ReadOnlySpan<byte> json, bool captureErrorMessage = false)
@@ -315,6 +354,8 @@ public sealed class TraceBuilder(TokenEstimator estimator)
 
     internal static bool IsEventStream(string? contentType)
         => contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
+
+    private static int? NullIfZero(int? value) => value is 0 ? null : value;
 
     private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
 }

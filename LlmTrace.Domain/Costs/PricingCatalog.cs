@@ -10,7 +10,7 @@ namespace LlmTrace.Domain.Costs;
 /// <summary>
 /// Prices calls from a dated catalog: the one shipped in the assembly, plus an optional override file that is re-read
 /// when it changes. Model names are normalised (case, provider prefixes, dated snapshots, version suffixes, Azure
-/// spellings), then matched exactly, then by the longest catalog name they start with.
+/// spellings), then matched exactly; a name the catalog does not list is not priced.
 /// </summary>
 public sealed partial class PricingCatalog
 {
@@ -37,6 +37,13 @@ public sealed partial class PricingCatalog
 
     /// <summary>The price of a call, or null when the model has no entry.</summary>
     public TraceCost? Price(string provider, string? model, int? promptTokens, int? completionTokens, int? cachedPromptTokens)
+        => Price(provider, model, promptTokens, completionTokens, cachedPromptTokens, null, null);
+
+    /// <summary>
+    /// The price of a call, or null when the model has no entry. Prompt tokens are split into cache reads, cache writes
+    /// (five-minute and one-hour, each at its own rate) and the rest at the input rate.
+    /// </summary>
+    public TraceCost? Price(string provider, string? model, int? promptTokens, int? completionTokens, int? cachedPromptTokens, int? cacheWriteTokens, int? cacheWrite1hTokens)
     {
         var entry = Find(provider, model);
         if (entry is null)
@@ -46,30 +53,32 @@ public sealed partial class PricingCatalog
 
         var prompt = Math.Max(0, promptTokens ?? 0);
         var cached = Math.Clamp(cachedPromptTokens ?? 0, 0, prompt);
-        var input = (prompt - cached) * entry.Input / PerMillion;
+        var written = Math.Clamp(cacheWriteTokens ?? 0, 0, prompt - cached);
+        var writtenHour = Math.Clamp(cacheWrite1hTokens ?? 0, 0, written);
+        var input = (prompt - cached - written) * entry.Input / PerMillion;
         var cachedInput = cached * (entry.CachedInput ?? entry.Input) / PerMillion;
+        var cacheWrite = ((written - writtenHour) * (entry.CacheWrite ?? entry.Input) / PerMillion)
+            + (writtenHour * (entry.CacheWrite1h ?? entry.CacheWrite ?? entry.Input) / PerMillion);
         var output = Math.Max(0, completionTokens ?? 0) * entry.Output / PerMillion;
         return new TraceCost
         {
             Input = input,
             CachedInput = cachedInput,
+            CacheWrite = cacheWrite,
             Output = output,
-            Total = input + cachedInput + output,
+            Total = input + cachedInput + cacheWrite + output,
             PricedAs = entry.Model,
             CatalogDate = Current.Date,
         };
     }
 
     /// <summary>The catalog entry a model name resolves to, or null.</summary>
-    public ModelPrice? Find(string? provider, string? model) => Find(provider, model, listedOnly: false);
+    public ModelPrice? Find(string? provider, string? model) => FindListed(provider, model);
 
-    /// <summary>
-    /// The catalog entry the model is listed as, after dropping provider prefixes and dated or numbered suffixes, but
-    /// without the longest-prefix guess ("o3-mini-high" priced as "o3-mini"), which can also price "o1-pro" as "o1".
-    /// </summary>
-    public ModelPrice? FindExact(string? provider, string? model) => Find(provider, model, listedOnly: true);
+    /// <summary>The catalog entry the model is listed as, after dropping provider prefixes and dated-snapshot suffixes.</summary>
+    public ModelPrice? FindExact(string? provider, string? model) => Find(provider, model);
 
-    private ModelPrice? Find(string? provider, string? model, bool listedOnly)
+    private ModelPrice? FindListed(string? provider, string? model)
     {
         if (string.IsNullOrWhiteSpace(model))
         {
@@ -88,23 +97,9 @@ public sealed partial class PricingCatalog
             return exact;
         }
 
-        if (listedOnly)
-        {
-            return null;
-        }
-
-        // Longest catalog name that the model starts with, on a '-' boundary: "o3-mini-high" → "o3-mini".
-        ModelPrice? best = null;
-        foreach (var (key, price) in snapshot.ByName)
-        {
-            if (name.Length > key.Length && name.StartsWith(key, StringComparison.Ordinal) && name[key.Length] == '-'
-                && (best is null || key.Length > best.Model.Length))
-            {
-                best = price;
-            }
-        }
-
-        return best;
+        // No guess from a longer name: "o3-pro" is not "o3", nor "o1-pro" "o1". A model the catalog does not list (after
+        // its dated-snapshot suffix is dropped) is unpriced, with an alert, until the catalog lists it.
+        return null;
     }
 
     /// <summary>Lower-case, no provider prefix, no dated snapshot or numeric version suffix.</summary>
@@ -216,8 +211,9 @@ public sealed partial class PricingCatalog
         return new Snapshot(byName.ToFrozenDictionary(StringComparer.Ordinal), byProvider.ToFrozenDictionary(), date);
     }
 
-    // -2024-08-06, -20241022, @20241022, -latest, -preview, -001, -exp-0827
-    [GeneratedRegex(@"([-@](\d{4}-\d{2}-\d{2}|\d{8}|latest|preview|\d{3}|exp(-\d{4})?))+$", RegexOptions.CultureInvariant)]
+    // Only what names a snapshot of the same model: a date (-2024-08-06, -20241022, @20241022), -latest, or Gemini's
+    // three-digit revision (-001). Never a word that makes another model (-pro, -mini, -preview, -exp).
+    [GeneratedRegex(@"([-@](\d{4}-\d{2}-\d{2}|\d{8}|latest|\d{3}))+$", RegexOptions.CultureInvariant)]
     private static partial Regex SnapshotSuffix();
 
     private sealed record Snapshot(FrozenDictionary<string, ModelPrice> ByName, FrozenDictionary<(string, string), ModelPrice> ByProvider, string Date);

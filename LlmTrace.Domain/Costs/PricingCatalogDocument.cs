@@ -24,6 +24,15 @@ public sealed record ModelPrice
 
     public decimal? CachedInput { get; init; }
 
+    /// <summary>Prompt-cache writes kept five minutes (Anthropic: 1.25 × input); the input rate when not set.</summary>
+    public decimal? CacheWrite { get; init; }
+
+    /// <summary>Prompt-cache writes kept one hour (Anthropic: 2 × input); <see cref="CacheWrite"/> when not set.</summary>
+    public decimal? CacheWrite1h { get; init; }
+
+    /// <summary>Where the prices come from (a provider's price page), for the catalog's reviewers.</summary>
+    public string? Source { get; init; }
+
     public decimal Output { get; init; }
 
     public IReadOnlyList<string> Aliases { get; init; } = [];

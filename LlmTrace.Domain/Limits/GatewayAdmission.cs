@@ -279,7 +279,7 @@ public sealed class GatewayAdmission(
         }
 
         var hasUsage = trace.PromptTokens is not null || trace.CompletionTokens is not null;
-        var cost = hasUsage ? catalog.Price(trace.Provider, trace.Model, trace.PromptTokens, trace.CompletionTokens, trace.CachedPromptTokens) : null;
+        var cost = hasUsage ? catalog.Price(trace.Provider, trace.Model, trace.PromptTokens, trace.CompletionTokens, trace.CachedPromptTokens, trace.CacheWriteTokens, trace.CacheWrite1hTokens) : null;
         if (cost is null)
         {
             budgets.Release(trace.TraceId);

@@ -38,7 +38,7 @@ public sealed class CostAccountingStage(
         {
             var trace = traces[i];
             var hasUsage = trace.PromptTokens is not null || trace.CompletionTokens is not null;
-            var cost = hasUsage ? catalog.Price(trace.Provider, trace.Model, trace.PromptTokens, trace.CompletionTokens, trace.CachedPromptTokens) : null;
+            var cost = hasUsage ? catalog.Price(trace.Provider, trace.Model, trace.PromptTokens, trace.CompletionTokens, trace.CachedPromptTokens, trace.CacheWriteTokens, trace.CacheWrite1hTokens) : null;
             priced[i] = trace with { Cost = cost, Priced = hasUsage ? cost is not null : null };
             if (hasUsage && cost is null)
             {

@@ -148,6 +148,8 @@ internal sealed class AnthropicProtocol : ProviderProtocol
                     var message = root.Get("message");
                     Info.Model = message.GetString("model") ?? Info.Model;
                     ReadUsage(message.Get("usage"));
+                    // Its output_tokens is a placeholder: the real count comes with message_delta.
+                    Info.UsagePartial = true;
                     break;
                 case "content_block_start":
                     var start = root.Get("content_block");
@@ -177,6 +179,7 @@ internal sealed class AnthropicProtocol : ProviderProtocol
                 case "message_delta":
                     Info.FinishReason = root.Get("delta").GetString("stop_reason") ?? Info.FinishReason;
                     ReadUsage(root.Get("usage"));
+                    Info.UsagePartial = false;
                     break;
                 case "completion":
                     Info.Text.Append(root.GetString("completion"));
@@ -206,13 +209,23 @@ internal sealed class AnthropicProtocol : ProviderProtocol
                 return;
             }
 
-            // Anthropic reports cache reads and writes apart from input_tokens; all three are prompt tokens.
+            // Anthropic reports cache reads and writes apart from input_tokens; all three are prompt tokens, each at its own
+            // price. Writes are for five minutes unless cache_creation says how many were for one hour.
             if (usage.GetInt("input_tokens") is { } input)
             {
                 var cacheRead = usage.GetInt("cache_read_input_tokens") ?? 0;
                 var cacheWrite = usage.GetInt("cache_creation_input_tokens") ?? 0;
+                var creation = usage.Get("cache_creation");
+                var oneHour = creation.GetInt("ephemeral_1h_input_tokens") ?? 0;
+                if (creation.ValueKind == JsonValueKind.Object && usage.GetInt("cache_creation_input_tokens") is null)
+                {
+                    cacheWrite = (creation.GetInt("ephemeral_5m_input_tokens") ?? 0) + oneHour;
+                }
+
                 Info.PromptTokens = input + cacheRead + cacheWrite;
                 Info.CachedPromptTokens = cacheRead;
+                Info.CacheWriteTokens = cacheWrite;
+                Info.CacheWrite1hTokens = Math.Min(oneHour, cacheWrite);
             }
 
             Info.CompletionTokens = usage.GetInt("output_tokens") ?? Info.CompletionTokens;

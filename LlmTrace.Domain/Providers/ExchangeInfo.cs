@@ -60,6 +60,18 @@ internal sealed class ResponseInfo
 
     public int? CachedPromptTokens { get; set; }
 
+    /// <summary>Prompt tokens written to the provider's cache (Anthropic <c>cache_creation_input_tokens</c>), part of <see cref="PromptTokens"/>.</summary>
+    public int? CacheWriteTokens { get; set; }
+
+    /// <summary>Of <see cref="CacheWriteTokens"/>, those written for one hour (Anthropic <c>cache_creation.ephemeral_1h_input_tokens</c>).</summary>
+    public int? CacheWrite1hTokens { get; set; }
+
+    /// <summary>
+    /// The usage read so far is a running or opening figure, not the final one (an Anthropic stream before its
+    /// <c>message_delta</c>, a Gemini stream before its last chunk): a stream cut here has its output estimated.
+    /// </summary>
+    public bool UsagePartial { get; set; }
+
     public string? FinishReason { get; set; }
 
     public string? ParseError { get; set; }

@@ -174,8 +174,13 @@ internal sealed class GeminiProtocol : ProviderProtocol
             var usage = root.Get("usageMetadata");
             if (usage.ValueKind == JsonValueKind.Object)
             {
-                // Each streamed chunk repeats the running totals; the last one wins.
-                Info.PromptTokens = usage.GetInt("promptTokenCount") ?? Info.PromptTokens;
+                // Each streamed chunk repeats the running totals; the last one wins. Tool-use prompt tokens (the results of
+                // built-in tools fed back to the model) are billed as input.
+                if (usage.GetInt("promptTokenCount") is { } promptTokens)
+                {
+                    Info.PromptTokens = promptTokens + (usage.GetInt("toolUsePromptTokenCount") ?? 0);
+                }
+
                 var candidates = usage.GetInt("candidatesTokenCount");
                 var thoughts = usage.GetInt("thoughtsTokenCount");
                 if (candidates is not null || thoughts is not null)
@@ -185,6 +190,8 @@ internal sealed class GeminiProtocol : ProviderProtocol
 
                 Info.TotalTokens = usage.GetInt("totalTokenCount") ?? Info.TotalTokens;
                 Info.CachedPromptTokens = usage.GetInt("cachedContentTokenCount") ?? Info.CachedPromptTokens;
+                // A running total until a candidate finishes: a stream cut before that has its output estimated.
+                Info.UsagePartial = root.Get("candidates").ValueKind == JsonValueKind.Array && Info.FinishReason is null;
             }
         }
 

@@ -131,6 +131,8 @@ public sealed class GatewayProxy(
 
             var query = exchange.Identity.Credential is null ? request.QueryString.Value : GatewayAdmission.StripQueryKey(request.QueryString.Value);
             var upstreamUri = route.BuildUpstreamUri(upstream, pathAfterPrefix.ToUriComponent(), query);
+            // If the process dies from here on, the call is still recorded (as interrupted) by a durable capture queue.
+            captureQueue.Started(TraceBuilder.BuildStarted(exchange));
             await SendAsync(context, exchange, route, upstreamUri, content, bodySpan, HasBody(request, read.Length)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)

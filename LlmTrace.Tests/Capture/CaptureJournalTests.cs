@@ -44,6 +44,28 @@ public sealed class CaptureJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task CallStartedButNeverCompleted_IsRecoveredAsInterrupted_CompletedOnesAsCompleted()
+    {
+        var done = NewTrace();
+        var cut = NewTrace();
+        await using (var journal = Open())
+        {
+            await journal.AppendAsync(done with { Prompt = null, Error = TraceBuilder.InterruptedError }, CancellationToken.None, started: true);
+            await journal.AppendAsync(cut with { Prompt = null, Error = TraceBuilder.InterruptedError }, CancellationToken.None, started: true);
+            await journal.AppendAsync(done, CancellationToken.None);
+        }
+
+        await using var restarted = Open();
+        var recovered = restarted.Recover().ToDictionary(t => t.TraceId);
+
+        Assert.Equal(2, recovered.Count);
+        Assert.Equal(("user: hello", (string?)null), (recovered[done.TraceId].Prompt, recovered[done.TraceId].Error));
+        Assert.Equal(TraceBuilder.InterruptedError, recovered[cut.TraceId].Error);
+        restarted.Acknowledge(recovered.Keys);
+        Assert.Equal(0, restarted.Outstanding);
+    }
+
+    [Fact]
     public async Task TornLastRecord_IsIgnored_TheRecordsBeforeItAreRecovered()
     {
         var first = NewTrace();

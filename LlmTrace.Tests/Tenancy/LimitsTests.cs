@@ -275,8 +275,8 @@ public sealed class LimitsTests : IAsyncLifetime
         var (tenant, capped) = await NewTenantAsync("""{"name":"strict","budgets":{"daily":{"hardUsd":5}}}""");
         var client = new ApiClient(_http, tenant.Key);
 
-        // "o1-pro" would be priced as "o1" by the prefix rule, at a fraction of its price: strict pricing refuses it.
-        var variant = await capped.ChatAsync(maxTokens: 8, model: "o1-pro");
+        // "o3-mini-high" is not listed: no longer name is priced as a shorter one, and strict pricing refuses it.
+        var variant = await capped.ChatAsync(maxTokens: 8, model: "o3-mini-high");
         var dated = await capped.ChatAsync(maxTokens: 8, model: "gpt-4o-mini-2024-07-18");
         var notJson = await client.SendAsync(HttpMethod.Post, "/v1/chat/completions", "model=gpt-4o-mini&messages=", contentType: "application/x-www-form-urlencoded");
         var noModel = await client.SendAsync(HttpMethod.Post, "/v1/chat/completions", """{"messages":[{"role":"user","content":"hi"}]}""");
