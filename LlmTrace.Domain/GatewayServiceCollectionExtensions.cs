@@ -123,6 +123,7 @@ public static class GatewayServiceCollectionExtensions
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         services.TryAddSingleton<TokenEstimator>();
         services.TryAddSingleton<TraceBuilder>();
+        services.TryAddSingleton<RequestMemoryBudget>();
         services.TryAddSingleton<GatewayProxy>();
         return services;
     }

@@ -30,6 +30,8 @@ public sealed class GatewayProxy(
     GatewayAdmission admission,
     IOptionsMonitor<SecurityOptions> security,
     TimeProvider timeProvider,
+    Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime,
+    RequestMemoryBudget requestMemory,
     ILogger<GatewayProxy> logger)
 {
     public const string HttpClientName = "LlmTrace.Upstream";
@@ -79,10 +81,19 @@ public sealed class GatewayProxy(
                 return;
             }
 
-            var read = await RequestBodyReader.ReadAsync(context, _options.MaxRequestBodyBytes).ConfigureAwait(false);
+            var read = await RequestBodyReader.ReadAsync(context, _options.MaxRequestBodyBytes, requestMemory).ConfigureAwait(false);
             if (read.Outcome == RequestBodyOutcome.ClientAborted)
             {
                 exchange.ClientCancelled = true;
+                return;
+            }
+
+            if (read.Outcome == RequestBodyOutcome.OverCapacity)
+            {
+                logger.RequestMemoryFull(traceId, requestMemory.Held);
+                context.Response.Headers.RetryAfter = "1";
+                await FailAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "service_unavailable", "gateway_busy",
+                    "LlmTrace holds as many request bytes as it may right now; nothing was forwarded. Retry shortly.").ConfigureAwait(false);
                 return;
             }
 
@@ -147,7 +158,7 @@ public sealed class GatewayProxy(
             exchange.DurationMs = timeProvider.GetElapsedTime(startedTimestamp).TotalMilliseconds;
             if (body is not null)
             {
-                ArrayPool<byte>.Shared.Return(body);
+                RequestBodyReader.Return(body, requestMemory);
             }
 
             await CaptureAsync(exchange).ConfigureAwait(false);
@@ -244,8 +255,8 @@ public sealed class GatewayProxy(
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            exchange.ClientCancelled = true;
-            exchange.Error = "client_cancelled";
+            OnClientGone(exchange);
+            exchange.Error ??= "client_cancelled";
             return;
         }
         catch (OperationCanceledException)
@@ -448,6 +459,14 @@ public sealed class GatewayProxy(
 
     private void OnClientGone(CompletedExchange exchange)
     {
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // The host's shutdown timeout ended the connection, not the client.
+            exchange.Error = "gateway_shutdown";
+            logger.EndedByShutdown(exchange.TraceId, exchange.ResponseBytes);
+            return;
+        }
+
         exchange.ClientCancelled = true;
         logger.ClientCancelled(exchange.TraceId, exchange.ResponseBytes);
     }

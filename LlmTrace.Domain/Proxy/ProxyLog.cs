@@ -23,6 +23,12 @@ internal static partial class ProxyLog
     [LoggerMessage(1013, LogLevel.Information, "Trace {TraceId}: the request body stopped arriving after {Bytes} bytes; answered 408")]
     public static partial void RequestBodyTimedOut(this ILogger logger, Guid traceId, int bytes);
 
+    [LoggerMessage(1014, LogLevel.Warning, "Trace {TraceId}: the host's shutdown ended the call after {ResponseBytes} response bytes")]
+    public static partial void EndedByShutdown(this ILogger logger, Guid traceId, long responseBytes);
+
+    [LoggerMessage(1015, LogLevel.Warning, "Trace {TraceId}: refused with 503, the process already holds {HeldBytes} request bytes")]
+    public static partial void RequestMemoryFull(this ILogger logger, Guid traceId, long heldBytes);
+
     [LoggerMessage(1006, LogLevel.Debug, "Trace {TraceId}: client disconnected after {ResponseBytes} response bytes; upstream call cancelled")]
     public static partial void ClientCancelled(this ILogger logger, Guid traceId, long responseBytes);
 

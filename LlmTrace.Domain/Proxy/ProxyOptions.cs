@@ -19,6 +19,13 @@ public sealed class ProxyOptions
     [Range(1024, 1L << 30)]
     public long MaxRequestBodyBytes { get; set; } = 25L * 1024 * 1024;
 
+    /// <summary>
+    /// Most request-body bytes all calls of the process may hold in memory at once; past it a call gets 503 with
+    /// <c>retry-after</c> instead of the process running out of memory.
+    /// </summary>
+    [Range(1024 * 1024, 1L << 40)]
+    public long MaxBufferedRequestBytes { get; set; } = 256L * 1024 * 1024;
+
     /// <summary>How much of each response is kept for the trace (the rest is forwarded, not kept).</summary>
     [Range(4096, 64 * 1024 * 1024)]
     public int MaxCaptureBytes { get; set; } = 1024 * 1024;

@@ -4,6 +4,7 @@ using LlmTrace.Domain.Capture;
 using LlmTrace.SelfHost.Infrastructure;
 using LlmTrace.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using static LlmTrace.Tests.Proxy.StreamingTests;
 
@@ -68,6 +69,28 @@ public sealed class CaptureNoLossTests : IAsyncLifetime
             Assert.NotNull(await reopened.GetAsync(id, CancellationToken.None));
         }
 
+        await gateway.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task StreamEndedByTheHostsShutdown_IsLabelledSo_NotAsAClientCancel()
+    {
+        var gateway = await GatewayHost.StartAsync(_upstream, configure: builder => builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1)));
+        var storeFile = gateway.Services.GetRequiredService<IOptions<SqliteOptions>>().Value.Path;
+        using var http = gateway.CreateClient();
+        var request = Post("/v1/chat/completions", """{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"go on"}]}""");
+        request.Headers.TryAddWithoutValidation("x-fake-mode", "endless:shutdown");
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var traceId = TraceId(response);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        Assert.True(await body.ReadAsync(new byte[256]) > 0); // the stream is flowing
+
+        await gateway.StopAsync();
+
+        var reopened = new SqliteTraceStore(new SqliteDatabase(Options.Create(new SqliteOptions { Path = storeFile })));
+        var trace = await reopened.GetAsync(traceId, CancellationToken.None);
+        Assert.NotNull(trace);
+        Assert.Equal(("gateway_shutdown", false), (trace.Error, trace.ClientCancelled));
         await gateway.DisposeAsync();
     }
 

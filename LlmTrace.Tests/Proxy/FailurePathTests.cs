@@ -32,6 +32,23 @@ public sealed class FailurePathTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RequestBytesHeldOverTheProcessCap_Get503WithRetryAfter_AndNothingIsForwarded()
+    {
+        await using var gateway = await GatewayHost.StartAsync(_upstream, new Dictionary<string, string?> { ["LlmTrace:Proxy:MaxBufferedRequestBytes"] = "1048576" });
+        using var http = gateway.CreateClient();
+        var big = $$"""{"model":"gpt-4o-mini","messages":[{"role":"user","content":"{{new string('a', 2 * 1024 * 1024)}}"}]}""";
+
+        using var refused = await http.SendAsync(Post("/v1/chat/completions", big));
+        using var small = await http.SendAsync(Post("/v1/chat/completions", ChatBody));
+
+        var trace = await AssertErrorAsync(gateway, refused, HttpStatusCode.ServiceUnavailable, "service_unavailable", "gateway_busy");
+        Assert.Equal("1", refused.Headers.RetryAfter?.ToString());
+        Assert.Equal(HttpStatusCode.OK, small.StatusCode); // the budget was given back
+        Assert.DoesNotContain(_upstream.Requests, r => r.Body.Length > 1024 * 1024);
+        Assert.Equal(503, trace.StatusCode);
+    }
+
+    [Fact]
     public async Task StalledRequestBody_Gets408InProviderShape_NeverA200()
     {
         await using var gateway = await GatewayHost.StartAsync(_upstream);

@@ -13,12 +13,15 @@ public sealed class RequestBodyReaderTests
         context.Request.ContentLength = 25 * 1024 * 1024; // declared, never sent
         context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes("""{"model":"gpt-4o"}"""));
 
-        var read = await RequestBodyReader.ReadAsync(context, 26_214_400);
+        var budget = Budget(64 * 1024 * 1024);
+        var read = await RequestBodyReader.ReadAsync(context, 26_214_400, budget);
 
         Assert.Equal(RequestBodyOutcome.Read, read.Outcome);
         Assert.Equal(18, read.Length);
         Assert.InRange(read.Buffer!.Length, 18, 2 * RequestBodyReader.InitialBufferBytes);
-        System.Buffers.ArrayPool<byte>.Shared.Return(read.Buffer);
+        Assert.Equal(read.Buffer.Length, budget.Held);
+        RequestBodyReader.Return(read.Buffer, budget);
+        Assert.Equal(0, budget.Held);
     }
 
     [Fact]
@@ -30,10 +33,29 @@ public sealed class RequestBodyReaderTests
         context.Request.ContentLength = body.Length;
         context.Request.Body = new MemoryStream(body);
 
-        var read = await RequestBodyReader.ReadAsync(context, 26_214_400);
+        var budget = Budget(64 * 1024 * 1024);
+        var read = await RequestBodyReader.ReadAsync(context, 26_214_400, budget);
 
         Assert.Equal(RequestBodyOutcome.Read, read.Outcome);
         Assert.True(read.Buffer.AsSpan(0, read.Length).SequenceEqual(body));
-        System.Buffers.ArrayPool<byte>.Shared.Return(read.Buffer!);
+        RequestBodyReader.Return(read.Buffer!, budget);
+        Assert.Equal(0, budget.Held);
     }
+
+    [Fact]
+    public async Task ProcessWideCap_Reached_RefusesTheBody_AndGivesEveryByteBack()
+    {
+        var budget = Budget(2 * 1024 * 1024);
+        Assert.True(budget.TryReserve(1024 * 1024)); // another call holds half
+        var context = new DefaultHttpContext();
+        context.Request.Body = new MemoryStream(new byte[3 * 1024 * 1024]);
+
+        var read = await RequestBodyReader.ReadAsync(context, 26_214_400, budget);
+
+        Assert.Equal(RequestBodyOutcome.OverCapacity, read.Outcome);
+        Assert.Null(read.Buffer);
+        Assert.Equal(1024 * 1024, budget.Held);
+    }
+
+    private static RequestMemoryBudget Budget(long bytes) => new(Microsoft.Extensions.Options.Options.Create(new ProxyOptions { MaxBufferedRequestBytes = bytes }));
 }
