@@ -52,7 +52,7 @@ public sealed partial class ManagementAuthorizer(IOptionsMonitor<ManagementOptio
 
         if (adminKey is null)
         {
-            if (settings.AllowLoopbackWithoutKey && IsLoopback(context) && IsLocalHost(context))
+            if (settings.AllowLoopbackWithoutKey && IsLoopback(context) && IsLocalHost(context) && !IsProxied(context))
             {
                 if (IsCrossOrigin(context))
                 {
@@ -100,6 +100,15 @@ public sealed partial class ManagementAuthorizer(IOptionsMonitor<ManagementOptio
         SHA256.HashData(Encoding.UTF8.GetBytes(expected), b);
         return CryptographicOperations.FixedTimeEquals(a, b);
     }
+
+    /// <summary>
+    /// The request came through a reverse proxy (it carries forwarding headers): a proxy on this machine would make every
+    /// remote client look local, so such a request never counts as the loopback administrator.
+    /// </summary>
+    private static bool IsProxied(HttpContext context)
+        => context.Request.Headers.ContainsKey("X-Forwarded-For") || context.Request.Headers.ContainsKey("X-Forwarded-Host")
+            || context.Request.Headers.ContainsKey("X-Forwarded-Proto") || context.Request.Headers.ContainsKey("Forwarded")
+            || context.Request.Headers.ContainsKey("X-Real-IP") || context.Request.Headers.ContainsKey("X-Original-URL");
 
     /// <summary>The Host header names this machine, so a page on another origin cannot reach it by DNS rebinding.</summary>
     private static bool IsLocalHost(HttpContext context)

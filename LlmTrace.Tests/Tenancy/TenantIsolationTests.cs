@@ -291,6 +291,20 @@ public sealed class UnauthenticatedRefusalTests : IAsyncLifetime
         Assert.Equal("cross_origin_refused", reply.ErrorCode);
     }
 
+    [Theory]
+    [InlineData("X-Forwarded-For", "203.0.113.9")]
+    [InlineData("Forwarded", "for=203.0.113.9")]
+    [InlineData("X-Real-IP", "203.0.113.9")]
+    public async Task LoopbackAdministrator_IsNotGrantedThroughAReverseProxyOnTheSameMachine(string header, string value)
+    {
+        // nginx on the same host sends Host: 127.0.0.1:port from a loopback address: only its forwarding headers tell.
+        var reply = await new ApiClient(_http).SendAsync(HttpMethod.Get, "/api/tenants", null, new Dictionary<string, string> { [header] = value });
+        var traversal = await new ApiClient(_http).SendAsync(HttpMethod.Get, "/v1/../api/tenants", null, new Dictionary<string, string> { [header] = value });
+
+        Assert.Equal((HttpStatusCode.Forbidden, "admin_key_not_configured"), (reply.Status, reply.ErrorCode));
+        Assert.Equal((HttpStatusCode.Forbidden, "admin_key_not_configured"), (traversal.Status, traversal.ErrorCode));
+    }
+
     [Fact]
     public async Task LoopbackAdministrator_AcceptsItsOwnOrigin_AndClientsThatSendNone()
     {
