@@ -46,7 +46,20 @@ public sealed class FakeUpstream : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var fake = new FakeUpstream(app);
-        app.Map("/{**path}", fake.HandleAsync);
+        app.Map("/{**path}", async context =>
+        {
+            try
+            {
+                await fake.HandleAsync(context);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or FormatException or NullReferenceException or ArgumentException or KeyNotFoundException && !context.Response.HasStarted)
+            {
+                // A body the fake cannot read gets what a real provider answers: a 400, not a crash.
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("""{"error":{"message":"fake: unreadable request","type":"invalid_request_error","code":"invalid_request"}}""");
+            }
+        });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         fake.BaseAddress = new Uri(address);
