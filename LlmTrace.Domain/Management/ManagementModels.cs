@@ -77,6 +77,12 @@ public sealed record BudgetWindowView(string Window, string WindowKey, DateTimeO
 public sealed record BudgetView(Guid TenantId, DateTimeOffset At, IReadOnlyList<BudgetWindowView> Windows,
     Dictionary<string, WindowBudget> Budgets, Dictionary<string, Dictionary<string, WindowBudget>> AgentBudgets);
 
+public sealed record ReconciliationRow(string Provider, string Model, string? PricedAs, long Calls, long PromptTokens, long CachedPromptTokens,
+    long CacheWriteTokens, long CompletionTokens, decimal CostUsd, long EstimatedCalls, long InvalidUsageCalls, long UnpricedCalls);
+
+public sealed record ReconciliationReport(Guid? TenantId, DateTimeOffset From, DateTimeOffset To, decimal TotalUsd, long Calls,
+    IReadOnlyList<ReconciliationRow> Rows, bool Truncated);
+
 public sealed record SpendGroup(string Key, decimal CostUsd, long Requests, long PromptTokens, long CompletionTokens, long UnpricedRequests);
 
 public sealed record SpendReport(Guid? TenantId, string? AgentId, DateTimeOffset From, DateTimeOffset To, string GroupBy, decimal TotalUsd, long Requests,
@@ -123,4 +129,5 @@ public sealed record ComplianceReport(
 [JsonSerializable(typeof(FindingPage))]
 [JsonSerializable(typeof(ComplianceReport))]
 [JsonSerializable(typeof(PoisonPage))]
+[JsonSerializable(typeof(ReconciliationReport))]
 public sealed partial class ManagementJsonContext : JsonSerializerContext;

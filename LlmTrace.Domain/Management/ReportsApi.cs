@@ -63,6 +63,54 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, TimeProvider 
         await ManagementHttp.WriteJsonAsync(context, 200, report, ManagementJsonContext.Default.SpendReport).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// What the gateway counted per provider and model, to set beside the provider's invoice: calls, tokens (with cache
+    /// reads and writes) and cost, and how many calls were estimated, had impossible usage or could not be priced.
+    /// </summary>
+    public async Task ReconciliationAsync(HttpContext context, Caller caller)
+    {
+        var (ok, tenantId) = await ScopeAsync(context, caller).ConfigureAwait(false);
+        if (!ok)
+        {
+            return;
+        }
+
+        var (rangeOk, from, to) = await RangeAsync(context).ConfigureAwait(false);
+        if (!rangeOk)
+        {
+            return;
+        }
+
+        var rows = new Dictionary<(string Provider, string Model), ReconciliationRow>();
+        var truncated = await ScanAsync(new TraceQuery { TenantId = tenantId, Since = from, Until = to }, trace =>
+        {
+            if (trace.PromptTokens is null && trace.CompletionTokens is null)
+            {
+                return; // Refused or failed before the provider: nothing to reconcile.
+            }
+
+            var key = (trace.Provider, trace.Model ?? "(unknown)");
+            var row = rows.GetValueOrDefault(key) ?? new ReconciliationRow(key.Provider, key.Item2, null, 0, 0, 0, 0, 0, 0m, 0, 0, 0);
+            rows[key] = row with
+            {
+                PricedAs = row.PricedAs ?? trace.Cost?.PricedAs,
+                Calls = row.Calls + 1,
+                PromptTokens = row.PromptTokens + (trace.PromptTokens ?? 0),
+                CachedPromptTokens = row.CachedPromptTokens + (trace.CachedPromptTokens ?? 0),
+                CacheWriteTokens = row.CacheWriteTokens + (trace.CacheWriteTokens ?? 0),
+                CompletionTokens = row.CompletionTokens + (trace.CompletionTokens ?? 0),
+                CostUsd = row.CostUsd + (trace.Cost?.Total ?? 0m),
+                EstimatedCalls = row.EstimatedCalls + (trace.UsageEstimated ? 1 : 0),
+                InvalidUsageCalls = row.InvalidUsageCalls + (trace.UsageInvalid ? 1 : 0),
+                UnpricedCalls = row.UnpricedCalls + (trace.Priced == false ? 1 : 0),
+            };
+        }, context.RequestAborted).ConfigureAwait(false);
+
+        var ordered = rows.Values.OrderBy(r => r.Provider, StringComparer.Ordinal).ThenByDescending(r => r.CostUsd).ThenBy(r => r.Model, StringComparer.Ordinal).ToList();
+        var report = new ReconciliationReport(tenantId, from, to, ordered.Sum(r => r.CostUsd), ordered.Sum(r => r.Calls), ordered, truncated);
+        await ManagementHttp.WriteJsonAsync(context, 200, report, ManagementJsonContext.Default.ReconciliationReport).ConfigureAwait(false);
+    }
+
     /// <summary>Findings newest first, filtered by type, minimum severity and time; paged by the trace they belong to.</summary>
     public async Task FindingsAsync(HttpContext context, Caller caller)
     {

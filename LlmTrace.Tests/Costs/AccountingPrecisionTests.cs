@@ -78,16 +78,38 @@ public sealed class AccountingPrecisionTests(GatewayFixture fixture) : IClassFix
         Assert.Null(trace.Cost);
     }
 
+    [Fact]
+    public async Task ReconciliationReport_CountsCallsTokensAndCostPerProviderAndModel()
+    {
+        var key = "sk-reconcile-" + Guid.NewGuid().ToString("N");
+        var cached = """{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":{"input_tokens":50,"cache_creation_input_tokens":2000,"cache_read_input_tokens":0,"output_tokens":300}}""";
+        var unpriced = """{"id":"c1","object":"chat.completion","model":"o3-mini-high","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}""";
+
+        var first = await CallAsync("/anthropic/v1/messages", AnthropicRequest, cached, "application/json", key);
+        await CallAsync("/anthropic/v1/messages", AnthropicRequest, cached, "application/json", key);
+        await CallAsync("/v1/chat/completions", """{"model":"o3-mini-high","messages":[{"role":"user","content":"hi"}]}""", unpriced, "application/json", key);
+        var report = await new ApiClient(fixture.Gateway.CreateClient()).GetAsync($"/api/reports/reconciliation?tenantId={first.TenantId}");
+
+        Assert.Equal(HttpStatusCode.OK, report.Status);
+        var rows = report.Json.GetProperty("rows").EnumerateArray().ToList();
+        var claude = rows.Single(r => r.GetProperty("model").GetString() == "claude-sonnet-4-5-20250929");
+        Assert.Equal(("anthropic", 2, 4100, 4000, 600), (claude.GetProperty("provider").GetString(), claude.GetProperty("calls").GetInt32(), claude.GetProperty("promptTokens").GetInt32(), claude.GetProperty("cacheWriteTokens").GetInt32(), claude.GetProperty("completionTokens").GetInt32()));
+        Assert.Equal(0.0243m, claude.GetProperty("costUsd").GetDecimal());
+        var other = rows.Single(r => r.GetProperty("model").GetString() == "o3-mini-high");
+        Assert.Equal((1, 1), (other.GetProperty("calls").GetInt32(), other.GetProperty("unpricedCalls").GetInt32()));
+        Assert.Equal(0.0243m, report.Json.GetProperty("totalUsd").GetDecimal());
+    }
+
     private static string Sse(params (string Event, string Data)[] events)
         => string.Concat(events.Select(e => $"event: {e.Event}\ndata: {e.Data}\n\n"));
 
-    private async Task<Trace> CallAsync(string path, string request, string answer, string contentType)
+    private async Task<Trace> CallAsync(string path, string request, string answer, string contentType, string key = "sk-test")
     {
         using var http = fixture.Gateway.CreateClient();
         using var message = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(request, Encoding.UTF8, "application/json") };
-        message.Headers.TryAddWithoutValidation("x-api-key", "sk-ant-test");
+        message.Headers.TryAddWithoutValidation("x-api-key", key);
         message.Headers.TryAddWithoutValidation("x-goog-api-key", "gemini-test");
-        message.Headers.TryAddWithoutValidation("Authorization", "Bearer sk-test");
+        message.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
         message.Headers.TryAddWithoutValidation("x-fake-mode", "bytes:" + Convert.ToBase64String(Encoding.UTF8.GetBytes(answer)));
         message.Headers.TryAddWithoutValidation("x-fake-content-type", contentType);
         using var response = await http.SendAsync(message);
