@@ -49,13 +49,14 @@ using var embedder = new MiniLmEmbedder();
 
 if (leaveOneSourceOut)
 {
-    LeaveOneSourceOut.Run(all, EmbedCached(embedder, all.Select(r => r.Text).ToList(), hash), extraRows.Where(r => r.Split == "test").ToList(), EmbedCached(embedder, extraRows.Where(r => r.Split == "test").Select(r => r.Text).ToList(), hash));
+    var sources = all.Concat(extraRows.Where(r => r.Split == "train")).ToList();
+    LeaveOneSourceOut.Run(sources, EmbedCached(embedder, sources.Select(r => r.Text).ToList(), hash), extraRows.Where(r => r.Split == "test").ToList(), EmbedCached(embedder, extraRows.Where(r => r.Split == "test").Select(r => r.Text).ToList(), hash));
     return;
 }
 
 if (crossValidate)
 {
-    var rows = all.Where(r => r.Split == "train").ToList();
+    var rows = all.Where(r => r.Split == "train").Concat(extraRows.Where(r => r.Split == "train")).ToList();
     CrossValidation.Run(rows, EmbedCached(embedder, rows.Select(r => r.Text).ToList(), hash));
     return;
 }
@@ -68,7 +69,8 @@ if (train)
     const double L2 = 1e-5;
     const int Epochs = 300;
     const double FalsePositiveBudget = 0.015;
-    var rows = all.Where(r => r.Split == "train").ToList();
+    // The hard benign set's train rows teach the head that trigger words alone are not attacks; its test rows never train.
+    var rows = all.Where(r => r.Split == "train").Concat(extraRows.Where(r => r.Split == "train")).ToList();
     var examples = CrossValidation.Examples(rows, EmbedCached(embedder, rows.Select(r => r.Text).ToList(), hash));
     var folds = rows.Select(r => CrossValidation.FoldOf(r.Text)).ToList();
     var outOfFold = CrossValidation.OutOfFold(examples, folds, training =>
