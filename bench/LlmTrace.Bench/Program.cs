@@ -6,6 +6,7 @@ using LlmTrace.Bench;
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- rules [BenchmarkDotNet arguments]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- ml [BenchmarkDotNet arguments]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- rules-calls [calls]
+//   dotnet run -c Release --project bench/LlmTrace.Bench -- journal [--seconds 5] [--concurrency 1,16] [--rounds 3]
 if (args.Length > 0 && args[0] == "rules")
 {
     BenchmarkRunner.Run<SecurityRulesBenchmarks>(args: args[1..]);
@@ -21,6 +22,12 @@ if (args.Length > 0 && args[0] == "rules-calls")
 if (args.Length > 0 && args[0] == "ml")
 {
     BenchmarkRunner.Run<MlDetectorBenchmarks>(args: args[1..]);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "journal")
+{
+    await ProxyOverheadBenchmark.RunJournalAsync(BenchOptions.Parse(args[1..]));
     return;
 }
 

@@ -99,6 +99,73 @@ internal static class ProxyOverheadBenchmark
         }
     }
 
+    /// <summary>
+    /// The capture journal's cost: three SelfHost gateways of this build (journal off, Process, Machine) against one
+    /// upstream, measured in turns in the same run, each against the direct baseline.
+    /// </summary>
+    public static async Task RunJournalAsync(BenchOptions options)
+    {
+        await using var upstream = await StartUpstreamAsync();
+        var gateways = new List<(string Name, WebApplication App, string Address)>();
+        foreach (var durability in new[] { "Off", "Process", "Machine" })
+        {
+            var folder = Path.Combine(Path.GetTempPath(), "llmtrace-bench", Guid.NewGuid().ToString("N"));
+            var app = SelfHostApp.Build([], builder =>
+            {
+                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["urls"] = "http://127.0.0.1:0",
+                    ["LlmTrace:Upstreams:Default"] = upstream.Address,
+                    ["LlmTrace:Sqlite:Path"] = Path.Combine(folder, "traces.db"),
+                    ["LlmTrace:Capture:Journal:Durability"] = durability,
+                });
+                builder.Logging.ClearProviders();
+            });
+            await app.StartAsync();
+            gateways.Add(($"journal {durability}", app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()));
+        }
+
+        Console.WriteLine($"# Capture journal cost (JSON chat completion), {Environment.ProcessorCount} cores, {options.Seconds} s per measurement, {options.Rounds} rounds each");
+        var table = new StringBuilder()
+            .AppendLine("| clients | gateway | p50 ms | p99 ms | req/s | p50 added vs journal off, ms | throughput vs journal off | errors |")
+            .AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var concurrency in options.Concurrency)
+        {
+            var results = gateways.ToDictionary(g => g.Name, _ => new List<Measurement>());
+            foreach (var (_, _, address) in gateways)
+            {
+                await MeasureAsync(address, RequestBody, concurrency, TimeSpan.FromSeconds(2)); // warm-up
+            }
+
+            for (var round = 0; round < options.Rounds; round++)
+            {
+                foreach (var (name, _, address) in gateways)
+                {
+                    results[name].Add(await MeasureAsync(address, RequestBody, concurrency, TimeSpan.FromSeconds(options.Seconds)));
+                }
+            }
+
+            var off = Measurement.Merge(results["journal Off"]);
+            foreach (var (name, _, _) in gateways)
+            {
+                var m = Measurement.Merge(results[name]);
+                var row = string.Create(CultureInfo.InvariantCulture,
+                    $"| {concurrency} | {name} | {m.Percentile(50):F3} | {m.Percentile(99):F3} | {m.RequestsPerSecond:F0} | {m.Percentile(50) - off.Percentile(50):F3} | {m.RequestsPerSecond / off.RequestsPerSecond:F2} | {m.Errors} |");
+                table.AppendLine(row);
+                Console.WriteLine(row);
+            }
+        }
+
+        foreach (var (_, app, _) in gateways)
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(table);
+    }
+
     private static async Task<Measurement> MeasureAsync(string baseAddress, string body, int concurrency, TimeSpan duration)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, UseProxy = false, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
