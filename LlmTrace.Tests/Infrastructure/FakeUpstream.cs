@@ -244,6 +244,20 @@ public sealed class FakeUpstream : IAsyncDisposable
             return;
         }
 
+        if (mode.StartsWith("status:", StringComparison.Ordinal))
+        {
+            // An upstream failure: 5xx, or 429 with retry-after.
+            context.Response.StatusCode = int.Parse(mode[7..], System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.ContentType = "application/json";
+            if (context.Response.StatusCode == 429)
+            {
+                context.Response.Headers.RetryAfter = "1";
+            }
+
+            await context.Response.WriteAsync("""{"error":{"message":"fake upstream failure","type":"server_error","code":null}}""");
+            return;
+        }
+
         if (mode == "reject-stream-options" && request?["stream_options"] is not null)
         {
             // Like an older OpenAI-compatible server that does not know the argument.
@@ -337,6 +351,12 @@ public sealed class FakeUpstream : IAsyncDisposable
             if (i == 1 && mode == "stall-mid")
             {
                 await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+            }
+
+            if (i == 2 && mode == "reset-mid")
+            {
+                context.Abort(); // the connection drops mid-stream
+                return;
             }
 
             await context.Response.WriteAsync(events[i]);
