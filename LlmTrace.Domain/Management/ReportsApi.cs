@@ -25,14 +25,8 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, TimeProvider 
             return;
         }
 
-        var (ok, tenantId) = await ScopeAsync(context, caller).ConfigureAwait(false);
+        var (ok, tenantId, from, to) = await ScopeAndRangeAsync(context, caller).ConfigureAwait(false);
         if (!ok)
-        {
-            return;
-        }
-
-        var (rangeOk, from, to) = await RangeAsync(context).ConfigureAwait(false);
-        if (!rangeOk)
         {
             return;
         }
@@ -69,14 +63,8 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, TimeProvider 
     /// </summary>
     public async Task ReconciliationAsync(HttpContext context, Caller caller)
     {
-        var (ok, tenantId) = await ScopeAsync(context, caller).ConfigureAwait(false);
+        var (ok, tenantId, from, to) = await ScopeAndRangeAsync(context, caller).ConfigureAwait(false);
         if (!ok)
-        {
-            return;
-        }
-
-        var (rangeOk, from, to) = await RangeAsync(context).ConfigureAwait(false);
-        if (!rangeOk)
         {
             return;
         }
@@ -202,14 +190,8 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, TimeProvider 
             return;
         }
 
-        var (ok, tenantId) = await ScopeAsync(context, caller).ConfigureAwait(false);
+        var (ok, tenantId, from, to) = await ScopeAndRangeAsync(context, caller).ConfigureAwait(false);
         if (!ok)
-        {
-            return;
-        }
-
-        var (rangeOk, from, to) = await RangeAsync(context).ConfigureAwait(false);
-        if (!rangeOk)
         {
             return;
         }
@@ -362,6 +344,19 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, TimeProvider 
         }
 
         return (true, tenantId);
+    }
+
+    /// <summary>The tenant scope, then the time range; not ok when either is refused (the answer has been written).</summary>
+    private async Task<(bool Ok, Guid? TenantId, DateTimeOffset From, DateTimeOffset To)> ScopeAndRangeAsync(HttpContext context, Caller caller)
+    {
+        var (ok, tenantId) = await ScopeAsync(context, caller).ConfigureAwait(false);
+        if (!ok)
+        {
+            return (false, null, default, default);
+        }
+
+        var (rangeOk, from, to) = await RangeAsync(context).ConfigureAwait(false);
+        return (rangeOk, tenantId, from, to);
     }
 
     /// <summary><c>from</c>/<c>to</c> (default: the last 30 days up to now); not ok when invalid (the 400 has been written).</summary>

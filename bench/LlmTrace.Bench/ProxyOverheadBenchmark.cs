@@ -34,25 +34,15 @@ internal static class ProxyOverheadBenchmark
     public static async Task RunAsync(BenchOptions options)
     {
         await using var upstream = await StartUpstreamAsync();
-        var folder = Path.Combine(Path.GetTempPath(), "llmtrace-bench", Guid.NewGuid().ToString("N"));
-        var gateway = SelfHostApp.Build([], builder =>
+        var (gateway, gatewayAddress) = await StartGatewayAsync(upstream.Address, [], builder =>
         {
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["urls"] = "http://127.0.0.1:0",
-                ["LlmTrace:Upstreams:Default"] = upstream.Address,
-                ["LlmTrace:Sqlite:Path"] = Path.Combine(folder, "traces.db"),
-            });
-            builder.Logging.ClearProviders();
             if (options.MemoryStore)
             {
                 // Diagnostic only: isolates the proxy and capture path from SQLite's write cost.
                 builder.Services.AddSingleton<LlmTrace.Domain.Capture.ITraceStore>(new DiscardingTraceStore());
             }
         });
-        await gateway.StartAsync();
         await using var yarp = await StartYarpAsync(upstream.Address);
-        var gatewayAddress = gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
         var body = options.Streaming ? StreamingRequestBody : RequestBody;
         Console.WriteLine($"# Proxy overhead ({(options.Streaming ? "streaming SSE" : "JSON")} chat completion), {Environment.ProcessorCount} cores, {options.Seconds} s per measurement, {options.Rounds} rounds each");
@@ -109,20 +99,8 @@ internal static class ProxyOverheadBenchmark
         var gateways = new List<(string Name, WebApplication App, string Address)>();
         foreach (var durability in new[] { "Off", "Process", "Machine" })
         {
-            var folder = Path.Combine(Path.GetTempPath(), "llmtrace-bench", Guid.NewGuid().ToString("N"));
-            var app = SelfHostApp.Build([], builder =>
-            {
-                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-                {
-                    ["urls"] = "http://127.0.0.1:0",
-                    ["LlmTrace:Upstreams:Default"] = upstream.Address,
-                    ["LlmTrace:Sqlite:Path"] = Path.Combine(folder, "traces.db"),
-                    ["LlmTrace:Capture:Journal:Durability"] = durability,
-                });
-                builder.Logging.ClearProviders();
-            });
-            await app.StartAsync();
-            gateways.Add(($"journal {durability}", app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()));
+            var (app, address) = await StartGatewayAsync(upstream.Address, new() { ["LlmTrace:Capture:Journal:Durability"] = durability });
+            gateways.Add(($"journal {durability}", app, address));
         }
 
         Console.WriteLine($"# Capture journal cost (JSON chat completion), {Environment.ProcessorCount} cores, {options.Seconds} s per measurement, {options.Rounds} rounds each");
@@ -164,6 +142,25 @@ internal static class ProxyOverheadBenchmark
 
         Console.WriteLine();
         Console.WriteLine(table);
+    }
+
+    /// <summary>A SelfHost gateway of this build on a free loopback port, with its own data folder.</summary>
+    private static async Task<(WebApplication App, string Address)> StartGatewayAsync(string upstream, Dictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "llmtrace-bench", Guid.NewGuid().ToString("N"));
+        var app = SelfHostApp.Build([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings)
+            {
+                ["urls"] = "http://127.0.0.1:0",
+                ["LlmTrace:Upstreams:Default"] = upstream,
+                ["LlmTrace:Sqlite:Path"] = Path.Combine(folder, "traces.db"),
+            });
+            builder.Logging.ClearProviders();
+            configure?.Invoke(builder);
+        });
+        await app.StartAsync();
+        return (app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }
 
     private static async Task<Measurement> MeasureAsync(string baseAddress, string body, int concurrency, TimeSpan duration)
