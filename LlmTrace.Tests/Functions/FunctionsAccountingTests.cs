@@ -1,13 +1,10 @@
 using System.Text;
 using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Proxy;
-using LlmTrace.Functions;
 using LlmTrace.Functions.Proxy;
 using LlmTrace.Tests.Infrastructure;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace LlmTrace.Tests.Functions;
 
@@ -21,16 +18,7 @@ public sealed class FunctionsAccountingTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _upstream = await FakeUpstream.StartAsync();
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["LlmTrace:Upstreams:Anthropic"] = _upstream.BaseAddress.ToString(),
-            [FunctionsGatewayExtensions.TransportSetting] = "InProcess",
-        });
-        builder.AddGateway();
-        _host = builder.Build();
-        await _host.StartAsync();
+        _host = await FunctionsTestHost.StartAsync(_upstream);
     }
 
     public async Task DisposeAsync()

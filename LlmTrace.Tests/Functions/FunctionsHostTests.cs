@@ -4,15 +4,12 @@ using System.Text.Json;
 using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Management;
 using LlmTrace.Domain.Proxy;
-using LlmTrace.Functions;
 using LlmTrace.Functions.Management;
 using LlmTrace.Functions.Proxy;
 using LlmTrace.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace LlmTrace.Tests.Functions;
 
@@ -28,18 +25,7 @@ public sealed class FunctionsHostTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _upstream = await FakeUpstream.StartAsync();
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["LlmTrace:Upstreams:Default"] = _upstream.BaseAddress.ToString(),
-            ["LlmTrace:Upstreams:Anthropic"] = _upstream.BaseAddress.ToString(),
-            ["LlmTrace:AdminKey"] = "fn-admin",
-            [FunctionsGatewayExtensions.TransportSetting] = "InProcess",
-        });
-        builder.AddGateway();
-        _host = builder.Build();
-        await _host.StartAsync();
+        _host = await FunctionsTestHost.StartAsync(_upstream, new Dictionary<string, string?> { ["LlmTrace:AdminKey"] = "fn-admin" });
     }
 
     public async Task DisposeAsync()

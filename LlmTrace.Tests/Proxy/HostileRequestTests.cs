@@ -2,13 +2,10 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using LlmTrace.Domain.Proxy;
-using LlmTrace.Functions;
 using LlmTrace.Functions.Proxy;
 using LlmTrace.Tests.Infrastructure;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace LlmTrace.Tests.Proxy;
 
@@ -57,19 +54,7 @@ public sealed class HostileRequestTests : IAsyncLifetime
     public async Task Functions_AnswersEveryHostileRequest_WithoutAGateway500(string name)
     {
         var testCase = Case(name);
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        var origin = _upstream.BaseAddress.ToString();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["LlmTrace:Upstreams:Default"] = origin,
-            ["LlmTrace:Upstreams:Anthropic"] = origin,
-            ["LlmTrace:Upstreams:Gemini"] = origin,
-            [FunctionsGatewayExtensions.TransportSetting] = "InProcess",
-        });
-        builder.AddGateway();
-        using var host = builder.Build();
-        await host.StartAsync();
+        using var host = await FunctionsTestHost.StartAsync(_upstream);
         var functions = new ProxyFunctions(host.Services.GetRequiredService<GatewayProxy>());
         var before = _upstream.Requests.Count();
         using var response = new MemoryStream();
