@@ -259,7 +259,7 @@ public sealed class PromptInjectionDetector
 
         foreach (var rule in _rules)
         {
-            if (matches.Exists(m => ReferenceEquals(m.Rule, rule)))
+            if (HasMatched(matches, rule))
             {
                 continue;
             }
@@ -295,13 +295,27 @@ public sealed class PromptInjectionDetector
         {
             var lower = text.ToLowerInvariant();
             contentContext = SafeIsMatch(ContentContext, lower);
-            if (contentContext && !matches.Exists(m => ReferenceEquals(m.Rule, EmbeddedTaskRule)) && SafeIsMatch(EmbeddedTask, lower))
+            if (contentContext && !HasMatched(matches, EmbeddedTaskRule) && SafeIsMatch(EmbeddedTask, lower))
             {
                 matches.Add(new RuleMatch(EmbeddedTaskRule, 0));
             }
         }
 
         return contentContext;
+    }
+
+    /// <summary>A rule counts once over all windows (a plain loop: this runs for every rule on every call).</summary>
+    private static bool HasMatched(List<RuleMatch> matches, InjectionRule rule)
+    {
+        foreach (var match in matches)
+        {
+            if (ReferenceEquals(match.Rule, rule))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
