@@ -9,10 +9,10 @@ using LlmTrace.Tests.Infrastructure;
 namespace LlmTrace.Tests.Capture;
 
 /// <summary>
-/// kill -9 of a loaded SelfHost process, then a restart on the same data: every call a client saw answered has its
+/// kill -9 of a SelfHost process under 16 clients, then a restart on the same data: every call a client saw answered has its
 /// trace, and the spend ledger agrees with the traces to the micro-dollar (the capture journal and idempotent stages).
 /// </summary>
-public sealed class CrashRecoveryTests : IAsyncLifetime
+public sealed class CrashRecoveryTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Key = "sk-crash-test-key";
     private readonly string _data = Path.Combine(Path.GetTempPath(), "llmtrace-crash", Guid.NewGuid().ToString("N"));
@@ -44,7 +44,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
 
         var answered = new ConcurrentBag<Guid>();
         using var stop = new CancellationTokenSource();
-        var clients = Enumerable.Range(0, 8).Select(c => Task.Run(async () =>
+        var clients = Enumerable.Range(0, 16).Select(c => Task.Run(async () =>
         {
             for (var i = 0; !stop.IsCancellationRequested; i++)
             {
@@ -96,6 +96,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             }
         }
 
+        output.WriteLine($"{answered.Count} calls answered before kill -9; {missing.Count} without a trace after the restart");
         Assert.True(missing.Count == 0, $"{missing.Count} of {answered.Count} answered calls have no trace after the restart");
 
         // Spend: the ledger's month for the tenant equals the sum of its traces' costs, and counts each call once.
