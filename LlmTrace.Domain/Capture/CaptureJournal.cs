@@ -63,6 +63,8 @@ public sealed class CaptureJournal : IAsyncDisposable
 
     public bool Enabled => _options.Durability != JournalDurability.Off;
 
+    public JournalDurability Durability => _options.Durability;
+
     /// <summary>Traces appended and not yet acknowledged.</summary>
     public int Outstanding
     {

@@ -23,11 +23,17 @@ public sealed class TraceStoreHealthCheck(ITraceStore store) : IHealthCheck
 }
 
 /// <summary>The in-process capture queue has room: degraded above 80 % full (producers are about to wait).</summary>
-public sealed class CaptureQueueHealthCheck(ChannelCaptureQueue queue) : IHealthCheck
+public sealed class CaptureQueueHealthCheck(ChannelCaptureQueue queue, CaptureJournal journal) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var data = new Dictionary<string, object> { ["depth"] = queue.Count, ["capacity"] = queue.Capacity };
+        var data = new Dictionary<string, object>
+        {
+            ["depth"] = queue.Count,
+            ["capacity"] = queue.Capacity,
+            ["journal"] = journal.Durability.ToString(),
+            ["journalOutstanding"] = journal.Outstanding,
+        };
         var result = queue.Count > queue.Capacity * 0.8
             ? HealthCheckResult.Degraded("capture queue nearly full", data: data)
             : HealthCheckResult.Healthy("in-process channel", data);

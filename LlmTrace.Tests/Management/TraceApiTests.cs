@@ -121,6 +121,8 @@ public sealed class TraceApiTests(GatewayFixture fixture) : IClassFixture<Gatewa
         var dependencies = json.RootElement.GetProperty("dependencies");
         Assert.Equal("healthy", dependencies.GetProperty("traceStore").GetProperty("status").GetString());
         Assert.Equal("healthy", dependencies.GetProperty("captureQueue").GetProperty("status").GetString());
+        Assert.Equal("Process", dependencies.GetProperty("captureQueue").GetProperty("journal").GetString());
+        Assert.True(int.TryParse(dependencies.GetProperty("captureQueue").GetProperty("journalOutstanding").GetString(), out var outstanding) && outstanding >= 0);
         Assert.Equal(fixture.Upstream.BaseAddress.GetLeftPart(UriPartial.Authority), dependencies.GetProperty("upstreams").GetProperty("v1").GetString());
     }
 
