@@ -31,7 +31,9 @@ public sealed class CaptureJournal : IAsyncDisposable
 {
     private const string Prefix = "capture-";
     private const string Extension = ".journal";
-    private const int HeaderBytes = 9;
+    /// <summary>A record is its body's length and CRC-32, then the body: a kind byte and the trace's JSON.</summary>
+    private const int PrefixBytes = 8;
+    private const int HeaderBytes = PrefixBytes + 1;
     private const byte Completed = 1;
     private const byte Started = 2;
 
@@ -39,7 +41,6 @@ public sealed class CaptureJournal : IAsyncDisposable
     private readonly ILogger<CaptureJournal> _logger;
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<(Guid TraceId, bool Started), Segment> _segmentOf = [];
-    private readonly List<Segment> _segments = [];
     private readonly Lock _gate = new();
     private readonly Task _writer;
     private Segment? _current;
@@ -92,9 +93,9 @@ public sealed class CaptureJournal : IAsyncDisposable
         var json = JsonSerializer.SerializeToUtf8Bytes(trace, CaptureJsonContext.Default.Trace);
         var record = new byte[HeaderBytes + json.Length];
         BinaryPrimitives.WriteInt32LittleEndian(record, json.Length + 1);
-        record[8] = started ? Started : Completed;
+        record[PrefixBytes] = started ? Started : Completed;
         json.CopyTo(record, HeaderBytes);
-        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), Crc32.HashToUInt32(record.AsSpan(8)));
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), Crc32.HashToUInt32(record.AsSpan(PrefixBytes)));
         var pending = new Pending(trace.TraceId, started, record);
         if (!_pending.Writer.TryWrite(pending))
         {
@@ -117,7 +118,6 @@ public sealed class CaptureJournal : IAsyncDisposable
                     if (_segmentOf.Remove((id, started), out var segment) && --segment.Outstanding == 0 && segment.Sealed)
                     {
                         (done ??= []).Add(segment);
-                        _segments.Remove(segment);
                     }
                 }
             }
@@ -136,6 +136,11 @@ public sealed class CaptureJournal : IAsyncDisposable
     /// </summary>
     public IReadOnlyList<Trace> Recover()
     {
+        if (!Enabled)
+        {
+            return [];
+        }
+
         var completed = new Dictionary<Guid, Trace>();
         var interrupted = new Dictionary<Guid, Trace>();
         foreach (var path in Directory.EnumerateFiles(_options.Directory, Prefix + "*" + Extension).OrderBy(SequenceOf))
@@ -156,11 +161,6 @@ public sealed class CaptureJournal : IAsyncDisposable
                     {
                         segment.Outstanding++;
                     }
-                }
-
-                if (segment.Outstanding > 0)
-                {
-                    _segments.Add(segment);
                 }
             }
 
@@ -208,12 +208,12 @@ public sealed class CaptureJournal : IAsyncDisposable
         {
             var length = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(offset));
             var crc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset + 4));
-            if (length <= 1 || offset + 8 + length > bytes.Length)
+            if (length <= 1 || offset + PrefixBytes + length > bytes.Length)
             {
                 return (records, true);
             }
 
-            var body = bytes.AsSpan(offset + 8, length);
+            var body = bytes.AsSpan(offset + PrefixBytes, length);
             if (Crc32.HashToUInt32(body) != crc || body[0] is not (Completed or Started))
             {
                 return (records, true);
@@ -228,7 +228,7 @@ public sealed class CaptureJournal : IAsyncDisposable
                 return (records, true);
             }
 
-            offset += 8 + length;
+            offset += PrefixBytes + length;
         }
 
         return (records, offset != bytes.Length);
@@ -307,12 +307,10 @@ public sealed class CaptureJournal : IAsyncDisposable
                 if (_current.Outstanding == 0)
                 {
                     (done ??= []).Add(_current);
-                    _segments.Remove(_current);
                 }
             }
 
             _current = new Segment(Path.Combine(_options.Directory, $"{Prefix}{++_sequence:D12}{Extension}"));
-            _segments.Add(_current);
         }
 
         foreach (var segment in done ?? [])

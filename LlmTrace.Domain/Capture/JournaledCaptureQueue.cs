@@ -47,7 +47,7 @@ public sealed class CaptureJournalRecovery(CaptureJournal journal, ChannelCaptur
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var recovered = journal.Enabled ? journal.Recover() : [];
+        var recovered = journal.Recover();
         // The queue is bounded and its consumer may not run yet: hand the traces over in the background.
         _replay = recovered.Count == 0 ? Task.CompletedTask : Task.Run(
             async () =>
