@@ -10,8 +10,6 @@ namespace LlmTrace.Domain.Providers;
 /// </summary>
 internal static class TolerantJson
 {
-    private const int MaxBlobLength = 64 * 1024;
-
     /// <summary>Keys whose values are identifiers or payloads.</summary>
     private static readonly HashSet<string> SkippedKeys = new(StringComparer.Ordinal) { "data", "signature", "file_data", "encrypted_content", "id", "type" };
 
@@ -50,7 +48,7 @@ internal static class TolerantJson
                 continue;
             }
 
-            if ((lastKey is null || !SkippedKeys.Contains(lastKey)) && !string.IsNullOrWhiteSpace(value) && !IsPayload(value))
+            if ((lastKey is null || !SkippedKeys.Contains(lastKey)) && !string.IsNullOrWhiteSpace(value) && !PromptBuilder.IsPayload(value))
             {
                 values.Add(value);
             }
@@ -58,9 +56,6 @@ internal static class TolerantJson
 
         return values;
     }
-
-    private static bool IsPayload(string value)
-        => value.StartsWith("data:", StringComparison.OrdinalIgnoreCase) || (value.Length > MaxBlobLength && value.AsSpan().IndexOfAny(" \n\t\r") < 0);
 
     /// <summary>JSON escapes undone; a malformed escape is kept as written.</summary>
     internal static string Unescape(string text)

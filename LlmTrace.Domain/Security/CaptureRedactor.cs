@@ -61,24 +61,8 @@ public sealed class CaptureRedactor(IOptionsMonitor<SecurityOptions> options)
             });
         }
 
-        var toRedact = matches.Where(m => m.Category == SensitiveDataDetector.Secret || redactPii).ToList();
-        if (toRedact.Count == 0)
-        {
-            return text;
-        }
-
-        // The spans Redact replaces: in order, none inside an earlier one.
-        var end = 0;
-        foreach (var match in toRedact.OrderBy(m => m.Start))
-        {
-            if (match.Start >= end)
-            {
-                redacted.Add(match);
-                end = match.Start + match.Length;
-            }
-        }
-
-        return SensitiveDataDetector.Redact(text, toRedact);
+        redacted = SensitiveDataDetector.Replaced(matches.Where(m => m.Category == SensitiveDataDetector.Secret || redactPii));
+        return redacted.Count == 0 ? text : SensitiveDataDetector.Redact(text, redacted);
     }
 
     /// <summary>The segments' spans in the redacted prompt: a segment that held a redacted value holds its <c>[REDACTED:kind]</c>.</summary>

@@ -62,23 +62,35 @@ public static partial class SensitiveDataDetector
         return found;
     }
 
-    /// <summary>The text with each match replaced by <c>[REDACTED:kind]</c>.</summary>
+    /// <summary>The text with each match replaced by <c>[REDACTED:kind]</c> (see <see cref="Replaced"/>).</summary>
     public static string Redact(string text, IEnumerable<SensitiveMatch> matches)
     {
         var builder = new StringBuilder(text.Length);
         var position = 0;
-        foreach (var match in matches.OrderBy(m => m.Start))
+        foreach (var match in Replaced(matches))
         {
-            if (match.Start < position)
-            {
-                continue;
-            }
-
             builder.Append(text, position, match.Start - position).Append(Replacement(match.Kind));
             position = match.Start + match.Length;
         }
 
         return builder.Append(text, position, text.Length - position).ToString();
+    }
+
+    /// <summary>The matches <see cref="Redact"/> replaces: in order, each one not starting inside an earlier one.</summary>
+    internal static List<SensitiveMatch> Replaced(IEnumerable<SensitiveMatch> matches)
+    {
+        var replaced = new List<SensitiveMatch>();
+        var end = 0;
+        foreach (var match in matches.OrderBy(m => m.Start))
+        {
+            if (match.Start >= end)
+            {
+                replaced.Add(match);
+                end = match.Start + match.Length;
+            }
+        }
+
+        return replaced;
     }
 
     /// <summary>What <see cref="Redact"/> puts in place of a match of this kind.</summary>
