@@ -45,7 +45,7 @@ internal sealed class AnthropicProtocol : ProviderProtocol
         {
             info.MessageCount++;
             var role = message.GetString("role") ?? "user";
-            prompt.BeginMessage(role, OpenAIProtocol.SourceOf(role), index);
+            prompt.BeginMessage(role, PromptBuilder.SourceOf(role), index);
             var content = message.Get("content");
             if (content.ValueKind == JsonValueKind.String)
             {
@@ -86,7 +86,7 @@ internal sealed class AnthropicProtocol : ProviderProtocol
                 break;
             case "tool_use" or "server_tool_use" or "mcp_tool_use":
                 AddToolCall(info.ToolCalls, block.GetString("id"), block.GetString("name"), JsonText.RawOrString(block.Get("input")), "request");
-                OpenAIProtocol.AddCallText(prompt, block.GetString("name"), block.Get("input"));
+                prompt.AddCall(block.GetString("name"), block.Get("input"));
                 break;
             case "tool_result":
                 prompt.AddMarker("[tool_result]");

@@ -55,7 +55,7 @@ internal sealed class GeminiProtocol : ProviderProtocol
         {
             info.MessageCount++;
             var role = content.GetString("role") ?? "user";
-            prompt.BeginMessage(role, OpenAIProtocol.SourceOf(role), index++);
+            prompt.BeginMessage(role, PromptBuilder.SourceOf(role), index++);
             AddParts(prompt, content.Get("parts"), info.ToolCalls);
         }
 
@@ -90,7 +90,7 @@ internal sealed class GeminiProtocol : ProviderProtocol
             if (call.ValueKind == JsonValueKind.Object)
             {
                 AddToolCall(calls, call.GetString("id"), call.GetString("name"), JsonText.RawOrString(call.Get("args")), "request");
-                OpenAIProtocol.AddCallText(prompt, call.GetString("name"), call.Get("args"));
+                prompt.AddCall(call.GetString("name"), call.Get("args"));
             }
 
             var response = part.Get("functionResponse");

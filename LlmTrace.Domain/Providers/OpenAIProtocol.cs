@@ -61,7 +61,7 @@ internal sealed class OpenAIProtocol : ProviderProtocol
                     info.MessageCount++;
                     var role = message.GetString("role") ?? "user";
                     var name = message.GetString("name");
-                    prompt.BeginMessage(name is null ? role : $"{role} ({name})", SourceOf(role), index);
+                    prompt.BeginMessage(name is null ? role : $"{role} ({name})", PromptBuilder.SourceOf(role), index);
                     prompt.AddContent(message.Get("content"));
                     // Refusals and reasoning the client sends back are the model's earlier words.
                     prompt.Add(message.GetString("refusal"));
@@ -69,14 +69,14 @@ internal sealed class OpenAIProtocol : ProviderProtocol
                     {
                         var function = call.Get("function");
                         AddToolCall(info.ToolCalls, call.GetString("id"), function.GetString("name"), function.GetString("arguments"), "request");
-                        AddCallText(prompt, function.GetString("name"), function.Get("arguments"));
+                        prompt.AddCall(function.GetString("name"), function.Get("arguments"));
                     }
 
                     var legacyCall = message.Get("function_call");
                     if (legacyCall.ValueKind == JsonValueKind.Object)
                     {
                         AddToolCall(info.ToolCalls, null, legacyCall.GetString("name"), legacyCall.GetString("arguments"), "request");
-                        AddCallText(prompt, legacyCall.GetString("name"), legacyCall.Get("arguments"));
+                        prompt.AddCall(legacyCall.GetString("name"), legacyCall.Get("arguments"));
                     }
 
                     index++;
@@ -126,7 +126,7 @@ internal sealed class OpenAIProtocol : ProviderProtocol
             case "function_call" or "custom_tool_call":
                 AddToolCall(info.ToolCalls, item.GetString("call_id"), item.GetString("name"), item.GetString("arguments") ?? item.GetString("input"), "request");
                 prompt.BeginMessage("assistant", PromptSources.Assistant, index);
-                AddCallText(prompt, item.GetString("name"), item.Get("arguments").ValueKind != JsonValueKind.Undefined ? item.Get("arguments") : item.Get("input"));
+                prompt.AddCall(item.GetString("name"), item.Get("arguments").ValueKind != JsonValueKind.Undefined ? item.Get("arguments") : item.Get("input"));
                 return;
             case "function_call_output" or "custom_tool_call_output":
                 prompt.BeginMessage("tool", PromptSources.Tool, index);
@@ -134,35 +134,18 @@ internal sealed class OpenAIProtocol : ProviderProtocol
                 return;
             case null or "message":
                 var role = item.GetString("role") ?? "user";
-                prompt.BeginMessage(role, SourceOf(role), index);
+                prompt.BeginMessage(role, PromptBuilder.SourceOf(role), index);
                 prompt.AddContent(item.Get("content"));
                 return;
             case { } other:
                 // Reasoning summaries, tool calls the platform ran (search, file search, computer use) and their results.
                 var source = other.EndsWith("_output", StringComparison.Ordinal) || other.EndsWith("_result", StringComparison.Ordinal) || other.EndsWith("_call", StringComparison.Ordinal)
                     ? PromptSources.Tool
-                    : SourceOf(item.GetString("role") ?? "assistant");
+                    : PromptBuilder.SourceOf(item.GetString("role") ?? "assistant");
                 prompt.BeginMessage(other, source, index);
                 prompt.AddStrings(item);
                 return;
         }
-    }
-
-    /// <summary>The source of a chat or Responses role: anything other than the application's own roles is untrusted.</summary>
-    internal static string SourceOf(string role) => role switch
-    {
-        "system" => PromptSources.System,
-        "developer" => PromptSources.Developer,
-        "assistant" or "model" => PromptSources.Assistant,
-        "tool" or "function" or "ipython" => PromptSources.Tool,
-        _ => PromptSources.User,
-    };
-
-    /// <summary>A tool call from the history, rendered <c>[tool_call name] arguments</c>; the arguments are a segment of their own.</summary>
-    internal static void AddCallText(PromptBuilder prompt, string? name, JsonElement arguments)
-    {
-        prompt.AddMarker($"[tool_call {name}]");
-        prompt.AddJson(arguments, PromptSources.ToolCall);
     }
 
     private static void AppendInputs(PromptBuilder prompt, JsonElement value, string role)

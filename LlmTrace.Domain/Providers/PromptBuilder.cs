@@ -101,6 +101,23 @@ internal sealed class PromptBuilder
         }
     }
 
+    /// <summary>The source of a message's role: anything other than the application's own roles is untrusted.</summary>
+    public static string SourceOf(string role) => role switch
+    {
+        "system" => PromptSources.System,
+        "developer" => PromptSources.Developer,
+        "assistant" or "model" => PromptSources.Assistant,
+        "tool" or "function" or "ipython" => PromptSources.Tool,
+        _ => PromptSources.User,
+    };
+
+    /// <summary>A tool call from the history, rendered <c>[tool_call name] arguments</c>; the arguments are a segment of their own.</summary>
+    public void AddCall(string? name, JsonElement arguments)
+    {
+        AddMarker($"[tool_call {name}]");
+        AddJson(arguments, PromptSources.ToolCall);
+    }
+
     /// <summary>Every string in an element of unknown shape, except identifiers, media types and binary payloads.</summary>
     public void AddStrings(JsonElement element, string? source = null) => AddStrings(element, source, 0);
 
