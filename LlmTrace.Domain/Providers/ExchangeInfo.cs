@@ -23,6 +23,9 @@ internal sealed class RequestInfo
     /// <summary>Where each piece of <see cref="Prompt"/> came from (see <see cref="PromptBuilder"/>).</summary>
     public IReadOnlyList<PromptSegment>? Segments { get; set; }
 
+    /// <summary>The untrusted and trusted text of the prompt, built once for the guard and the stream monitor.</summary>
+    public Security.PromptSections Sections => field ??= Security.PromptSections.From(Prompt, Segments);
+
     /// <summary>
     /// How the prompt was read: <c>full</c> (the provider's schema), <c>tolerant</c> (every string of a body that could not
     /// be read as the provider's JSON) or <c>none</c> (not JSON).

@@ -195,7 +195,7 @@ public sealed class GatewayProxy(
             return true;
         }
 
-        var verdict = guard.Evaluate(parsed.Prompt, parsed.Segments, exchange.Identity?.Tenant, parsed.Coverage);
+        var verdict = guard.Evaluate(parsed.Prompt, parsed.Sections, exchange.Identity?.Tenant, parsed.Coverage);
         exchange.GuardFindings = verdict.Findings;
         exchange.GuardSensitiveMatches = verdict.SensitiveMatches;
         exchange.GuardAnalysis = verdict.InjectionAnalysis;
@@ -348,7 +348,7 @@ public sealed class GatewayProxy(
         var monitorOptions = security.CurrentValue.StreamMonitor;
         using var monitor = monitorOptions.Enabled && plainSuccessStream && StreamOutputMonitor.Supports(exchange.Provider)
             && exchange.Identity?.Tenant.MonitoringScope != Tenancy.MonitoringScope.InputOnly
-            ? new StreamOutputMonitor(exchange.Provider, PromptSections.From(exchange.Request?.Prompt, exchange.Request?.Segments).Trusted, monitorOptions)
+            ? new StreamOutputMonitor(exchange.Provider, exchange.Request?.Sections.Trusted, monitorOptions)
             : null;
 
         response.StatusCode = exchange.StatusCode;

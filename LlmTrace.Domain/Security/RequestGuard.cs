@@ -59,6 +59,10 @@ public sealed class RequestGuard(
     /// <param name="segments">Where each piece of the prompt came from; only what users, tools and documents put in is scored for injection.</param>
     /// <param name="coverage">How the prompt was read from the body (<c>full</c> or <c>tolerant</c>), reported back in the verdict.</param>
     public GuardVerdict Evaluate(string? prompt, IReadOnlyList<PromptSegment>? segments, Tenant? tenant, string coverage = "full")
+        => Evaluate(prompt, PromptSections.From(prompt, segments), tenant, coverage);
+
+    /// <param name="sections">The prompt's untrusted and trusted text, from its segments (<see cref="PromptSections.From"/>).</param>
+    internal GuardVerdict Evaluate(string? prompt, PromptSections sections, Tenant? tenant, string coverage)
     {
         var settings = enforcement.CurrentValue;
         if (!IsActiveFor(tenant))
@@ -88,7 +92,6 @@ public sealed class RequestGuard(
         var ensemble = false;
         try
         {
-            var sections = PromptSections.From(prompt, segments);
             var userText = sections.Untrusted;
             ensemble = settings.Depth == AnalysisDepth.Full && _classifier is not null && !string.IsNullOrWhiteSpace(userText);
             var injection = ensemble
