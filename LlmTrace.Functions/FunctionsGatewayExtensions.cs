@@ -90,8 +90,7 @@ public static class FunctionsGatewayExtensions
         services.AddSingleton(sp => new ServiceBusCaptureTransport(
             sp.GetRequiredService<Azure.Messaging.ServiceBus.ServiceBusClient>(),
             new CaptureMessageCodec(sp.GetRequiredService<IClaimCheckStore>(), ServiceBusCaptureTransport.InlineLimit),
-            sp.GetRequiredService<IParkedCaptureStore>(),
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ServiceBusCaptureTransport>>()));
+            sp.GetRequiredService<CaptureDelivery>()));
         services.AddSingleton<ICaptureQueue>(sp => sp.GetRequiredService<ServiceBusCaptureTransport>());
         services.AddSingleton<IStageQueue>(sp => sp.GetRequiredService<ServiceBusCaptureTransport>());
         return services;
@@ -109,6 +108,9 @@ public static class FunctionsGatewayExtensions
         services.TryAddSingleton<IParkedCaptureStore, BlobParkedCaptureStore>();
         services.TryAddSingleton<IPoisonStore, BlobPoisonStore>();
         services.TryAddSingleton(sp => new CaptureMessageCodec(sp.GetRequiredService<IClaimCheckStore>()));
+        services.TryAddSingleton<CaptureOutbox>();
+        services.AddHostedService(sp => sp.GetRequiredService<CaptureOutbox>());
+        services.TryAddSingleton<CaptureDelivery>();
         services.TryAddSingleton<StorageQueueTransport>();
         services.TryAddSingleton<ICaptureQueue>(sp => sp.GetRequiredService<StorageQueueTransport>());
         services.TryAddSingleton<IStageQueue>(sp => sp.GetRequiredService<StorageQueueTransport>());

@@ -31,4 +31,13 @@ internal static partial class CaptureLog
 
     [LoggerMessage(1108, LogLevel.Warning, "Capture journal segment {Segment} could not be deleted")]
     public static partial void JournalDeleteFailed(this ILogger logger, string segment, Exception exception);
+
+    [LoggerMessage(1110, LogLevel.Warning, "Trace {TraceId} could be neither queued nor parked; it is held in memory and retried")]
+    public static partial void CaptureHeld(this ILogger logger, Guid traceId);
+
+    [LoggerMessage(1111, LogLevel.Information, "{Count} held captures reached storage; {Remaining} still held")]
+    public static partial void OutboxDelivered(this ILogger logger, int count, int remaining);
+
+    [LoggerMessage(1112, LogLevel.Critical, "Trace {TraceId} is lost: {Reason}")]
+    public static partial void CaptureLost(this ILogger logger, Guid traceId, string reason);
 }

@@ -30,6 +30,17 @@ public sealed class CaptureOptions
     /// <summary>Longest the consumer keeps draining on shutdown.</summary>
     [Range(1, 600)]
     public int DrainTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Captures a host with a remote queue holds in memory while storage is unreachable (see <see cref="CaptureOutbox"/>);
+    /// past it, a capture is lost and counted.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int OutboxCapacity { get; set; } = 10_000;
+
+    /// <summary>First pause before held captures are offered to storage again; it doubles while storage refuses, up to a minute.</summary>
+    [Range(1, 60)]
+    public int OutboxRetrySeconds { get; set; } = 2;
 }
 
 [OptionsValidator]

@@ -135,7 +135,10 @@ public sealed class FunctionsPipelineTests : IAsyncLifetime
             ParkedContainer = _clients.Parked.Name,
         }), new ConfigurationBuilder().Build());
         var parked = new BlobParkedCaptureStore(brokenClients);
-        var failing = new StorageQueueTransport(brokenClients, new CaptureMessageCodec(new BlobClaimCheckStore(brokenClients)), parked, NullLogger<StorageQueueTransport>.Instance);
+        var failing = new StorageQueueTransport(
+            brokenClients,
+            new CaptureMessageCodec(new BlobClaimCheckStore(brokenClients)),
+            new CaptureDelivery(parked, _host.Services.GetRequiredService<CaptureOutbox>(), NullLogger<CaptureDelivery>.Instance));
         var trace = new Trace { TraceId = Guid.NewGuid(), TenantId = Guid.NewGuid(), Provider = "openai", Endpoint = "/v1/x", Method = "POST", StartedAt = DateTimeOffset.UtcNow };
 
         await failing.EnqueueAsync(trace, CancellationToken.None);

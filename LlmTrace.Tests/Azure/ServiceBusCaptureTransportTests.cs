@@ -19,6 +19,7 @@ public sealed class ServiceBusCaptureTransportTests
     private readonly Mock<ServiceBusSender> _anomaly = new();
     private readonly Mock<IParkedCaptureStore> _parked = new();
     private readonly InMemoryClaimChecks _claimChecks = new();
+    private readonly CaptureOutbox _outbox = new(Microsoft.Extensions.Options.Options.Create(new CaptureOptions()), TimeProvider.System, NullLogger<CaptureOutbox>.Instance);
 
     public ServiceBusCaptureTransportTests()
     {
@@ -68,6 +69,28 @@ public sealed class ServiceBusCaptureTransportTests
         await Transport().EnqueueAsync(trace, CancellationToken.None);
 
         _parked.Verify(p => p.ParkAsync(trace, It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Equal(0, _outbox.Count);
+    }
+
+    [Fact]
+    public async Task Enqueue_ServiceBusAndTheParkBothFail_HoldsTheTraceAndDeliversItWhenServiceBusAnswersAgain()
+    {
+        var trace = NewTrace(prompt: "hi");
+        var down = true;
+        var sent = 0;
+        _captures.Setup(s => s.SendMessageAsync(It.IsAny<ServiceBusMessage>(), It.IsAny<CancellationToken>()))
+            .Returns(() => down ? throw new ServiceBusException("down", ServiceBusFailureReason.ServiceCommunicationProblem) : Task.FromResult(++sent));
+        _parked.Setup(p => p.ParkAsync(It.IsAny<Trace>(), It.IsAny<CancellationToken>())).ThrowsAsync(new global::Azure.RequestFailedException("storage down"));
+        var transport = Transport();
+
+        await transport.EnqueueAsync(trace, CancellationToken.None);
+        var heldWhileDown = _outbox.Count;
+        var deliveredWhileDown = await _outbox.FlushAsync(CancellationToken.None);
+        down = false;
+        var deliveredAfter = await _outbox.FlushAsync(CancellationToken.None);
+
+        Assert.Equal((1, 0, 1, 0, 1), (heldWhileDown, deliveredWhileDown, deliveredAfter, _outbox.Count, sent));
+        _parked.Verify(p => p.ParkAsync(trace, It.IsAny<CancellationToken>()), Times.Exactly(2));
     }
 
     [Fact]
@@ -83,7 +106,9 @@ public sealed class ServiceBusCaptureTransportTests
 
     private CaptureMessageCodec Codec() => new(_claimChecks, ServiceBusCaptureTransport.InlineLimit);
 
-    private ServiceBusCaptureTransport Transport() => new(_client.Object, Codec(), _parked.Object, NullLogger<ServiceBusCaptureTransport>.Instance);
+    private ServiceBusCaptureTransport Transport() => new(_client.Object, Codec(), Delivery());
+
+    private CaptureDelivery Delivery() => new(_parked.Object, _outbox, NullLogger<CaptureDelivery>.Instance);
 
     private static Trace NewTrace(string prompt) => new()
     {

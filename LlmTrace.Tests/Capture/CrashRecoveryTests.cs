@@ -38,7 +38,7 @@ public sealed class CrashRecoveryTests(Xunit.Abstractions.ITestOutputHelper outp
     [Fact]
     public async Task KillDuringLoad_ThenRestart_EveryAnsweredCallHasItsTrace_AndSpendAgrees()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
         await StartAsync(port, http);
 
@@ -178,12 +178,5 @@ public sealed class CrashRecoveryTests(Xunit.Abstractions.ITestOutputHelper outp
         while (token is not null);
 
         return all;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -21,7 +21,7 @@ public sealed class FailurePathTests : IAsyncLifetime
     [Fact]
     public async Task Forward_UpstreamUnreachable_Returns502InOpenAIShape()
     {
-        await using var gateway = await GatewayHost.StartAsync(null, new Dictionary<string, string?> { ["LlmTrace:Upstreams:Default"] = $"http://127.0.0.1:{ClosedPort()}" });
+        await using var gateway = await GatewayHost.StartAsync(null, new Dictionary<string, string?> { ["LlmTrace:Upstreams:Default"] = $"http://127.0.0.1:{Ports.Free()}" });
         using var http = gateway.CreateClient();
 
         using var response = await http.SendAsync(Post("/v1/chat/completions", ChatBody));
@@ -73,7 +73,7 @@ public sealed class FailurePathTests : IAsyncLifetime
     [Fact]
     public async Task Forward_UpstreamUnreachableOnAnthropicRoute_ReturnsAnthropicShape()
     {
-        await using var gateway = await GatewayHost.StartAsync(null, new Dictionary<string, string?> { ["LlmTrace:Upstreams:Anthropic"] = $"http://127.0.0.1:{ClosedPort()}" });
+        await using var gateway = await GatewayHost.StartAsync(null, new Dictionary<string, string?> { ["LlmTrace:Upstreams:Anthropic"] = $"http://127.0.0.1:{Ports.Free()}" });
         using var http = gateway.CreateClient();
 
         using var response = await http.SendAsync(Post("/anthropic/v1/messages", """{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[]}"""));
@@ -211,15 +211,6 @@ public sealed class FailurePathTests : IAsyncLifetime
         Assert.Equal((int)status, trace.StatusCode);
         Assert.Equal(code, trace.Error);
         return trace;
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     /// <summary>A stream whose length is unknown, so the client must send the body chunked.</summary>
