@@ -47,8 +47,8 @@ public static class FunctionsGatewayExtensions
         builder.Services.TryAddSingleton<Management.ManagementFunctions>();
         builder.Services.TryAddSingleton<Budgets.BudgetTimerFunction>();
 
-        var transport = builder.Configuration[TransportSetting] ?? "StorageQueue";
-        if (transport.Equals("InProcess", StringComparison.OrdinalIgnoreCase))
+        var transport = CaptureTransports.Resolve(builder.Configuration[TransportSetting]);
+        if (transport == CaptureTransport.InProcess)
         {
             builder.Services.TryAddSingleton<ISpendLedger, InMemorySpendLedger>();
             builder.Services.TryAddSingleton<IAnomalyStateStore, InMemoryAnomalyStateStore>();
@@ -62,7 +62,7 @@ public static class FunctionsGatewayExtensions
         }
 
         builder.Services.AddAzureStorageAdapters();
-        if (transport.Equals("ServiceBus", StringComparison.OrdinalIgnoreCase))
+        if (transport == CaptureTransport.ServiceBus)
         {
             builder.Services.AddServiceBusTransport(builder.Configuration);
         }
@@ -125,6 +125,7 @@ public static class FunctionsGatewayExtensions
         services.TryAddSingleton<PoisonHandler>();
 
 #if !CAPTURE_SERVICEBUS
+        // The Storage Queue triggers exist only in that build (see CaptureTransports.Built).
         services.TryAddSingleton<Processing.ProcessingFunctions>();
         services.TryAddSingleton<Processing.PoisonFunctions>();
 #endif

@@ -26,12 +26,17 @@ public sealed class WebhookAlertPublisher(
     public const string SignatureHeader = "x-llmtrace-signature";
     public const string TokenHeader = "x-llmtrace-webhook-token";
 
+    /// <summary>Cooldowns kept per tenant and kind; tenants come and go, so the map is bounded.</summary>
+    internal const int MaxCooldowns = 10_000;
+
     private readonly ConcurrentDictionary<(Guid?, string), Cooldown> _cooldowns = new();
 
     public async Task<bool> PublishAsync(Alert alert, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
         var now = timeProvider.GetUtcNow();
+        // An ended cooldown with nothing suppressed is the same as none; starting over costs at most one extra alert each.
+        BoundedMap.Trim(_cooldowns, MaxCooldowns, c => c.IsOver(now));
         var cooldown = _cooldowns.GetOrAdd((alert.TenantId, alert.Kind), _ => new Cooldown());
         lock (cooldown)
         {
@@ -139,5 +144,13 @@ public sealed class WebhookAlertPublisher(
         public DateTimeOffset Until { get; set; }
 
         public int Suppressed { get; set; }
+
+        public bool IsOver(DateTimeOffset now)
+        {
+            lock (this)
+            {
+                return now >= Until && Suppressed == 0;
+            }
+        }
     }
 }

@@ -143,10 +143,8 @@ public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOption
 
         var version = Interlocked.Read(ref _appliedVersion);
         var totals = await ledger.GetTotalsAsync(tenantId, agentId, now, cancellationToken).ConfigureAwait(false);
-        if (_cache.Count >= 50_000)
-        {
-            _cache.Clear(); // Agent ids are the caller's choice: keep the cache bounded.
-        }
+        // Agent ids are the caller's choice: keep the cache bounded (an expired reading is read again anyway).
+        BoundedMap.Trim(_cache, 50_000, cached => cached.Until <= now);
 
         if (Interlocked.Read(ref _appliedVersion) == version)
         {

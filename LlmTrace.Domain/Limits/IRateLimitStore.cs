@@ -17,12 +17,22 @@ public interface IRateLimitStore
 public sealed class InMemoryRateLimitStore : IRateLimitStore
 {
     private readonly Lock _gate = new();
+    private const int MaxCounters = 100_000;
     private readonly Dictionary<string, (string Window, long Used)> _counters = new(StringComparer.Ordinal);
 
     public ValueTask<RateGrant> ReserveAsync(string counter, string window, long limit, long wanted, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
+            if (_counters.Count >= MaxCounters)
+            {
+                // Counters of earlier minutes are spent; the current minute's are kept.
+                foreach (var key in _counters.Where(c => c.Value.Window != window).Select(c => c.Key).ToList())
+                {
+                    _counters.Remove(key);
+                }
+            }
+
             var used = _counters.TryGetValue(counter, out var current) && current.Window == window ? current.Used : 0;
             var granted = Math.Clamp(limit - used, 0, wanted);
             _counters[counter] = (window, used + granted);

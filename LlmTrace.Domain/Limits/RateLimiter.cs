@@ -29,7 +29,12 @@ public sealed record RateLease(string Window, IReadOnlyList<RateRule> Rules);
 /// </summary>
 public sealed class RateLimiter(IRateLimitStore store, IOptionsMonitor<RateLimitOptions> options, TimeProvider timeProvider)
 {
+    /// <summary>Counters this process keeps an allowance for; agents are named by clients, so the map is bounded.</summary>
+    internal const int MaxPools = 100_000;
+
     private readonly ConcurrentDictionary<string, Pool> _pools = new(StringComparer.Ordinal);
+
+    internal int PoolCount => _pools.Count;
 
     public async ValueTask<RateDecision> AcquireAsync(IReadOnlyList<RateRule> rules, CancellationToken cancellationToken)
     {
@@ -41,6 +46,9 @@ public sealed class RateLimiter(IRateLimitStore store, IOptionsMonitor<RateLimit
         var now = timeProvider.GetUtcNow();
         var window = now.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture);
         var reset = 60 - now.Second;
+        // A pool from an earlier minute holds nothing usable. Dropping a live one only gives up its local allowance,
+        // which the store has already counted as used: the limit gets stricter for the minute, never looser.
+        BoundedMap.Trim(_pools, MaxPools, pool => pool.IsIdle(window));
         var state = new List<(RateRule, long)>(rules.Count);
         var taken = new List<RateRule>(rules.Count);
         foreach (var rule in rules)
@@ -100,6 +108,15 @@ public sealed class RateLimiter(IRateLimitStore store, IOptionsMonitor<RateLimit
         private long _available;
 
         public long StoreUsed { get; private set; }
+
+        /// <summary>From an earlier minute and owing nothing to the current one.</summary>
+        public bool IsIdle(string window)
+        {
+            lock (_gate)
+            {
+                return _window != window && _available >= 0;
+            }
+        }
 
         public long Available(string window)
         {

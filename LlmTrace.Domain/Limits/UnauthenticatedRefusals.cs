@@ -31,10 +31,8 @@ public sealed class UnauthenticatedRefusals(IOptionsMonitor<AuthOptions> options
         // A token bucket per client: a burst of up to the limit, refilled evenly over the minute.
         var now = timeProvider.GetTimestamp();
         var perTick = limit / 60.0 / timeProvider.TimestampFrequency;
-        if (_buckets.Count >= MaxClients)
-        {
-            Sweep(now, perTick, limit);
-        }
+        // A bucket that has filled up again is the same as a new client's; starting over only forgives.
+        BoundedMap.Trim(_buckets, MaxClients, bucket => bucket.Tokens + ((now - bucket.Stamp) * perTick) >= limit);
 
         var bucket = _buckets.GetOrAdd(ClientKey(context.Connection.RemoteIpAddress), static (_, state) => new Bucket(state.limit, state.now), (limit, now));
         lock (bucket)
@@ -49,23 +47,6 @@ public sealed class UnauthenticatedRefusals(IOptionsMonitor<AuthOptions> options
 
             bucket.Tokens -= 1;
             return true;
-        }
-    }
-
-    private void Sweep(long now, double perTick, int limit)
-    {
-        foreach (var (key, bucket) in _buckets)
-        {
-            if (bucket.Tokens + ((now - bucket.Stamp) * perTick) >= limit)
-            {
-                _buckets.TryRemove(key, out _); // Full again: the same as a new client.
-            }
-        }
-
-        if (_buckets.Count >= MaxClients)
-        {
-            // Every entry is in use: a flood from many addresses. Start over rather than grow without bound.
-            _buckets.Clear();
         }
     }
 

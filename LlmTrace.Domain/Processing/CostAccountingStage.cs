@@ -26,6 +26,8 @@ public sealed class CostAccountingStage(
     TimeProvider timeProvider,
     ILogger<CostAccountingStage> logger) : ITraceStage
 {
+    internal const int MaxUnpricedModels = 1_000;
+
     private readonly ConcurrentDictionary<string, bool> _unpricedAlerted = new(StringComparer.OrdinalIgnoreCase);
 
     public string Name => "cost";
@@ -117,6 +119,9 @@ public sealed class CostAccountingStage(
     {
         logger.Unpriced(trace.Model, trace.Provider, trace.TraceId);
         var model = trace.Model ?? "(none)";
+        // Model names come from clients: past the limit the set starts over, and the publisher's cooldown still
+        // keeps a flood of invented names from becoming a flood of alerts.
+        BoundedMap.Trim(_unpricedAlerted, MaxUnpricedModels, _ => false);
         if (!_unpricedAlerted.TryAdd(model, true))
         {
             return;

@@ -32,6 +32,29 @@ public sealed class RateLimiterTests
     }
 
     [Fact]
+    public async Task Counters_NamedByClients_DoNotGrowWithoutBound_AndALiveLimitStillHolds()
+    {
+        var time = new FakeTimeProvider(Start);
+        var limiter = new RateLimiter(new InMemoryRateLimitStore(), new OptionsMonitorStub<RateLimitOptions>(new()), time);
+        RateRule[] tenant = [new("t:x:r", RateDimension.Requests, 2, 1)];
+        await limiter.AcquireAsync(tenant, CancellationToken.None);
+        await limiter.AcquireAsync(tenant, CancellationToken.None);
+
+        // An attacker invents an agent id per call, in this minute and the next.
+        for (var i = 0; i < RateLimiter.MaxPools + 10; i++)
+        {
+            await limiter.AcquireAsync([new($"t:x:a:{i}:r", RateDimension.Requests, 100, 1)], CancellationToken.None);
+        }
+
+        var stillRefused = await limiter.AcquireAsync(tenant, CancellationToken.None);
+        time.Advance(TimeSpan.FromMinutes(1));
+        await limiter.AcquireAsync([new("t:x:a:late:r", RateDimension.Requests, 100, 1)], CancellationToken.None);
+
+        Assert.False(stillRefused.Allowed); // starting over forgot only the local allowance: the store still counts
+        Assert.True(limiter.PoolCount <= RateLimiter.MaxPools, $"{limiter.PoolCount} pools");
+    }
+
+    [Fact]
     public async Task Tokens_RealUsageAboveTheEstimate_IsChargedBeforeTheNextCall()
     {
         var limiter = new RateLimiter(new InMemoryRateLimitStore(), new OptionsMonitorStub<RateLimitOptions>(new()), new FakeTimeProvider(Start));
