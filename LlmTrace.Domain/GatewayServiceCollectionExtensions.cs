@@ -56,6 +56,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<TracePipeline>();
         services.TryAddSingleton<ITraceProcessor>(sp => sp.GetRequiredService<TracePipeline>());
         services.TryAddSingleton<BudgetWindowCloser>();
+        services.TryAddSingleton<Maintenance.GatewayMaintenance>();
         services.TryAddSingleton<PoisonHandler>();
         services.TryAddSingleton<PoisonReplayer>();
         services.AddSecurity();

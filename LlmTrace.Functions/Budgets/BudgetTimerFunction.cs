@@ -1,23 +1,16 @@
-using LlmTrace.Domain.Budgets;
-using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Maintenance;
 using Microsoft.Azure.Functions.Worker;
 
 namespace LlmTrace.Functions.Budgets;
 
 /// <summary>
-/// On the schedule in the <c>LLMTRACE_BUDGET_TIMER_SCHEDULE</c> app setting (NCRONTAB, e.g. <c>0 */5 * * * *</c>):
-/// closes ended budget windows and puts parked captures back on the capture queue.
+/// On the schedule in the <c>LLMTRACE_BUDGET_TIMER_SCHEDULE</c> app setting (NCRONTAB, e.g. <c>0 */5 * * * *</c>): runs
+/// <see cref="GatewayMaintenance"/> — closes ended budget windows and puts parked captures back on the capture queue.
+/// Traces in Cosmos DB expire by their time to live, so there is no retention port here.
 /// </summary>
-/// <remarks>With the in-process transport nothing is ever parked, so no replayer is registered.</remarks>
-public sealed class BudgetTimerFunction(BudgetWindowCloser closer, IEnumerable<ParkedCaptureReplayer> replayers)
+public sealed class BudgetTimerFunction(GatewayMaintenance maintenance)
 {
     [Function("BudgetTimer")]
-    public async Task RunAsync([TimerTrigger("%LLMTRACE_BUDGET_TIMER_SCHEDULE%")] TimerInfo timer, CancellationToken cancellationToken)
-    {
-        await closer.CloseEndedWindowsAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var replayer in replayers)
-        {
-            await replayer.ReplayAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task RunAsync([TimerTrigger("%LLMTRACE_BUDGET_TIMER_SCHEDULE%")] TimerInfo timer, CancellationToken cancellationToken)
+        => maintenance.RunAsync(cancellationToken);
 }

@@ -16,6 +16,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
     public SqliteDatabase(IOptions<SqliteOptions> options)
     {
         FullPath = Path.GetFullPath(options.Value.Path);
+        RetentionDays = options.Value.RetentionDays;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = FullPath,
@@ -27,6 +28,9 @@ public sealed class SqliteDatabase : IAsyncDisposable
     }
 
     public string FullPath { get; }
+
+    /// <summary>Days traces are kept for tenants without a retention of their own (0: for ever).</summary>
+    public int RetentionDays { get; }
 
     /// <summary>Creates the folder, file and schema. Called once at start-up, never on the request path.</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)

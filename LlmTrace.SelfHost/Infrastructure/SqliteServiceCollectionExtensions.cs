@@ -13,6 +13,7 @@ internal static class SqliteServiceCollectionExtensions
         services.AddSingleton<SqliteDatabase>();
         services.AddSingleton<SqliteTraceStore>();
         services.AddSingleton<ITraceStore>(sp => sp.GetRequiredService<SqliteTraceStore>());
+        services.AddSingleton<LlmTrace.Domain.Maintenance.ITraceRetention>(sp => sp.GetRequiredService<SqliteTraceStore>());
         services.AddSingleton<ISpendLedger, SqliteSpendLedger>();
         services.AddSingleton<IAnomalyStateStore, SqliteAnomalyStateStore>();
         services.AddSingleton<LlmTrace.Domain.Records.IRecordStore, SqliteRecordStore>();
@@ -20,7 +21,7 @@ internal static class SqliteServiceCollectionExtensions
         // One process: exact in-memory counters.
         services.AddSingleton<LlmTrace.Domain.Limits.IRateLimitStore, LlmTrace.Domain.Limits.InMemoryRateLimitStore>();
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, SqliteInitializer>());
-        services.AddHostedService<BudgetTimerService>();
+        services.AddHostedService<MaintenanceService>();
         return services;
     }
 }

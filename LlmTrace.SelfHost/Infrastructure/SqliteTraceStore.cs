@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Maintenance;
 using Microsoft.Data.Sqlite;
 
 namespace LlmTrace.SelfHost.Infrastructure;
@@ -9,7 +10,7 @@ namespace LlmTrace.SelfHost.Infrastructure;
 /// Traces in SQLite. The trace itself is stored as UTF-8 JSON; the filter and order columns beside it are indexed.
 /// Upserts by trace id, so a redelivered trace replaces itself.
 /// </summary>
-public sealed class SqliteTraceStore(SqliteDatabase database) : ITraceStore
+public sealed class SqliteTraceStore(SqliteDatabase database) : ITraceStore, ITraceRetention
 {
     public string FullPath => database.FullPath;
 
@@ -128,13 +129,11 @@ public sealed class SqliteTraceStore(SqliteDatabase database) : ITraceStore
         return new TracePage(items, token);
     }
 
-    /// <summary>
-    /// Deletes traces past their retention: each listed tenant's own cut-off, and <paramref name="defaultCutoff"/> for
-    /// every other tenant (none when null). Returns how many were deleted.
-    /// </summary>
-    public Task<int> PurgeAsync(DateTimeOffset? defaultCutoff, IReadOnlyDictionary<Guid, DateTimeOffset> tenantCutoffs, CancellationToken cancellationToken)
+    /// <summary>Each listed tenant's own cut-off, and <see cref="SqliteOptions.RetentionDays"/> for every other tenant (none when 0).</summary>
+    public Task<int> PurgeAsync(IReadOnlyDictionary<Guid, DateTimeOffset> tenantCutoffs, DateTimeOffset now, CancellationToken cancellationToken)
         => database.WriteAsync(async (connection, transaction) =>
         {
+            DateTimeOffset? defaultCutoff = database.RetentionDays > 0 ? now.AddDays(-database.RetentionDays) : null;
             var deleted = 0;
             foreach (var (tenantId, cutoff) in tenantCutoffs)
             {

@@ -25,8 +25,7 @@ public sealed class RetentionTests
         var traces = new[] { Old(shortLived, 2), Old(shortLived, 0), Old(longLived, 100), Old(other, 2), Old(other, 100) };
         await gateway.Store.UpsertAsync(traces, CancellationToken.None);
 
-        var timer = gateway.Services.GetServices<IHostedService>().OfType<BudgetTimerService>().Single();
-        var deleted = await timer.PurgeAsync(CancellationToken.None);
+        var deleted = await gateway.Services.GetRequiredService<LlmTrace.Domain.Maintenance.GatewayMaintenance>().PurgeAsync(CancellationToken.None);
 
         Assert.Equal(2, deleted);
         Assert.Null(await gateway.Store.GetAsync(traces[0].TraceId, CancellationToken.None)); // 2 days > its 1-day retention
