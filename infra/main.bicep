@@ -3,7 +3,7 @@
 // alerts to Teams or Slack. Every connection uses the app's managed identity; no keys or connection strings are stored.
 targetScope = 'resourceGroup'
 
-import { settingMap, upstreamMap } from 'modules/types.bicep'
+import { settingMap, storageNames, upstreamMap } from 'modules/types.bicep'
 
 @description('Environment name, used in resource names and tags.')
 @allowed([
@@ -285,7 +285,7 @@ module appSettings 'modules/appsettings.bicep' = {
 output gatewayBaseUrl string = 'https://${functionApp.outputs.defaultHostName}'
 output functionAppName string = functionApp.outputs.name
 output storageAccountName string = storage.outputs.name
-output deploymentContainerName string = 'app-package'
+output deploymentContainerName string = storageNames.packageContainer
 output keyVaultName string = keyVault.outputs.name
 output cosmosAccountName string = cosmos.outputs.name
 output logicAppName string = deployAlertRelay ? alertRelay!.outputs.name : ''

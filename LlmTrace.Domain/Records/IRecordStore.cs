@@ -40,4 +40,7 @@ public static class RecordTables
     public const string GatewayKeys = "gatewaykeys";
     public const string Audit = "audit";
     public const string RateLimits = "ratelimits";
+
+    /// <summary>Every logical table, for stores that provision them up front.</summary>
+    public static IReadOnlyList<string> All { get; } = [Tenants, GatewayKeys, Audit, RateLimits];
 }

@@ -8,7 +8,7 @@ namespace LlmTrace.Functions.Infrastructure;
 /// With a storage connection string (Azurite, local <c>func start</c>), creates the queues, tables and containers the
 /// host uses, once at start-up. With a managed identity (Azure), infra/ has created them and nothing is done here.
 /// </summary>
-public sealed partial class LocalStorageInitializer(AzureStorageClients clients, ILogger<LocalStorageInitializer> logger) : IHostedService
+public sealed partial class LocalStorageInitializer(AzureStorageClients clients, IEnumerable<Domain.Records.IRecordStore> records, ILogger<LocalStorageInitializer> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -27,6 +27,13 @@ public sealed partial class LocalStorageInitializer(AzureStorageClients clients,
 
             await clients.Spend.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
             await clients.Anomaly.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var store in records.OfType<TableRecordStore>())
+            {
+                foreach (var table in Domain.Records.RecordTables.All)
+                {
+                    await store.Table(table).CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
             foreach (var container in new[] { clients.ClaimChecks, clients.Parked, clients.Poison })
             {
                 await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);

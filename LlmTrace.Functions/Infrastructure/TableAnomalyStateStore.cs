@@ -11,9 +11,8 @@ namespace LlmTrace.Functions.Infrastructure;
 /// marker per trace holding the findings it produced. The new state and the marker commit in one transaction with an
 /// ETag check, so concurrent instances retry and a redelivered trace gets its first findings.
 /// </summary>
-public sealed class TableAnomalyStateStore(AzureStorageClients clients) : IAnomalyStateStore
+public sealed class TableAnomalyStateStore(AzureStorageClients clients, TimeProvider timeProvider) : IAnomalyStateStore
 {
-    private const int MaxAttempts = 20;
     private const string StateRow = "state";
 
     public async Task<IReadOnlyList<IReadOnlyList<Finding>>> ApplyAsync(IReadOnlyList<Trace> traces, AnomalyDetector detector, CancellationToken cancellationToken)
@@ -27,44 +26,40 @@ public sealed class TableAnomalyStateStore(AzureStorageClients clients) : IAnoma
         return results;
     }
 
-    private async Task<IReadOnlyList<Finding>> ApplyOneAsync(Trace trace, AnomalyDetector detector, CancellationToken cancellationToken)
+    private Task<IReadOnlyList<Finding>> ApplyOneAsync(Trace trace, AnomalyDetector detector, CancellationToken cancellationToken)
     {
         var table = clients.Anomaly;
         var partition = trace.TenantId.ToString("N");
         var marker = "applied|" + trace.TraceId.ToString("N");
-        for (var attempt = 1; ; attempt++)
-        {
-            var seen = await table.GetEntityIfExistsAsync<TableEntity>(partition, marker, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (seen.HasValue && seen.Value is { } applied)
+        return TableTransactions.RunAsync<IReadOnlyList<Finding>>(
+            async attemptToken =>
             {
-                return JsonSerializer.Deserialize(applied.GetString("Findings") ?? "[]", AnomalyJsonContext.Default.ListFinding)!;
-            }
-
-            var current = await table.GetEntityIfExistsAsync<TableEntity>(partition, StateRow, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var existing = current.HasValue ? current.Value : null;
-            var state = existing?.GetString("State") is { } json ? JsonSerializer.Deserialize(json, AnomalyJsonContext.Default.AnomalyState)! : AnomalyState.Empty;
-            var (next, findings) = detector.Observe(state, trace);
-
-            var stateEntity = new TableEntity(partition, StateRow) { ["State"] = JsonSerializer.Serialize(next, AnomalyJsonContext.Default.AnomalyState) };
-            TableTransactionAction[] actions =
-            [
-                existing is null
-                    ? new TableTransactionAction(TableTransactionActionType.Add, stateEntity)
-                    : new TableTransactionAction(TableTransactionActionType.UpdateReplace, stateEntity, existing.ETag),
-                new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, marker)
+                var seen = await table.GetEntityIfExistsAsync<TableEntity>(partition, marker, cancellationToken: attemptToken).ConfigureAwait(false);
+                if (seen.HasValue && seen.Value is { } applied)
                 {
-                    ["Findings"] = JsonSerializer.Serialize([.. findings], AnomalyJsonContext.Default.ListFinding),
-                }),
-            ];
-            try
-            {
-                await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+                    return JsonSerializer.Deserialize(applied.GetString("Findings") ?? "[]", AnomalyJsonContext.Default.ListFinding)!;
+                }
+
+                var current = await table.GetEntityIfExistsAsync<TableEntity>(partition, StateRow, cancellationToken: attemptToken).ConfigureAwait(false);
+                var existing = current.HasValue ? current.Value : null;
+                var state = existing?.GetString("State") is { } json ? JsonSerializer.Deserialize(json, AnomalyJsonContext.Default.AnomalyState)! : AnomalyState.Empty;
+                var (next, findings) = detector.Observe(state, trace);
+
+                var stateEntity = new TableEntity(partition, StateRow) { ["State"] = JsonSerializer.Serialize(next, AnomalyJsonContext.Default.AnomalyState) };
+                TableTransactionAction[] actions =
+                [
+                    existing is null
+                        ? new TableTransactionAction(TableTransactionActionType.Add, stateEntity)
+                        : new TableTransactionAction(TableTransactionActionType.UpdateReplace, stateEntity, existing.ETag),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, marker)
+                    {
+                        ["Findings"] = JsonSerializer.Serialize([.. findings], AnomalyJsonContext.Default.ListFinding),
+                    }),
+                ];
+                await table.SubmitTransactionAsync(actions, attemptToken).ConfigureAwait(false);
                 return findings;
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken).ConfigureAwait(false);
-            }
-        }
+            },
+            timeProvider,
+            cancellationToken);
     }
 }

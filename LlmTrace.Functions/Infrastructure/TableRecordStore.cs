@@ -8,7 +8,9 @@ namespace LlmTrace.Functions.Infrastructure;
 
 /// <summary>
 /// The record store in Azure Table Storage: one table per logical table (<c>{prefix}{name}</c>), the document in a
-/// <c>Json</c> property, the entity's ETag for optimistic concurrency. A missing table is created on first use.
+/// <c>Json</c> property, the entity's ETag for optimistic concurrency. The tables are provisioned before any request:
+/// by infra/ on Azure, by <see cref="LocalStorageInitializer"/> with a connection string. A missing table is a
+/// deployment error, reported with its name, never created while serving a call.
 /// </summary>
 public sealed class TableRecordStore(AzureStorageClients clients, IOptions<AzureStorageOptions> options) : IRecordStore
 {
@@ -81,18 +83,20 @@ public sealed class TableRecordStore(AzureStorageClients clients, IOptions<Azure
     private static StoredRecord ToRecord(TableEntity entity)
         => new(entity.RowKey, entity.GetString("Json") ?? "{}", entity.ETag.ToString());
 
-    /// <summary>Runs <paramref name="work"/>; if the table does not exist yet, creates it and runs it once more.</summary>
+    /// <summary>The client of a logical table (<c>{prefix}{name}</c>).</summary>
+    public TableClient Table(string table) => _tables.GetOrAdd(table, name => clients.Tables.GetTableClient(options.Value.RecordTablePrefix + name));
+
     private async Task<T> WithTableAsync<T>(string table, Func<TableClient, Task<T>> work)
     {
-        var client = _tables.GetOrAdd(table, name => clients.Tables.GetTableClient(options.Value.RecordTablePrefix + name));
+        var client = Table(table);
         try
         {
             return await work(client).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "TableNotFound")
         {
-            await client.CreateIfNotExistsAsync().ConfigureAwait(false);
-            return await work(client).ConfigureAwait(false);
+            throw new InvalidOperationException(
+                $"The table '{client.Name}' does not exist. Deploy infra/ (it creates every table), or check LlmTrace__Storage__RecordTablePrefix.", ex);
         }
     }
 }

@@ -10,9 +10,8 @@ namespace LlmTrace.Functions.Infrastructure;
 /// marker go in one entity-group transaction, with optimistic concurrency on the counters (ETags): a redelivered call
 /// finds its marker and counts nothing, and two instances updating the same window retry instead of losing an update.
 /// </summary>
-public sealed class TableSpendLedger(AzureStorageClients clients) : ISpendLedger
+public sealed class TableSpendLedger(AzureStorageClients clients, TimeProvider timeProvider) : ISpendLedger
 {
-    private const int MaxAttempts = 20;
     private const string TenantScope = "_";
 
     private TableClient Table => clients.Spend;
@@ -64,46 +63,40 @@ public sealed class TableSpendLedger(AzureStorageClients clients) : ISpendLedger
         }
     }
 
-    private async Task<SpendApplication> ApplyOneAsync(SpendEntry entry, CancellationToken cancellationToken)
+    private Task<SpendApplication> ApplyOneAsync(SpendEntry entry, CancellationToken cancellationToken)
     {
         var partition = entry.TenantId.ToString("N");
         var marker = "applied|" + entry.TraceId.ToString("N");
         var targets = SpendMath.Scopes(entry).SelectMany(agent => BudgetWindow.AllContaining(entry.At).Select(w => (Agent: agent, Window: w, Key: RowKey(agent, w)))).ToList();
-        var nano = SpendMath.ToNanoUsd(entry.CostUsd);
-        for (var attempt = 1; ; attempt++)
-        {
-            var rows = await ReadRowsAsync(partition, [marker, .. targets.Select(t => t.Key)], cancellationToken).ConfigureAwait(false);
-            if (rows.ContainsKey(marker))
+        return TableTransactions.RunAsync(
+            async attemptToken =>
             {
-                return new SpendApplication(false, []);
-            }
+                var rows = await ReadRowsAsync(partition, [marker, .. targets.Select(t => t.Key)], attemptToken).ConfigureAwait(false);
+                if (rows.ContainsKey(marker))
+                {
+                    return new SpendApplication(false, []);
+                }
 
-            var actions = new List<TableTransactionAction>(targets.Count + 1);
-            var changes = new List<(SpendTotal, SpendTotal)>(targets.Count);
-            foreach (var (agent, window, key) in targets)
-            {
-                var existing = rows.GetValueOrDefault(key);
-                var before = existing is null ? new SpendTotal(window.Kind, window.Key, window.Start, window.End, agent, 0, 0, 0) : ToTotal(existing);
-                var after = before with { CostUsd = SpendMath.FromNanoUsd(SpendMath.ToNanoUsd(before.CostUsd) + nano), Tokens = before.Tokens + entry.Tokens, Requests = before.Requests + 1 };
-                var entity = ToEntity(partition, key, after, existing?.GetBoolean("Closed") ?? false);
-                actions.Add(existing is null
-                    ? new TableTransactionAction(TableTransactionActionType.Add, entity)
-                    : new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, existing.ETag));
-                changes.Add((before, after));
-            }
+                var actions = new List<TableTransactionAction>(targets.Count + 1);
+                var changes = new List<(SpendTotal, SpendTotal)>(targets.Count);
+                foreach (var (agent, window, key) in targets)
+                {
+                    var existing = rows.GetValueOrDefault(key);
+                    var before = existing is null ? SpendCounter.Empty(window) : ToCounter(window, existing);
+                    var after = before.Add(entry);
+                    var entity = ToEntity(partition, key, after.ToTotal(agent), after.Closed);
+                    actions.Add(existing is null
+                        ? new TableTransactionAction(TableTransactionActionType.Add, entity)
+                        : new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, existing.ETag));
+                    changes.Add((before.ToTotal(agent), after.ToTotal(agent)));
+                }
 
-            actions.Add(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, marker) { ["At"] = entry.At }));
-            try
-            {
-                await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+                actions.Add(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, marker) { ["At"] = entry.At }));
+                await Table.SubmitTransactionAsync(actions, attemptToken).ConfigureAwait(false);
                 return new SpendApplication(true, changes);
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
-            {
-                // Another writer got there first (a counter changed, or this very call was applied): read again.
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken).ConfigureAwait(false);
-            }
-        }
+            },
+            timeProvider,
+            cancellationToken);
     }
 
     private async Task<Dictionary<string, TableEntity>> ReadRowsAsync(string partition, IReadOnlyList<string> rowKeys, CancellationToken cancellationToken)
@@ -142,6 +135,9 @@ public sealed class TableSpendLedger(AzureStorageClients clients) : ISpendLedger
         ["Requests"] = total.Requests,
         ["Closed"] = closed,
     };
+
+    private static SpendCounter ToCounter(BudgetWindow window, TableEntity row)
+        => new(window, row.GetInt64("NanoUsd") ?? 0, row.GetInt64("Tokens") ?? 0, row.GetInt64("Requests") ?? 0, row.GetBoolean("Closed") ?? false);
 
     private static SpendTotal ToTotal(TableEntity row) => new(
         (WindowKind)row.GetInt32("Kind")!.Value,

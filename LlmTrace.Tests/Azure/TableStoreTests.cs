@@ -11,7 +11,7 @@ namespace LlmTrace.Tests.Azure;
 /// <summary>The spend ledger contract against Table Storage on Azurite.</summary>
 public sealed class TableSpendLedgerTests : SpendLedgerContractTests
 {
-    public override async Task InitializeAsync() => Ledger = new TableSpendLedger(await Azurite.CreateClientsAsync());
+    public override async Task InitializeAsync() => Ledger = new TableSpendLedger(await Azurite.CreateClientsAsync(), TimeProvider.System);
 
     [Fact]
     public async Task Apply_32ConcurrentCallsOnOneTenant_CountsEveryCallExactlyOnce()
@@ -35,7 +35,7 @@ public sealed class TableAnomalyStateStoreTests
     [Fact]
     public async Task Apply_RedeliveredAndConcurrent_FoldsEachTraceOnceWithItsFirstFindings()
     {
-        var store = new TableAnomalyStateStore(await Azurite.CreateClientsAsync());
+        var store = new TableAnomalyStateStore(await Azurite.CreateClientsAsync(), TimeProvider.System);
         var detector = new AnomalyDetector(new OptionsMonitorStub<AnomalyOptions>(new AnomalyOptions { MinSamples = 20, Sigma = 4 }));
         var tenant = Guid.NewGuid();
         var start = new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero);

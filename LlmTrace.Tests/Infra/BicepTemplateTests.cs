@@ -85,6 +85,34 @@ public sealed class BicepTemplateTests
         Assert.Contains("allowSharedKeyAccess", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task StorageNames_TheTemplateCreatesAndHandsToTheApp_AreTheOnesTheCodeUses()
+    {
+        var (code, output, errors) = await RunAsync("build", "--stdout", Path.Combine("infra", "main.bicep"));
+
+        Assert.True(code == 0, errors);
+        using var document = JsonDocument.Parse(output);
+        var resources = document.RootElement.GetProperty("resources");
+        var names = resources.GetProperty("storage").GetProperty("properties").GetProperty("template").GetProperty("variables").GetProperty("storageNames");
+        var defaults = new LlmTrace.Functions.Infrastructure.AzureStorageOptions();
+        Assert.Equal(
+            [LlmTrace.Domain.Processing.QueueNames.Captures, LlmTrace.Domain.Processing.QueueNames.Anomaly, LlmTrace.Domain.Processing.QueueNames.Security],
+            names.GetProperty("queues").EnumerateArray().Select(q => q.GetString()));
+        Assert.Equal(LlmTrace.Domain.Processing.QueueNames.PoisonSuffix, names.GetProperty("poisonSuffix").GetString());
+        Assert.Equal(defaults.SpendTable, names.GetProperty("spendTable").GetString());
+        Assert.Equal(defaults.AnomalyTable, names.GetProperty("anomalyTable").GetString());
+        Assert.Equal(defaults.RecordTablePrefix, names.GetProperty("recordTablePrefix").GetString());
+        Assert.Equal(LlmTrace.Domain.Records.RecordTables.All, names.GetProperty("recordTables").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(defaults.ClaimCheckContainer, names.GetProperty("claimCheckContainer").GetString());
+        Assert.Equal(defaults.ParkedContainer, names.GetProperty("parkedContainer").GetString());
+        Assert.Equal(defaults.PoisonContainer, names.GetProperty("poisonContainer").GetString());
+        // And the app is told them, rather than relying on its defaults matching.
+        foreach (var setting in new[] { "SpendTable", "AnomalyTable", "RecordTablePrefix", "ClaimCheckContainer", "ParkedContainer", "PoisonContainer" })
+        {
+            Assert.Contains($"\"LlmTrace__Storage__{setting}\"", output, StringComparison.Ordinal);
+        }
+    }
+
     private static bool HasDiagnostics(string text)
         => text.Contains(" : Warning ", StringComparison.Ordinal) || text.Contains(" : Error ", StringComparison.Ordinal) || text.Contains(" : Info ", StringComparison.Ordinal);
 

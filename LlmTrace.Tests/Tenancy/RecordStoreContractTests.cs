@@ -120,12 +120,30 @@ public sealed class SqliteRecordStoreTests : RecordStoreContractTests
     public override async Task DisposeAsync() => await _database.DisposeAsync();
 }
 
-/// <summary>Against Table Storage on Azurite, with tables created on first use.</summary>
+/// <summary>Against Table Storage on Azurite, with the tables provisioned first, as infra/ or the local initializer does.</summary>
 public sealed class TableRecordStoreTests : RecordStoreContractTests
 {
+    private TableRecordStore _tables = null!;
+
     public override async Task InitializeAsync()
     {
         var clients = await Azurite.CreateClientsAsync();
-        Store = new TableRecordStore(clients, Options.Create(new AzureStorageOptions { RecordTablePrefix = "rec" + Guid.NewGuid().ToString("N")[..10] }));
+        Store = _tables = new TableRecordStore(clients, Options.Create(new AzureStorageOptions { RecordTablePrefix = "rec" + Guid.NewGuid().ToString("N")[..10] }));
+        foreach (var table in RecordTables.All)
+        {
+            await _tables.Table(table).CreateIfNotExistsAsync();
+        }
+    }
+
+    [Fact]
+    public async Task MissingTable_IsADeploymentErrorNamingTheTable_NotCreatedOnTheRequestPath()
+    {
+        await _tables.Table(RecordTables.Audit).DeleteAsync();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Store.GetAsync(RecordTables.Audit, "p", "k", CancellationToken.None));
+
+        Assert.Contains(_tables.Table(RecordTables.Audit).Name, error.Message, StringComparison.Ordinal);
+        Assert.Contains("infra/", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.GetAsync(RecordTables.Audit, "p", "k", CancellationToken.None));
     }
 }

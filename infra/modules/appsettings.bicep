@@ -1,7 +1,7 @@
 // The Function App's settings: identity-based connections only (no connection strings, no keys), secrets as Key Vault
 // references, and every LlmTrace option the deployment sets. Replaces the whole settings set on each deployment.
 
-import { settingMap, upstreamMap } from 'types.bicep'
+import { settingMap, storageNames, upstreamMap } from 'types.bicep'
 
 param functionAppName string
 
@@ -96,6 +96,12 @@ var baseSettings = {
   LlmTrace__Storage__BlobServiceUri: storageBlobEndpoint
   LlmTrace__Storage__QueueServiceUri: storageQueueEndpoint
   LlmTrace__Storage__TableServiceUri: storageTableEndpoint
+  LlmTrace__Storage__SpendTable: storageNames.spendTable
+  LlmTrace__Storage__AnomalyTable: storageNames.anomalyTable
+  LlmTrace__Storage__RecordTablePrefix: storageNames.recordTablePrefix
+  LlmTrace__Storage__ClaimCheckContainer: storageNames.claimCheckContainer
+  LlmTrace__Storage__ParkedContainer: storageNames.parkedContainer
+  LlmTrace__Storage__PoisonContainer: storageNames.poisonContainer
   LlmTrace__Cosmos__Endpoint: cosmosEndpoint
   LlmTrace__Cosmos__Database: cosmosDatabaseName
   LlmTrace__Cosmos__Container: cosmosContainerName

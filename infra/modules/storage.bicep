@@ -2,7 +2,7 @@
 // state, tenants, keys, audit, rate-limit counters), blobs (claim checks, parked captures, poison copies, the app
 // package). Shared-key access is off: everything uses Entra ID.
 
-import { tagMap } from 'types.bicep'
+import { storageNames, tagMap } from 'types.bicep'
 
 @description('Region.')
 param location string
@@ -21,27 +21,16 @@ param skuName string
 
 param tags tagMap
 
-var queues = [
-  'llmtrace-captures'
-  'llmtrace-anomaly'
-  'llmtrace-security'
-  'llmtrace-captures-poison'
-  'llmtrace-anomaly-poison'
-  'llmtrace-security-poison'
-]
-var tables = [
-  'llmtracespend'
-  'llmtraceanomaly'
-  'llmtracetenants'
-  'llmtracegatewaykeys'
-  'llmtraceaudit'
-  'llmtraceratelimits'
-]
+var queues = [for queue in concat(storageNames.queues, map(storageNames.queues, q => '${q}${storageNames.poisonSuffix}')): queue]
+var tables = concat(
+  [storageNames.spendTable, storageNames.anomalyTable],
+  map(storageNames.recordTables, t => '${storageNames.recordTablePrefix}${t}')
+)
 var containers = [
-  'app-package'
-  'llmtrace-claimchecks'
-  'llmtrace-parked'
-  'llmtrace-poison'
+  storageNames.packageContainer
+  storageNames.claimCheckContainer
+  storageNames.parkedContainer
+  storageNames.poisonContainer
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2025-01-01' = {
@@ -152,4 +141,4 @@ output name string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output queueEndpoint string = account.properties.primaryEndpoints.queue
 output tableEndpoint string = account.properties.primaryEndpoints.table
-output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}app-package'
+output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${storageNames.packageContainer}'
