@@ -14,12 +14,21 @@ namespace LlmTrace.Functions.Infrastructure;
 /// </summary>
 public sealed class TableRecordStore(AzureStorageClients clients, IOptions<AzureStorageOptions> options) : IRecordStore
 {
+    private const string TableNotFound = "TableNotFound";
     private readonly ConcurrentDictionary<string, TableClient> _tables = new(StringComparer.Ordinal);
 
     public async Task<StoredRecord?> GetAsync(string table, string partition, string key, CancellationToken cancellationToken)
     {
-        var response = await WithTableAsync(table, t => t.GetEntityIfExistsAsync<TableEntity>(partition, key, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return response.HasValue && response.Value is { } entity ? ToRecord(entity) : null;
+        // Not GetEntityIfExists: it answers "none" for a missing table too, which would hide a deployment error.
+        try
+        {
+            var response = await WithTableAsync(table, t => t.GetEntityAsync<TableEntity>(partition, key, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return ToRecord(response.Value);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode != TableNotFound)
+        {
+            return null;
+        }
     }
 
     public Task<RecordPage> ListAsync(string table, string partition, string? afterKey, int limit, CancellationToken cancellationToken)
@@ -93,7 +102,7 @@ public sealed class TableRecordStore(AzureStorageClients clients, IOptions<Azure
         {
             return await work(client).ConfigureAwait(false);
         }
-        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "TableNotFound")
+        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == TableNotFound)
         {
             throw new InvalidOperationException(
                 $"The table '{client.Name}' does not exist. Deploy infra/ (it creates every table), or check LlmTrace__Storage__RecordTablePrefix.", ex);

@@ -35,6 +35,7 @@ public sealed class FaultInjectionTests
         using var http = gateway.CreateClient();
         var key = "sk-chaos-" + Guid.NewGuid().ToString("N");
         var answered = new ConcurrentBag<Guid>();
+        var unanswered = new ConcurrentBag<string>();
         var next = 0;
         var random = new ConcurrentDictionary<int, Random>();
         var outageStarted = false;
@@ -63,20 +64,34 @@ public sealed class FaultInjectionTests
                     request.Headers.TryAddWithoutValidation("x-fake-mode", mode);
                 }
 
+                HttpResponseMessage response;
                 try
                 {
-                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-                    answered.Add(Guid.Parse(response.Headers.GetValues("x-llmtrace-trace-id").Single()));
-                    await response.Content.ReadAsByteArrayAsync();
+                    response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
                 }
-                catch (Exception ex) when (ex is HttpRequestException or IOException)
+                catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException)
                 {
-                    // A reset mid-stream reaches the client as a broken body; its trace id came with the headers.
+                    unanswered.Add($"call {call} ({mode}, stream={stream}): {ex.GetType().Name}: {ex.Message} {ex.InnerException?.Message}");
+                    continue;
+                }
+
+                using (response)
+                {
+                    answered.Add(Guid.Parse(response.Headers.GetValues("x-llmtrace-trace-id").Single()));
+                    try
+                    {
+                        await response.Content.ReadAsByteArrayAsync();
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException or IOException)
+                    {
+                        // A reset mid-stream reaches the client as a broken body; its trace id came with the headers.
+                    }
                 }
             }
         })).ToList();
         await Task.WhenAll(workers);
 
+        Assert.True(unanswered.IsEmpty, string.Join(Environment.NewLine, unanswered));
         Assert.Equal(Calls, answered.Count);
         Assert.True(outage.Refused > 0, "the store outage must have been hit");
         var traces = await WaitForAllAsync(gateway, answered, TimeSpan.FromSeconds(120));

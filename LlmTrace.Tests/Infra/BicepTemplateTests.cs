@@ -109,7 +109,7 @@ public sealed class BicepTemplateTests
         // And the app is told them, rather than relying on its defaults matching.
         foreach (var setting in new[] { "SpendTable", "AnomalyTable", "RecordTablePrefix", "ClaimCheckContainer", "ParkedContainer", "PoisonContainer" })
         {
-            Assert.Contains($"\"LlmTrace__Storage__{setting}\"", output, StringComparison.Ordinal);
+            Assert.Contains($"'LlmTrace__Storage__{setting}'", output, StringComparison.Ordinal);
         }
     }
 
