@@ -212,60 +212,48 @@ public sealed class GatewayAdmission(
             held = true;
         }
 
-        var rules = new List<RateRule>(4);
-        var tokenCost = promptTokens + outputTokens;
-        AddRules(rules, "t:" + tenant.TenantId.ToString("N"), tenantRates, tokenCost);
-        if (identity.Key is { } key)
-        {
-            AddRules(rules, "k:" + key.KeyId, keyRates, tokenCost);
-        }
-
-        if (rules.FirstOrDefault(r => r.Cost > r.Limit) is { Counter: not null } tooLarge)
-        {
-            // It could never fit in a minute: say so, rather than take the whole minute's allowance and refuse anyway.
-            if (held)
-            {
-                budgets.Release(exchange.TraceId);
-            }
-
-            await FailAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "request_exceeds_rate_limit",
-                string.Create(CultureInfo.InvariantCulture, $"This call needs about {tooLarge.Cost} tokens, more than the limit of {tooLarge.Limit} tokens per minute. Lower max_tokens or the prompt."), "max_tokens").ConfigureAwait(false);
-            return null;
-        }
-
-        RateDecision rate;
+        // A call refused (or failing) after its cost was held must not keep the hold: released once, here.
+        var admitted = false;
         try
         {
-            rate = await rateLimiter.AcquireAsync(rules, context.RequestAborted).ConfigureAwait(false);
+            var rules = new List<RateRule>(4);
+            var tokenCost = promptTokens + outputTokens;
+            AddRules(rules, "t:" + tenant.TenantId.ToString("N"), tenantRates, tokenCost);
+            if (identity.Key is { } key)
+            {
+                AddRules(rules, "k:" + key.KeyId, keyRates, tokenCost);
+            }
+
+            if (rules.FirstOrDefault(r => r.Cost > r.Limit) is { Counter: not null } tooLarge)
+            {
+                // It could never fit in a minute: say so, rather than take the whole minute's allowance and refuse anyway.
+                await FailAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "request_exceeds_rate_limit",
+                    string.Create(CultureInfo.InvariantCulture, $"This call needs about {tooLarge.Cost} tokens, more than the limit of {tooLarge.Limit} tokens per minute. Lower max_tokens or the prompt."), "max_tokens").ConfigureAwait(false);
+                return null;
+            }
+
+            var rate = await rateLimiter.AcquireAsync(rules, context.RequestAborted).ConfigureAwait(false);
+            if (!rate.Allowed)
+            {
+                var exceeded = rate.Exceeded!.Value;
+                logger.RateLimited(exchange.TraceId, exchange.TenantId, exceeded.Counter, exceeded.Dimension.ToString());
+                WriteRateHeaders(context.Response.Headers, rate);
+                var unit = exceeded.Dimension == RateDimension.Requests ? "requests per minute (RPM)" : "tokens per minute (TPM)";
+                await FailAsync(context, exchange, StatusCodes.Status429TooManyRequests, "rate_limit_exceeded", "rate_limit_exceeded",
+                    string.Create(CultureInfo.InvariantCulture, $"Rate limit reached for {(exceeded.Counter.StartsWith("k:", StringComparison.Ordinal) ? "this key" : "this tenant")} on {unit}: limit {exceeded.Limit}, requested {exceeded.Cost}. Try again in {rate.ResetSeconds}s.")).ConfigureAwait(false);
+                return null;
+            }
+
+            admitted = true;
+            return new AdmissionTicket(rate.Lease, held);
         }
-        catch
+        finally
         {
-            // The shared counters failed: the hold must not outlive the call that took it.
-            if (held)
+            if (held && !admitted)
             {
                 budgets.Release(exchange.TraceId);
             }
-
-            throw;
         }
-
-        if (!rate.Allowed)
-        {
-            if (held)
-            {
-                budgets.Release(exchange.TraceId);
-            }
-
-            var exceeded = rate.Exceeded!.Value;
-            logger.RateLimited(exchange.TraceId, exchange.TenantId, exceeded.Counter, exceeded.Dimension.ToString());
-            WriteRateHeaders(context.Response.Headers, rate);
-            var unit = exceeded.Dimension == RateDimension.Requests ? "requests per minute (RPM)" : "tokens per minute (TPM)";
-            await FailAsync(context, exchange, StatusCodes.Status429TooManyRequests, "rate_limit_exceeded", "rate_limit_exceeded",
-                string.Create(CultureInfo.InvariantCulture, $"Rate limit reached for {(exceeded.Counter.StartsWith("k:", StringComparison.Ordinal) ? "this key" : "this tenant")} on {unit}: limit {exceeded.Limit}, requested {exceeded.Cost}. Try again in {rate.ResetSeconds}s.")).ConfigureAwait(false);
-            return null;
-        }
-
-        return new AdmissionTicket(rate.Lease, held);
     }
 
     /// <summary>Settles a finished call: real token usage replaces the estimate, the priced cost replaces the hold.</summary>

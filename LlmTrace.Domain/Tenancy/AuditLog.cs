@@ -4,19 +4,21 @@ using LlmTrace.Domain.Records;
 namespace LlmTrace.Domain.Tenancy;
 
 /// <summary>
-/// The append-only log of management writes, oldest first. Keys are the time in ticks plus a per-process sequence, so
-/// entries written in the same millisecond keep their order.
+/// The append-only log of management writes, oldest first. Keys are the time in ticks, then this log's sequence (so
+/// entries written in the same tick keep their order), then a random tag of this instance (so two processes writing in
+/// the same tick never collide).
 /// </summary>
 public sealed class AuditLog(IRecordStore records, TimeProvider timeProvider)
 {
     private const string Partition = "audit";
-    private static long _sequence;
+    private readonly string _origin = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+    private long _sequence;
 
     public async Task<AuditEntry> AppendAsync(string actor, string action, Guid? tenantId, string? target, IReadOnlyList<string> changes, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var entry = new AuditEntry { AuditId = Guid.CreateVersion7(now), At = now, Actor = actor, Action = action, TenantId = tenantId, Target = target, Changes = changes };
-        var key = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{now.UtcTicks:D19}{Interlocked.Increment(ref _sequence) % 1_000_000:D6}");
+        var key = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{now.UtcTicks:D19}{Interlocked.Increment(ref _sequence) % 1_000_000:D6}{_origin}");
         await records.InsertAsync(RecordTables.Audit, Partition, key, JsonSerializer.Serialize(entry, TenancyJsonContext.Default.AuditEntry), cancellationToken).ConfigureAwait(false);
         return entry;
     }
