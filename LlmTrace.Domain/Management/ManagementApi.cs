@@ -14,54 +14,65 @@ namespace LlmTrace.Domain.Management;
 /// </summary>
 public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer authorizer, TenantsApi tenants, ReportsApi reports, PoisonApi poison, HealthCheckService health)
 {
-    /// <summary>Every route: method and path template. The OpenAPI document lists exactly these.</summary>
-    public static IReadOnlyList<(string Method, string Template)> Routes { get; } =
+    /// <summary>
+    /// The one route table: method, path template and handler. The OpenAPI document lists exactly these routes, and a
+    /// path that matches a template with another method gets 405 with <c>Allow</c>.
+    /// </summary>
+    private readonly TenantsApi _tenants = tenants;
+    private readonly ReportsApi _reports = reports;
+    private readonly PoisonApi _poison = poison;
+
+    private static readonly ManagementRoute[] Table =
     [
-        ("GET", "/api/traces"),
-        ("GET", "/api/traces/{traceId}"),
-        ("GET", "/api/tenants"),
-        ("POST", "/api/tenants"),
-        ("GET", "/api/tenants/{tenantId}"),
-        ("PATCH", "/api/tenants/{tenantId}"),
-        ("DELETE", "/api/tenants/{tenantId}"),
-        ("GET", "/api/tenants/{tenantId}/keys"),
-        ("POST", "/api/tenants/{tenantId}/keys"),
-        ("DELETE", "/api/tenants/{tenantId}/keys/{keyId}"),
-        ("GET", "/api/tenants/{tenantId}/budget"),
-        ("PUT", "/api/tenants/{tenantId}/budget"),
-        ("GET", "/api/spend"),
-        ("GET", "/api/findings"),
-        ("GET", "/api/reports/compliance"),
-        ("GET", "/api/reports/reconciliation"),
-        ("GET", "/api/audit"),
-        ("GET", "/api/poison"),
-        ("POST", "/api/poison/{id}/replay"),
-        ("GET", "/api/openapi.json"),
+        new("GET", "/api/traces", (api, c, caller, _) => api.ListTracesAsync(c, caller)),
+        new("GET", "/api/traces/{traceId}", (api, c, caller, v) => api.GetTraceAsync(c, caller, v["traceId"])),
+        new("GET", "/api/tenants", (api, c, caller, _) => api._tenants.ListAsync(c, caller)),
+        new("POST", "/api/tenants", (api, c, caller, _) => api._tenants.CreateAsync(c, caller)),
+        new("GET", "/api/tenants/{tenantId}", (api, c, caller, v) => api._tenants.GetAsync(c, caller, v.TenantId)),
+        new("PATCH", "/api/tenants/{tenantId}", (api, c, caller, v) => api._tenants.PatchAsync(c, caller, v.TenantId)),
+        new("DELETE", "/api/tenants/{tenantId}", (api, c, caller, v) => api._tenants.DeleteAsync(c, caller, v.TenantId)),
+        new("GET", "/api/tenants/{tenantId}/keys", (api, c, caller, v) => api._tenants.ListKeysAsync(c, caller, v.TenantId)),
+        new("POST", "/api/tenants/{tenantId}/keys", (api, c, caller, v) => api._tenants.CreateKeyAsync(c, caller, v.TenantId)),
+        new("DELETE", "/api/tenants/{tenantId}/keys/{keyId}", (api, c, caller, v) => api._tenants.RevokeKeyAsync(c, caller, v.TenantId, v["keyId"])),
+        new("GET", "/api/tenants/{tenantId}/budget", (api, c, caller, v) => api._tenants.GetBudgetAsync(c, caller, v.TenantId)),
+        new("PUT", "/api/tenants/{tenantId}/budget", (api, c, caller, v) => api._tenants.PutBudgetAsync(c, caller, v.TenantId)),
+        new("GET", "/api/spend", (api, c, caller, _) => api._reports.SpendAsync(c, caller)),
+        new("GET", "/api/findings", (api, c, caller, _) => api._reports.FindingsAsync(c, caller)),
+        new("GET", "/api/reports/compliance", (api, c, caller, _) => api._reports.ComplianceAsync(c, caller)),
+        new("GET", "/api/reports/reconciliation", (api, c, caller, _) => api._reports.ReconciliationAsync(c, caller)),
+        new("GET", "/api/audit", (api, c, caller, _) => api._tenants.ListAuditAsync(c, caller)),
+        new("GET", "/api/poison", (api, c, caller, _) => api._poison.ListAsync(c, caller)),
+        new("POST", "/api/poison/{id}/replay", (api, c, caller, v) => api._poison.ReplayAsync(c, caller, v["id"])),
+        new("GET", "/api/openapi.json", null),
     ];
+
+    /// <summary>Every route: method and path template.</summary>
+    public static IReadOnlyList<(string Method, string Template)> Routes { get; } = [.. Table.Select(r => (r.Method, r.Template))];
 
     /// <summary>Handles any request under <c>/api/</c>; <paramref name="path"/> is what follows <c>/api/</c>.</summary>
     public async Task HandleAsync(HttpContext context, string? path)
     {
         var segments = (path ?? string.Empty).Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
         var method = context.Request.Method.ToUpperInvariant();
-        var template = Match(segments);
-        if (template is null)
+        var matches = Table.Select(r => (Route: r, Values: r.Match(segments))).Where(m => m.Values is not null).ToList();
+        if (matches.Count == 0)
         {
             await ManagementHttp.NotFoundAsync(context, "route_not_found", $"No management route {context.Request.Method} /api/{path}.").ConfigureAwait(false);
             return;
         }
 
-        var allowed = Routes.Where(r => r.Template == template).Select(r => r.Method).ToList();
-        if (!allowed.Contains(method))
+        if (matches.FirstOrDefault(m => m.Route.Method == method) is not { Route: { } route, Values: { } values })
         {
-            context.Response.Headers.Allow = string.Join(", ", allowed);
+            var allowed = string.Join(", ", matches.Select(m => m.Route.Method));
+            context.Response.Headers.Allow = allowed;
             await GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status405MethodNotAllowed, "invalid_request_error", "method_not_allowed",
-                $"{template} allows {string.Join(", ", allowed)}.").ConfigureAwait(false);
+                $"{matches[0].Route.Template} allows {allowed}.").ConfigureAwait(false);
             return;
         }
 
-        if (template == "/api/openapi.json")
+        if (route.Handler is null)
         {
+            // The API's own description: public, like /health.
             await OpenApiDocument.WriteAsync(context).ConfigureAwait(false);
             return;
         }
@@ -72,56 +83,19 @@ public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer author
             return;
         }
 
-        Guid tenantId = default;
-        if (segments is ["tenants", var tenantText, ..] && !Guid.TryParse(tenantText, out tenantId))
+        if (values.TryGetValue("tenantId", out var tenantText))
         {
-            await ManagementHttp.InvalidAsync(context, "tenantId", "tenantId must be a UUID.").ConfigureAwait(false);
-            return;
+            if (!Guid.TryParse(tenantText, out var tenantId))
+            {
+                await ManagementHttp.InvalidAsync(context, "tenantId", "tenantId must be a UUID.").ConfigureAwait(false);
+                return;
+            }
+
+            values.TenantId = tenantId;
         }
 
-        await ((method, template) switch
-        {
-            ("GET", "/api/traces") => ListTracesAsync(context, caller),
-            ("GET", "/api/traces/{traceId}") => GetTraceAsync(context, caller, segments[1]),
-            ("GET", "/api/tenants") => tenants.ListAsync(context, caller),
-            ("POST", "/api/tenants") => tenants.CreateAsync(context, caller),
-            ("GET", "/api/tenants/{tenantId}") => tenants.GetAsync(context, caller, tenantId),
-            ("PATCH", "/api/tenants/{tenantId}") => tenants.PatchAsync(context, caller, tenantId),
-            ("DELETE", "/api/tenants/{tenantId}") => tenants.DeleteAsync(context, caller, tenantId),
-            ("GET", "/api/tenants/{tenantId}/keys") => tenants.ListKeysAsync(context, caller, tenantId),
-            ("POST", "/api/tenants/{tenantId}/keys") => tenants.CreateKeyAsync(context, caller, tenantId),
-            ("DELETE", "/api/tenants/{tenantId}/keys/{keyId}") => tenants.RevokeKeyAsync(context, caller, tenantId, segments[3]),
-            ("GET", "/api/tenants/{tenantId}/budget") => tenants.GetBudgetAsync(context, caller, tenantId),
-            ("PUT", "/api/tenants/{tenantId}/budget") => tenants.PutBudgetAsync(context, caller, tenantId),
-            ("GET", "/api/spend") => reports.SpendAsync(context, caller),
-            ("GET", "/api/findings") => reports.FindingsAsync(context, caller),
-            ("GET", "/api/reports/compliance") => reports.ComplianceAsync(context, caller),
-            ("GET", "/api/reports/reconciliation") => reports.ReconciliationAsync(context, caller),
-            ("GET", "/api/poison") => poison.ListAsync(context, caller),
-            ("POST", "/api/poison/{id}/replay") => poison.ReplayAsync(context, caller, segments[1]),
-            _ => tenants.ListAuditAsync(context, caller),
-        }).ConfigureAwait(false);
+        await route.Handler(this, context, caller, values).ConfigureAwait(false);
     }
-
-    private static string? Match(string[] segments) => segments switch
-    {
-        ["traces"] => "/api/traces",
-        ["traces", _] => "/api/traces/{traceId}",
-        ["tenants"] => "/api/tenants",
-        ["tenants", _] => "/api/tenants/{tenantId}",
-        ["tenants", _, "keys"] => "/api/tenants/{tenantId}/keys",
-        ["tenants", _, "keys", _] => "/api/tenants/{tenantId}/keys/{keyId}",
-        ["tenants", _, "budget"] => "/api/tenants/{tenantId}/budget",
-        ["spend"] => "/api/spend",
-        ["findings"] => "/api/findings",
-        ["reports", "compliance"] => "/api/reports/compliance",
-        ["reports", "reconciliation"] => "/api/reports/reconciliation",
-        ["audit"] => "/api/audit",
-        ["poison"] => "/api/poison",
-        ["poison", _, "replay"] => "/api/poison/{id}/replay",
-        ["openapi.json"] => "/api/openapi.json",
-        _ => null,
-    };
 
     private async Task ListTracesAsync(HttpContext context, Caller caller)
     {
@@ -252,11 +226,11 @@ public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer author
             query = name == "since" ? query with { Since = at } : query with { Until = at };
         }
 
-        if (values.TryGetValue("limit", out var limitText))
+        if (values.ContainsKey("limit"))
         {
-            if (!int.TryParse(limitText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var limit) || limit < 1 || limit > TraceQuery.MaxLimit)
+            if (!ManagementPaging.TryLimit(values, out var limit))
             {
-                (param, problem) = ("limit", $"limit must be a whole number from 1 to {TraceQuery.MaxLimit}.");
+                (param, problem) = ("limit", ManagementPaging.Problem);
                 return false;
             }
 

@@ -27,7 +27,12 @@ public sealed class PoisonApi(IPoisonStore store, PoisonReplayer replayer)
             return;
         }
 
-        var limit = int.TryParse(context.Request.Query["limit"], out var asked) ? Math.Clamp(asked, 1, 1000) : 100;
+        if (!ManagementPaging.TryLimit(context.Request.Query, out var limit))
+        {
+            await ManagementHttp.InvalidAsync(context, "limit", ManagementPaging.Problem).ConfigureAwait(false);
+            return;
+        }
+
         var entries = await store.ListAsync(limit, context.RequestAborted).ConfigureAwait(false);
         var page = new PoisonPage([.. entries.Select(e => new PoisonView(Encode(e.Reference), e.Queue, e.MessageId, e.StoredAt, TraceIdOf(e.Message), e.Message))]);
         await ManagementHttp.WriteJsonAsync(context, StatusCodes.Status200OK, page, ManagementJsonContext.Default.PoisonPage).ConfigureAwait(false);

@@ -128,10 +128,9 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, TimeProvider 
             return;
         }
 
-        var limit = 100;
-        if (query["limit"].ToString() is { Length: > 0 } limitText && (!int.TryParse(limitText, NumberStyles.Integer, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 1000))
+        if (!ManagementPaging.TryLimit(query, out var limit))
         {
-            await ManagementHttp.InvalidAsync(context, "limit", "limit must be 1-1000.").ConfigureAwait(false);
+            await ManagementHttp.InvalidAsync(context, "limit", ManagementPaging.Problem).ConfigureAwait(false);
             return;
         }
 

@@ -13,14 +13,12 @@ namespace LlmTrace.Domain.Management;
 /// </summary>
 public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditLog audit, ISpendLedger ledger, Microsoft.Extensions.Options.IOptionsMonitor<Alerts.AlertOptions> alerts, TimeProvider timeProvider)
 {
-    private const int DefaultLimit = 100;
-    private const int MaxLimit = 500;
 
     public async Task ListAsync(HttpContext context, Caller caller)
     {
         if (!TryLimit(context, out var limit) || !TryToken(context, out var after))
         {
-            await ManagementHttp.InvalidAsync(context, "limit/continuationToken", $"limit must be 1-{MaxLimit}; continuationToken must be one this API issued.").ConfigureAwait(false);
+            await ManagementHttp.InvalidAsync(context, "limit/continuationToken", $"{ManagementPaging.Problem} continuationToken must be one this API issued.").ConfigureAwait(false);
             return;
         }
 
@@ -355,7 +353,7 @@ public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditL
         if (!TryLimit(context, out var limit) || !TryToken(context, out var after)
             || !ReportsApi.TryDate(query, "since", out var since) || !ReportsApi.TryDate(query, "until", out var until))
         {
-            await ManagementHttp.InvalidAsync(context, null, $"limit must be 1-{MaxLimit}; since/until ISO 8601; continuationToken one this API issued.").ConfigureAwait(false);
+            await ManagementHttp.InvalidAsync(context, null, $"{ManagementPaging.Problem} since/until must be ISO 8601; continuationToken one this API issued.").ConfigureAwait(false);
             return;
         }
 
@@ -467,12 +465,7 @@ public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditL
     /// <summary>An HTTP entity tag for a store's version tag (whatever characters that has).</summary>
     private static string Quote(string etag) => "\"" + System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(etag)) + "\"";
 
-    private static bool TryLimit(HttpContext context, out int limit)
-    {
-        limit = DefaultLimit;
-        var text = context.Request.Query["limit"].ToString();
-        return text.Length == 0 || (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out limit) && limit is >= 1 and <= MaxLimit);
-    }
+    private static bool TryLimit(HttpContext context, out int limit) => ManagementPaging.TryLimit(context.Request.Query, out limit);
 
     private static bool TryToken(HttpContext context, out string? after)
         => ContinuationToken.TryDecode(context.Request.Query["continuationToken"].ToString(), out after);

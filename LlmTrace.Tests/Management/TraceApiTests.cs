@@ -35,6 +35,31 @@ public sealed class TraceApiTests(GatewayFixture fixture) : IClassFixture<Gatewa
     }
 
     [Theory]
+    [InlineData("/api/traces")]
+    [InlineData("/api/tenants")]
+    [InlineData("/api/audit")]
+    [InlineData("/api/findings")]
+    [InlineData("/api/poison")]
+    public async Task EveryList_FollowsOnePagingRule(string route)
+    {
+        using var http = fixture.Gateway.CreateClient();
+
+        var statuses = new List<HttpStatusCode>();
+        foreach (var limit in new[] { "0", "1001", "ten", "1000", "1" })
+        {
+            using var response = await http.GetAsync($"{route}?limit={limit}");
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.BadRequest)
+            {
+                using var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                Assert.Contains("1 to 1000", error.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+            }
+        }
+
+        Assert.Equal([HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.OK, HttpStatusCode.OK], statuses);
+    }
+
+    [Theory]
     [InlineData("model=gpt-4o", 13)]
     [InlineData("model=GPT-4O", 13)]
     [InlineData("provider=anthropic", 12)]
