@@ -93,13 +93,7 @@ public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditL
     /// <summary>Changes the fields the body names. <c>If-Match</c> (the ETag of a GET) makes it conditional: 412 when changed since.</summary>
     public async Task PatchAsync(HttpContext context, Caller caller, Guid tenantId)
     {
-        if (!await CanAsync(context, caller.CanManage(tenantId)).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        var input = await ManagementHttp.ReadBodyAsync(context, ManagementJsonContext.Default.TenantInput).ConfigureAwait(false);
-        if (input is null)
+        if (await ReadPermittedAsync(context, caller.CanManage(tenantId), ManagementJsonContext.Default.TenantInput).ConfigureAwait(false) is not { } input)
         {
             return;
         }
@@ -176,13 +170,7 @@ public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditL
 
     public async Task CreateKeyAsync(HttpContext context, Caller caller, Guid tenantId)
     {
-        if (!await CanAsync(context, caller.CanManage(tenantId)).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        var input = await ManagementHttp.ReadBodyAsync(context, ManagementJsonContext.Default.KeyInput).ConfigureAwait(false);
-        if (input is null)
+        if (await ReadPermittedAsync(context, caller.CanManage(tenantId), ManagementJsonContext.Default.KeyInput).ConfigureAwait(false) is not { } input)
         {
             return;
         }
@@ -286,13 +274,7 @@ public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditL
     /// <summary>Replaces the tenant's budgets (administrators) and agent budgets (administrators and tenant-admins). Applies from the next call.</summary>
     public async Task PutBudgetAsync(HttpContext context, Caller caller, Guid tenantId)
     {
-        if (!await CanAsync(context, caller.CanManage(tenantId)).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        var input = await ManagementHttp.ReadBodyAsync(context, ManagementJsonContext.Default.BudgetInput).ConfigureAwait(false);
-        if (input is null)
+        if (await ReadPermittedAsync(context, caller.CanManage(tenantId), ManagementJsonContext.Default.BudgetInput).ConfigureAwait(false) is not { } input)
         {
             return;
         }
@@ -448,6 +430,11 @@ public sealed class TenantsApi(TenantStore tenants, GatewayKeyStore keys, AuditL
 
     /// <summary>The names of the fields the input sets (for the audit log; never their values).</summary>
     private static List<string> Changed(TenantInput input) => [.. Fields.Where(f => f.IsSet(input)).Select(f => f.Name)];
+
+    /// <summary>The body of a write the caller may make; null when refused or unreadable (the answer has been written).</summary>
+    private static async Task<T?> ReadPermittedAsync<T>(HttpContext context, bool allowed, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+        => await CanAsync(context, allowed).ConfigureAwait(false) ? await ManagementHttp.ReadBodyAsync(context, type).ConfigureAwait(false) : null;
 
     private static async Task<bool> CanAsync(HttpContext context, bool allowed)
     {
