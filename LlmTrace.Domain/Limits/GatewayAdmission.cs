@@ -118,7 +118,7 @@ public sealed class GatewayAdmission(
         {
             var provider = exchange.Provider.ToWireName();
             // No fallback between providers: an OpenAI key must never reach another host because a setting is missing.
-            var name = tenant.ProviderKeyFor(provider) ?? DefaultSettingName(exchange.Provider);
+            var name = tenant.ProviderKeyFor(provider) ?? exchange.Provider.KeySettingName();
             var value = configuration[$"{ProviderKeysSection}:{name}"];
 
             if (KeyVaultReferences.IsUnresolved(value))
@@ -135,7 +135,8 @@ public sealed class GatewayAdmission(
                 return null;
             }
 
-            credential = CredentialFor(exchange.Provider, value);
+            var (header, headerValue) = exchange.Provider.Credential(value);
+            credential = new UpstreamCredential(header, headerValue);
         }
 
         return new CallIdentity(tenant, key, credential);
@@ -374,24 +375,6 @@ public sealed class GatewayAdmission(
         inProviderHeader = candidate is not null && GatewayKeyFormat.LooksLikeKey(candidate);
         return inProviderHeader ? candidate : null;
     }
-
-    /// <summary>The setting under <c>LlmTrace:ProviderKeys</c> that holds a provider's credential unless the tenant names another.</summary>
-    public static string DefaultSettingName(ProviderKind provider) => provider switch
-    {
-        ProviderKind.AzureOpenAI => "AzureOpenAI",
-        ProviderKind.Anthropic => "Anthropic",
-        ProviderKind.Gemini => "Gemini",
-        ProviderKind.OpenAICompatible => "OpenAICompatible",
-        _ => "OpenAI",
-    };
-
-    private static UpstreamCredential CredentialFor(ProviderKind provider, string value) => provider switch
-    {
-        ProviderKind.AzureOpenAI => new UpstreamCredential("api-key", value),
-        ProviderKind.Anthropic => new UpstreamCredential("x-api-key", value),
-        ProviderKind.Gemini => new UpstreamCredential("x-goog-api-key", value),
-        _ => new UpstreamCredential("Authorization", "Bearer " + value),
-    };
 
     private async Task TouchQuietlyAsync(GatewayKey key)
     {

@@ -44,9 +44,17 @@ public sealed class GatewayRoute
 
     public Uri? GetUpstream(UpstreamOptions options) => _upstream(options);
 
-    /// <summary>The provider this route speaks, given the configured upstream.</summary>
-    public ProviderKind GetProvider(Uri upstream)
+    /// <summary>The provider this route speaks, given the configured upstream (none configured: the route's own provider).</summary>
+    public ProviderKind GetProvider(Uri? upstream)
     {
+        if (upstream is null)
+        {
+            return ReferenceEquals(this, AzureOpenAI) ? ProviderKind.AzureOpenAI
+                : ReferenceEquals(this, Anthropic) ? ProviderKind.Anthropic
+                : ReferenceEquals(this, Gemini) ? ProviderKind.Gemini
+                : ProviderKind.OpenAI;
+        }
+
         if (ReferenceEquals(this, OpenAI))
         {
             return string.Equals(upstream.Host, "api.openai.com", StringComparison.OrdinalIgnoreCase)

@@ -13,6 +13,25 @@ public enum ProviderKind
 
 public static class ProviderKindExtensions
 {
+    /// <summary>The setting under <c>LlmTrace:ProviderKeys</c> that holds a provider's credential unless the tenant names another.</summary>
+    public static string KeySettingName(this ProviderKind kind) => kind switch
+    {
+        ProviderKind.AzureOpenAI => "AzureOpenAI",
+        ProviderKind.Anthropic => "Anthropic",
+        ProviderKind.Gemini => "Gemini",
+        ProviderKind.OpenAICompatible => "OpenAICompatible",
+        _ => "OpenAI",
+    };
+
+    /// <summary>The header a provider reads its API key from, and the header value for <paramref name="key"/>.</summary>
+    public static (string Header, string Value) Credential(this ProviderKind kind, string key) => kind switch
+    {
+        ProviderKind.AzureOpenAI => ("api-key", key),
+        ProviderKind.Anthropic => ("x-api-key", key),
+        ProviderKind.Gemini => ("x-goog-api-key", key),
+        _ => ("Authorization", "Bearer " + key),
+    };
+
     /// <summary>The name used in traces and filters.</summary>
     public static string ToWireName(this ProviderKind kind) => kind switch
     {

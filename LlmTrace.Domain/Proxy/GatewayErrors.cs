@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Http;
 namespace LlmTrace.Domain.Proxy;
 
 /// <summary>
-/// Errors the gateway itself produces, in the shape of the provider the client speaks, so its SDK raises a normal API error.
-/// Every shape carries <c>error.message</c>, <c>error.type</c> and <c>error.code</c>.
+/// Errors the gateway itself produces, in the shape of the provider the client speaks (<see cref="ProviderErrorBody"/>),
+/// so its SDK raises a normal API error.
 /// </summary>
 public static class GatewayErrors
 {
@@ -24,48 +24,10 @@ public static class GatewayErrors
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            writer.WriteStartObject();
-            if (provider == ProviderKind.Anthropic)
-            {
-                writer.WriteString("type", "error");
-            }
-
-            writer.WriteStartObject("error");
-            writer.WriteString("message", message);
-            writer.WriteString("type", type);
-            if (provider == ProviderKind.Gemini)
-            {
-                writer.WriteNumber("code", statusCode);
-                writer.WriteString("status", GoogleStatus(statusCode));
-                writer.WriteString("reason", code);
-            }
-            else
-            {
-                writer.WriteString("code", code);
-            }
-
-            if (param is not null)
-            {
-                writer.WriteString("param", param);
-            }
-
-            writer.WriteEndObject();
-            writer.WriteEndObject();
+            ProviderErrorBody.Write(writer, provider, statusCode, type, code, message, param);
         }
 
         response.ContentLength = buffer.WrittenCount;
         await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
     }
-
-    private static string GoogleStatus(int statusCode) => statusCode switch
-    {
-        400 or 413 => "INVALID_ARGUMENT",
-        401 => "UNAUTHENTICATED",
-        403 => "PERMISSION_DENIED",
-        404 => "NOT_FOUND",
-        429 => "RESOURCE_EXHAUSTED",
-        503 or 502 => "UNAVAILABLE",
-        504 => "DEADLINE_EXCEEDED",
-        _ => "INTERNAL",
-    };
 }

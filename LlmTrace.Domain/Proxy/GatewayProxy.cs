@@ -56,7 +56,7 @@ public sealed class GatewayProxy(
             TraceId = traceId,
             RequestedTenantId = TenantResolver.ResolveTenant(request.Headers, request.Query),
             RequestedAgentId = TenantResolver.ResolveAgent(request.Headers),
-            Provider = upstream is null ? DefaultProvider(route) : route.GetProvider(upstream),
+            Provider = route.GetProvider(upstream),
             Endpoint = request.Path.Value ?? "/",
             PathAfterPrefix = pathAfterPrefix.Value,
             Method = request.Method,
@@ -560,10 +560,4 @@ public sealed class GatewayProxy(
         var start = body.IndexOfAnyExcept(" \t\r\n"u8);
         return start >= 0 && body[start] is (byte)'{' or (byte)'[';
     }
-
-    private static ProviderKind DefaultProvider(GatewayRoute route)
-        => route == GatewayRoute.AzureOpenAI ? ProviderKind.AzureOpenAI
-            : route == GatewayRoute.Anthropic ? ProviderKind.Anthropic
-            : route == GatewayRoute.Gemini ? ProviderKind.Gemini
-            : ProviderKind.OpenAI;
 }
