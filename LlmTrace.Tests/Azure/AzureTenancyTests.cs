@@ -29,6 +29,9 @@ public sealed class AzureTenancyTests : IAsyncLifetime
     private IHost _a = null!;
     private IHost _b = null!;
 
+    // Both instances share one clock, set at the start of a minute: cache expiry and per-minute limits are deterministic.
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 7, 10, 0, 5, TimeSpan.Zero));
+
     public async Task InitializeAsync()
     {
         _upstream = await FakeUpstream.StartAsync();
@@ -56,7 +59,7 @@ public sealed class AzureTenancyTests : IAsyncLifetime
 
         var onB = await ProxyAsync(_b, key);
         var revoke = await ManageAsync(_a, "DELETE", $"tenants/{tenant}/keys/{key.Split('_')[1]}", null);
-        await Task.Delay(TimeSpan.FromSeconds(1.2)); // LlmTrace:Tenancy:CacheSeconds = 1 in these hosts
+        _time.Advance(TimeSpan.FromSeconds(1.2)); // LlmTrace:Tenancy:CacheSeconds = 1 in these hosts
         var afterRevoke = await ProxyAsync(_b, key);
         var missing = await ProxyAsync(_b, null);
 
@@ -72,12 +75,7 @@ public sealed class AzureTenancyTests : IAsyncLifetime
     {
         var (_, key) = await NewTenantAsync("""{"name":"rpm","rateLimits":{"requestsPerMinute":10}}""");
 
-        if (DateTime.UtcNow.Second >= 45)
-        {
-            // The limit is per UTC minute: start in a fresh one so every call falls in the same window.
-            await Task.Delay(TimeSpan.FromSeconds(61 - DateTime.UtcNow.Second));
-        }
-
+        // The limit is per UTC minute; the shared clock stands still, so every call falls in the same window.
         var statuses = new List<int>();
         for (var i = 0; i < 16; i++)
         {
@@ -122,6 +120,7 @@ public sealed class AzureTenancyTests : IAsyncLifetime
             ["LlmTrace:Tenancy:CacheSeconds"] = "1",
         });
         builder.Configuration["LlmTrace:Upstreams:Default"] = _upstream.BaseAddress.ToString();
+        builder.Services.AddSingleton<TimeProvider>(_time);
         builder.AddGateway();
         var host = builder.Build();
         var clients = host.Services.GetRequiredService<AzureStorageClients>();
