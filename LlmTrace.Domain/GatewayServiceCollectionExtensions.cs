@@ -156,8 +156,12 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<ReportsApi>();
         services.TryAddSingleton<PoisonApi>();
         services.TryAddSingleton<ManagementApi>();
+        services.TryAddSingleton<StartupReadiness>();
+        services.AddHostedService<ClassifierWarmup>();
+        // "ready": what /health/ready asks; /health reports every check.
         services.AddHealthChecks()
-            .AddCheck<TraceStoreHealthCheck>("traceStore")
+            .AddCheck<StartupHealthCheck>("startup", tags: [ManagementApi.ReadyTag])
+            .AddCheck<TraceStoreHealthCheck>("traceStore", tags: [ManagementApi.ReadyTag])
             .AddCheck<UpstreamsHealthCheck>("upstreams");
         return services;
     }

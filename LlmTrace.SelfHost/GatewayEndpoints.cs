@@ -19,6 +19,8 @@ internal static class GatewayEndpoints
 
         endpoints.Map("/api/{**path}", (HttpContext context, string? path) => api.HandleAsync(context, path));
         endpoints.MapGet("/health", api.HealthAsync);
+        endpoints.MapGet("/health/live", ManagementApi.LiveAsync);
+        endpoints.MapGet("/health/ready", api.ReadyAsync);
         endpoints.Map("/{**path}", proxy.NotFoundAsync);
         return endpoints;
     }

@@ -41,7 +41,7 @@ public sealed class JournaledCaptureQueue(ChannelCaptureQueue queue, CaptureJour
 }
 
 /// <summary>At start-up, puts the traces a previous run journaled but did not finish back through the pipeline.</summary>
-public sealed class CaptureJournalRecovery(CaptureJournal journal, ChannelCaptureQueue queue) : IHostedService
+public sealed class CaptureJournalRecovery(CaptureJournal journal, ChannelCaptureQueue queue, Management.StartupReadiness readiness) : IHostedService
 {
     private Task? _replay;
 
@@ -58,6 +58,7 @@ public sealed class CaptureJournalRecovery(CaptureJournal journal, ChannelCaptur
                 }
             },
             CancellationToken.None);
+        readiness.Track("journal replay", _replay);
         return Task.CompletedTask;
     }
 

@@ -140,10 +140,30 @@ public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer author
         await WriteJsonAsync(context, StatusCodes.Status200OK, trace, CaptureJsonContext.Default.Trace).ConfigureAwait(false);
     }
 
-    /// <summary>Status of each dependency; 200 when all are healthy or degraded, 503 when any is unhealthy. Needs no key.</summary>
-    public async Task HealthAsync(HttpContext context)
+    /// <summary>The tag of the health checks <c>/health/ready</c> runs.</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>Liveness: the process answers. Runs no check, so a slow store never gets a live process restarted.</summary>
+    public static Task LiveAsync(HttpContext context)
     {
-        var report = await health.CheckHealthAsync(context.RequestAborted).ConfigureAwait(false);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.CacheControl = "no-store";
+        return context.Response.WriteAsync("""{"status":"alive"}""", context.RequestAborted);
+    }
+
+    /// <summary>
+    /// Readiness: started (journal replayed, models loaded) and the trace store reachable; 503 until then. For startup
+    /// and readiness probes and the Functions health check path. Needs no key.
+    /// </summary>
+    public Task ReadyAsync(HttpContext context) => WriteHealthAsync(context, check => check.Tags.Contains(ReadyTag));
+
+    /// <summary>Status of each dependency; 200 when all are healthy or degraded, 503 when any is unhealthy. Needs no key.</summary>
+    public Task HealthAsync(HttpContext context) => WriteHealthAsync(context, null);
+
+    private async Task WriteHealthAsync(HttpContext context, Func<HealthCheckRegistration, bool>? predicate)
+    {
+        var report = await health.CheckHealthAsync(predicate, context.RequestAborted).ConfigureAwait(false);
         context.Response.StatusCode = report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";
         context.Response.Headers.CacheControl = "no-store";

@@ -14,4 +14,12 @@ public sealed class ManagementFunctions(ManagementApi api)
     [Function("Health")]
     public Task HealthAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request)
         => api.HealthAsync(request.HttpContext);
+
+    [Function("HealthLive")]
+    public Task LiveAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health/live")] HttpRequest request)
+        => ManagementApi.LiveAsync(request.HttpContext);
+
+    [Function("HealthReady")]
+    public Task ReadyAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health/ready")] HttpRequest request)
+        => api.ReadyAsync(request.HttpContext);
 }

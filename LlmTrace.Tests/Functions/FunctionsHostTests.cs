@@ -130,11 +130,17 @@ public sealed class FunctionsHostTests : IAsyncLifetime
         await functions.ManageAsync(authorized.Request, $"traces/{trace.TraceId}");
         var health = NewContext("GET", "/health", null, new RecordingStream());
         await functions.HealthAsync(health.Request);
+        var live = NewContext("GET", "/health/live", null, new RecordingStream());
+        await functions.LiveAsync(live.Request);
+        var ready = NewContext("GET", "/health/ready", null, new RecordingStream());
+        await functions.ReadyAsync(ready.Request);
 
         Assert.Equal(401, anonymous.Response.StatusCode);
         Assert.Equal(200, authorized.Response.StatusCode);
         Assert.Equal(trace.TraceId, JsonSerializer.Deserialize(((RecordingStream)authorized.Response.Body).Text, CaptureJsonContext.Default.Trace)!.TraceId);
         Assert.Equal(200, health.Response.StatusCode);
+        Assert.Equal((200, 200), (live.Response.StatusCode, ready.Response.StatusCode));
+        Assert.Contains("\"startup\"", ((RecordingStream)ready.Response.Body).Text, StringComparison.Ordinal);
     }
 
     private DefaultHttpContext NewContext(string method, string path, string? body, RecordingStream responseBody)

@@ -62,6 +62,11 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    siteConfig: {
+      // Readiness, not liveness: an instance whose trace store is unreachable or still starting takes no traffic.
+      healthCheckPath: '/health/ready'
+      minTlsVersion: '1.2'
+    }
     functionAppConfig: {
       deployment: {
         storage: {
