@@ -106,6 +106,7 @@ public static class GatewayServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(sp =>
             {
                 var proxy = sp.GetRequiredService<IOptions<ProxyOptions>>().Value;
+                var propagate = sp.GetRequiredService<IOptions<Telemetry.TelemetryOptions>>().Value.PropagateToUpstreams;
                 return new SocketsHttpHandler
                 {
                     AllowAutoRedirect = false,
@@ -115,13 +116,16 @@ public static class GatewayServiceCollectionExtensions
                     ConnectTimeout = TimeSpan.FromSeconds(proxy.ConnectTimeoutSeconds),
                     PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                     EnableMultipleHttp2Connections = true,
-                    // Forward the client's trace headers as they are; add none of our own.
-                    ActivityHeadersPropagator = null,
+                    // Forward the client's trace headers as they are and add none of our own, unless propagation is on.
+                    ActivityHeadersPropagator = propagate ? System.Diagnostics.DistributedContextPropagator.Current : null,
                 };
             })
             // The default handler logs full URIs at Information, and Gemini puts its key in the query string.
             .RemoveAllLoggers()
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        services.AddOptions<Telemetry.TelemetryOptions>().BindConfiguration(Telemetry.TelemetryOptions.SectionName);
+        services.AddMetrics();
+        services.TryAddSingleton<Telemetry.GatewayTelemetry>();
         services.TryAddSingleton<TokenEstimator>();
         services.TryAddSingleton<TraceBuilder>();
         services.TryAddSingleton<RequestMemoryBudget>();

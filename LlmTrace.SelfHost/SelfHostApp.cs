@@ -41,11 +41,13 @@ public static class SelfHostApp
         });
 
         builder.Services.AddSqliteStores();
+        builder.AddSelfHostTelemetry();
         configure?.Invoke(builder);
         // After the caller's configuration: whether the model is loaded is decided from the final settings.
         builder.Services.AddMlDetector(builder.Configuration);
 
         var app = builder.Build();
+        app.MapMetrics();
         app.MapGateway();
         return app;
     }

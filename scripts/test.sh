@@ -40,6 +40,15 @@ for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$cosmos") 2>/dev/null && 
 (exec 3<>/dev/tcp/127.0.0.1/"$cosmos") 2>/dev/null || { cat "$emulators/cosmos.log"; fail_setup "the Cosmos DB emulator did not start"; }
 export LLMTRACE_TEST_COSMOS="http://127.0.0.1:$cosmos/"
 
+# promtool, from Debian's prometheus package, parses the /metrics scrape in the tests. The package would also start a
+# Prometheus server where systemd runs: it is stopped and disabled again, only the tool is wanted.
+if ! command -v promtool >/dev/null 2>&1; then
+  as_root=""; [ "$(id -u)" -ne 0 ] && as_root="sudo"
+  { $as_root apt-get update && DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y --no-install-recommends prometheus; } \
+    >"$emulators/apt.log" 2>&1 || { cat "$emulators/apt.log"; fail_setup "apt-get install prometheus (for promtool)"; }
+  if command -v systemctl >/dev/null 2>&1; then $as_root systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+fi
+
 key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 export LLMTRACE_TEST_STORAGE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$blob/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue/devstoreaccount1;TableEndpoint=http://127.0.0.1:$table/devstoreaccount1;"
 

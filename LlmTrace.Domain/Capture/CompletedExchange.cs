@@ -27,6 +27,12 @@ internal sealed class CompletedExchange
 
     public required ProviderKind Provider { get; init; }
 
+    /// <summary>The route family (<see cref="GatewayRoute.Name"/>), or <c>none</c> for a path no route matches.</summary>
+    public string RouteName { get; init; } = "none";
+
+    /// <summary>The CLIENT span of the upstream call, when telemetry listens; ended once the trace is built.</summary>
+    public System.Diagnostics.Activity? Activity { get; set; }
+
     public required string Endpoint { get; init; }
 
     public string? PathAfterPrefix { get; init; }

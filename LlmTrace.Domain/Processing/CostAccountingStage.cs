@@ -23,6 +23,7 @@ public sealed class CostAccountingStage(
     IOptionsMonitor<BudgetOptions> budgets,
     TenantStore tenants,
     BudgetGate gate,
+    Telemetry.GatewayTelemetry telemetry,
     TimeProvider timeProvider,
     ILogger<CostAccountingStage> logger) : ITraceStage
 {
@@ -66,6 +67,7 @@ public sealed class CostAccountingStage(
                     continue;
                 }
 
+                telemetry.Priced(Array.Find(priced, t => t.TraceId == entries[i].TraceId)!);
                 await CheckThresholdsAsync(entries[i], applications[i], cancellationToken).ConfigureAwait(false);
             }
         }

@@ -7,7 +7,9 @@ namespace LlmTrace.Domain.Processing;
 
 /// <summary>Runs every registered <see cref="ISecurityAnalyzer"/> over each trace, attaches the findings and alerts on serious ones.</summary>
 /// <remarks>A tenant's monitoring scope keeps only request findings (<c>input_only</c>) or only response and tool-call findings (<c>output_only</c>).</remarks>
-public sealed class SecurityAnalysisStage(IEnumerable<ISecurityAnalyzer> analyzers, FindingAlerter alerter, TenantStore tenants, ILogger<SecurityAnalysisStage> logger) : ITraceStage
+public sealed class SecurityAnalysisStage(
+    IEnumerable<ISecurityAnalyzer> analyzers, FindingAlerter alerter, TenantStore tenants, Telemetry.GatewayTelemetry telemetry, ILogger<SecurityAnalysisStage> logger)
+    : ITraceStage
 {
     public const string DetectorPrefix = "security.";
 
@@ -41,6 +43,7 @@ public sealed class SecurityAnalysisStage(IEnumerable<ISecurityAnalyzer> analyze
             }
 
             result[i] = FindingMerge.With(traces[i], findings, DetectorPrefix);
+            telemetry.Found(findings);
             await alerter.AlertAsync("security_finding", result[i], findings, cancellationToken).ConfigureAwait(false);
         }
 

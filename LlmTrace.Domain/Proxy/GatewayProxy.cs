@@ -32,6 +32,7 @@ public sealed class GatewayProxy(
     TimeProvider timeProvider,
     Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime,
     RequestMemoryBudget requestMemory,
+    Telemetry.GatewayTelemetry telemetry,
     ILogger<GatewayProxy> logger)
 {
     public const string HttpClientName = "LlmTrace.Upstream";
@@ -57,6 +58,7 @@ public sealed class GatewayProxy(
             RequestedTenantId = TenantResolver.ResolveTenant(request.Headers, request.Query),
             RequestedAgentId = TenantResolver.ResolveAgent(request.Headers),
             Provider = route.GetProvider(upstream),
+            RouteName = route.Name,
             Endpoint = request.Path.Value ?? "/",
             PathAfterPrefix = pathAfterPrefix.Value,
             Method = request.Method,
@@ -144,6 +146,7 @@ public sealed class GatewayProxy(
             var upstreamUri = route.BuildUpstreamUri(upstream, pathAfterPrefix.ToUriComponent(), query);
             // If the process dies from here on, the call is still recorded (as interrupted) by a durable capture queue.
             captureQueue.Started(TraceBuilder.BuildStarted(exchange));
+            exchange.Activity = telemetry.StartUpstreamCall(exchange.Request, exchange.Provider.ToWireName(), upstreamUri, traceId);
             await SendAsync(context, exchange, route, upstreamUri, content, bodySpan, HasBody(request, read.Length)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
@@ -277,7 +280,23 @@ public sealed class GatewayProxy(
 
         using (upstreamResponse)
         {
-            await CopyResponseAsync(context, exchange, upstreamResponse, idle, idleTimeout, linked.Token, startedTimestamp).ConfigureAwait(false);
+            var streaming = exchange.Request?.Streaming == true;
+            if (streaming)
+            {
+                telemetry.StreamOpened();
+            }
+
+            try
+            {
+                await CopyResponseAsync(context, exchange, upstreamResponse, idle, idleTimeout, linked.Token, startedTimestamp).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (streaming)
+                {
+                    telemetry.StreamClosed();
+                }
+            }
         }
 
         async Task<HttpResponseMessage> SendOnceAsync(ReadOnlyMemory<byte> body)
@@ -494,6 +513,8 @@ public sealed class GatewayProxy(
             // The guard's scan applies only to the very prompt string it scanned.
             var known = ReferenceEquals(built.Prompt, exchange.Request?.Prompt) ? exchange.GuardSensitiveMatches : null;
             var trace = redactor.Apply(built, exchange.Identity?.Tenant.PiiHandling, known);
+            telemetry.Completed(exchange.Activity, trace, exchange.RouteName, exchange.Request?.Model);
+            exchange.Activity = null;
             if (exchange.Admission is { } ticket)
             {
                 admission.Complete(ticket, trace);
@@ -510,6 +531,7 @@ public sealed class GatewayProxy(
         }
         finally
         {
+            exchange.Activity?.Dispose();
             if (!settled && exchange.Admission is { } unsettled)
             {
                 admission.Abandon(unsettled, exchange.TraceId);
