@@ -124,6 +124,9 @@ public static class GatewayServiceCollectionExtensions
             .RemoveAllLoggers()
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         services.AddOptions<Telemetry.TelemetryOptions>().BindConfiguration(Telemetry.TelemetryOptions.SectionName);
+        services.AddOptions<Resilience.BreakerOptions>().BindConfiguration(Resilience.BreakerOptions.SectionName);
+        services.TryAddSingleton<Resilience.Breakers>();
+        services.AddHealthChecks().AddCheck<Resilience.BreakersHealthCheck>("breakers");
         services.AddMetrics();
         services.TryAddSingleton<Telemetry.GatewayTelemetry>();
         services.TryAddSingleton<TokenEstimator>();

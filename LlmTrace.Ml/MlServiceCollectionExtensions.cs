@@ -19,13 +19,15 @@ public static class MlServiceCollectionExtensions
         if (!string.IsNullOrWhiteSpace(custom?.Path))
         {
             // A bring-your-own model replaces the built-in one. Loaded now, so a wrong export stops the host at start-up.
-            services.AddSingleton<IInjectionClassifier>(new HuggingFaceSequenceClassifier(custom));
+            var loaded = new HuggingFaceSequenceClassifier(custom);
+            services.AddSingleton<IInjectionClassifier>(sp => sp.GetRequiredService<LlmTrace.Domain.Resilience.Breakers>().Guard(loaded));
             return services;
         }
 
         if (configuration.GetValue<bool>(EnabledSetting))
         {
-            services.AddSingleton<IInjectionClassifier>(_ => new MiniLmInjectionClassifier(SharedEmbedder.Instance, LinearHead.LoadEmbedded()));
+            services.AddSingleton<IInjectionClassifier>(sp => sp.GetRequiredService<LlmTrace.Domain.Resilience.Breakers>()
+                .Guard(new MiniLmInjectionClassifier(SharedEmbedder.Instance, LinearHead.LoadEmbedded())));
         }
 
         return services;

@@ -16,4 +16,7 @@ internal static partial class AlertsLog
 
     [LoggerMessage(6004, LogLevel.Error, "Alert {AlertId} ({Kind}) could not be delivered after {MaxAttempts} attempts")]
     public static partial void DeliveryAbandoned(this ILogger logger, Guid alertId, string kind, int maxAttempts);
+
+    [LoggerMessage(6005, LogLevel.Error, "Alert {AlertId} ({Kind}) was not sent: the webhook at {Host} keeps failing and its breaker is open")]
+    public static partial void DeliverySkipped(this ILogger logger, Guid alertId, string kind, string host);
 }

@@ -19,6 +19,7 @@ public sealed class WebhookAlertPublisher(
     IHttpClientFactory clientFactory,
     IOptionsMonitor<AlertOptions> options,
     Tenancy.TenantStore tenants,
+    Resilience.Breakers breakers,
     TimeProvider timeProvider,
     ILogger<WebhookAlertPublisher> logger) : IAlertPublisher
 {
@@ -81,7 +82,29 @@ public sealed class WebhookAlertPublisher(
     /// <summary>An absolute http(s) URL; an unresolved Key Vault reference binds as a relative one and is skipped.</summary>
     private static bool IsDeliverable(Uri? url) => url is { IsAbsoluteUri: true } && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp);
 
+    /// <summary>Delivers through the target host's breaker: a webhook that keeps failing is skipped (and logged) until probed again.</summary>
     private async Task<bool> DeliverAsync(Uri target, Alert alert, byte[] body, AlertOptions settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await breakers.For(Resilience.Breakers.WebhookPrefix + target.Host).ExecuteAsync(
+                async token => await TryDeliverAsync(target, alert, body, settings, token).ConfigureAwait(false)
+                    ? true
+                    : throw new HttpRequestException($"Webhook {target.Host} refused alert {alert.AlertId}."),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Polly.CircuitBreaker.BrokenCircuitException)
+        {
+            logger.DeliverySkipped(alert.AlertId, alert.Kind, target.Host);
+            return false;
+        }
+        catch (HttpRequestException)
+        {
+            return false; // Logged attempt by attempt; counted by the breaker.
+        }
+    }
+
+    private async Task<bool> TryDeliverAsync(Uri target, Alert alert, byte[] body, AlertOptions settings, CancellationToken cancellationToken)
     {
         var signature = Sign(body, KeyVaultReferences.Resolved(settings.WebhookSecret));
         // The operator's webhook may be internal; a tenant's may not, and is checked again at every connection.

@@ -89,7 +89,39 @@ public sealed class WebhookAlertPublisherTests
         services.AddWebhookClients();
         var factory = services.BuildServiceProvider().GetRequiredService<IHttpClientFactory>();
         tenants = new LlmTrace.Domain.Tenancy.TenantStore(new LlmTrace.Domain.Records.InMemoryRecordStore(), new OptionsMonitorStub<LlmTrace.Domain.Tenancy.TenancyOptions>(new()), time);
-        return new WebhookAlertPublisher(factory, options, tenants, new AutoAdvancingDelays(time), NullLogger<WebhookAlertPublisher>.Instance);
+        var breakers = new LlmTrace.Domain.Resilience.Breakers(
+            new OptionsMonitorStub<LlmTrace.Domain.Resilience.BreakerOptions>(new()),
+            time,
+            new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            NullLogger<LlmTrace.Domain.Resilience.Breakers>.Instance);
+        return new WebhookAlertPublisher(factory, options, tenants, breakers, new AutoAdvancingDelays(time), NullLogger<WebhookAlertPublisher>.Instance);
+    }
+
+    [Fact]
+    public async Task Publish_WebhookKeepsFailing_BreakerOpensAndSkipsIt_ThenAProbeClosesIt()
+    {
+        // Five deliveries fail (one attempt each), which opens the breaker; the webhook answers 202 after that.
+        await using var receiver = await WebhookReceiver.StartAsync(500, 500, 500, 500, 500);
+        var publisher = Publisher(receiver, new AlertOptions { WebhookUrl = receiver.Url, CooldownSeconds = 0, MaxAttempts = 1 }, out var time, out _);
+
+        var failed = new List<bool>();
+        for (var i = 0; i < 5; i++)
+        {
+            failed.Add(await publisher.PublishAsync(NewAlert(Guid.NewGuid(), "anomaly"), CancellationToken.None));
+        }
+
+        var whileOpen = await publisher.PublishAsync(NewAlert(Guid.NewGuid(), "anomaly"), CancellationToken.None);
+        var attemptsWhileOpen = receiver.Attempts;
+        time.Advance(TimeSpan.FromSeconds(16)); // past BreakSeconds (15): one probe goes through
+        var probe = await publisher.PublishAsync(NewAlert(Guid.NewGuid(), "anomaly"), CancellationToken.None);
+        var closed = await publisher.PublishAsync(NewAlert(Guid.NewGuid(), "anomaly"), CancellationToken.None);
+
+        Assert.All(failed, Assert.False);
+        Assert.False(whileOpen);
+        Assert.Equal(5, attemptsWhileOpen); // the sixth alert never reached the failing webhook
+        Assert.True(probe);
+        Assert.True(closed);
+        Assert.Equal(7, receiver.Attempts);
     }
 
     [Theory]
