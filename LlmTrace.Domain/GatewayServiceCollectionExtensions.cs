@@ -124,15 +124,30 @@ public static class GatewayServiceCollectionExtensions
             .RemoveAllLoggers()
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         services.AddOptions<Telemetry.TelemetryOptions>().BindConfiguration(Telemetry.TelemetryOptions.SectionName);
-        services.AddOptions<Resilience.BreakerOptions>().BindConfiguration(Resilience.BreakerOptions.SectionName);
-        services.TryAddSingleton<Resilience.Breakers>();
-        services.AddHealthChecks().AddCheck<Resilience.BreakersHealthCheck>("breakers");
+        services.AddBreakers();
         services.AddMetrics();
         services.TryAddSingleton<Telemetry.GatewayTelemetry>();
         services.TryAddSingleton<TokenEstimator>();
         services.TryAddSingleton<TraceBuilder>();
         services.TryAddSingleton<RequestMemoryBudget>();
         services.TryAddSingleton<GatewayProxy>();
+        return services;
+    }
+
+    /// <summary>The circuit breakers, once however often asked for (hosts and the ML detector both need them).</summary>
+    public static IServiceCollection AddBreakers(this IServiceCollection services)
+    {
+        if (services.Any(d => d.ServiceType == typeof(Resilience.Breakers)))
+        {
+            return services;
+        }
+
+        services.AddOptions<Resilience.BreakerOptions>().BindConfiguration(Resilience.BreakerOptions.SectionName);
+        services.AddLogging();
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Resilience.Breakers>();
+        services.AddHealthChecks().AddCheck<Resilience.BreakersHealthCheck>("breakers");
         return services;
     }
 

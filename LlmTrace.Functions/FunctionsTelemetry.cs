@@ -2,6 +2,7 @@ using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using LlmTrace.Domain.Telemetry;
 using Microsoft.Azure.Functions.Worker.OpenTelemetry;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
@@ -20,6 +21,8 @@ public static class FunctionsTelemetry
 {
     public const string ConnectionStringSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 
+    public const string TracesPerSecondSetting = "LlmTrace:Telemetry:TracesPerSecond";
+
     public static IHostApplicationBuilder AddFunctionsTelemetry(this IHostApplicationBuilder builder)
     {
         var builderOtel = builder.Services.AddOpenTelemetry()
@@ -28,7 +31,21 @@ public static class FunctionsTelemetry
             .WithMetrics(metrics => metrics.AddMeter(GatewayTelemetry.Name, "LlmTrace.Capture", "LlmTrace.Capture.Azure"));
         if (!string.IsNullOrEmpty(builder.Configuration[ConnectionStringSetting]))
         {
-            builderOtel.UseAzureMonitorExporter(options => options.Credential = new DefaultAzureCredential());
+            // Azure Monitor samples traces by rate (5 per second unless set); 0 keeps every trace (metrics are never sampled).
+            var perSecond = builder.Configuration.GetValue<double?>(TracesPerSecondSetting) ?? 5;
+            builderOtel.UseAzureMonitorExporter(options =>
+            {
+                options.Credential = new DefaultAzureCredential();
+                if (perSecond > 0)
+                {
+                    options.TracesPerSecond = perSecond;
+                }
+                else
+                {
+                    options.TracesPerSecond = null;
+                    options.SamplingRatio = 1.0F;
+                }
+            });
         }
 
         return builder;

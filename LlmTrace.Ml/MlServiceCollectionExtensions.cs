@@ -1,5 +1,6 @@
 using LlmTrace.Domain.Security;
 using Microsoft.Extensions.Configuration;
+using LlmTrace.Domain;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LlmTrace.Ml;
@@ -15,6 +16,7 @@ public static class MlServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddMlDetector(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddBreakers(); // every classifier runs behind its circuit breaker
         var custom = configuration.GetSection(SequenceClassifierOptions.SectionName).Get<SequenceClassifierOptions>();
         if (!string.IsNullOrWhiteSpace(custom?.Path))
         {

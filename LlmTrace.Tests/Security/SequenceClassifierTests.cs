@@ -95,10 +95,12 @@ public sealed class SequenceClassifierTests
             ["LlmTrace:Security:Ml:Model:Threshold"] = "0.6",
         }).Build();
 
-        using var services = new ServiceCollection().AddMlDetector(configuration).BuildServiceProvider();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddMlDetector(configuration).BuildServiceProvider();
         var classifier = services.GetRequiredService<IInjectionClassifier>();
 
-        Assert.IsType<HuggingFaceSequenceClassifier>(classifier);
+        // The loaded export, behind its circuit breaker.
+        Assert.Equal(new HuggingFaceSequenceClassifier(new SequenceClassifierOptions { Path = Path.Combine(BertClassifierExport.Path, "model.onnx"), Threshold = 0.6 }).Name, classifier.Name);
         Assert.Equal(0.6, classifier.Threshold);
+        Assert.Contains(services.GetRequiredService<LlmTrace.Domain.Resilience.Breakers>().All, b => b.Name == "classifier " + classifier.Name);
     }
 }
