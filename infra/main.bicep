@@ -155,6 +155,16 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  params: {
+    location: location
+    stem: stem
+    appInsightsId: monitoring.outputs.appInsightsId
+    tags: tags
+  }
+}
+
 module storage 'modules/storage.bicep' = {
   name: 'storage'
   params: {
