@@ -166,6 +166,8 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<ICaptureQueue, JournaledCaptureQueue>();
         services.AddHostedService<CaptureJournalRecovery>();
         services.AddHostedService<CaptureConsumer>();
+        services.AddMetrics();
+        services.AddHostedService<CaptureQueueMetrics>();
         services.AddHealthChecks().AddCheck<CaptureQueueHealthCheck>("captureQueue");
         return services;
     }

@@ -9,7 +9,7 @@ namespace LlmTrace.Tests.Capture;
 /// <summary>The outbox of a host with a remote queue: captures storage refused are retried in order, with backoff, and never silently dropped.</summary>
 public sealed class CaptureOutboxTests
 {
-    private readonly CountingTime _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly CapturedLogs _logs = new();
 
     [Fact]
@@ -37,20 +37,17 @@ public sealed class CaptureOutboxTests
         traces.ForEach(t => Assert.True(outbox.Hold(t, Deliver)));
         await outbox.StartAsync(CancellationToken.None);
 
-        await WaitAsync(() => _time.Timers == 1);
-        _time.Advance(TimeSpan.FromSeconds(2));
-        await WaitAsync(() => Volatile.Read(ref attempts) == 1); // the first refusal ends the round: the others are not tried
-        await WaitAsync(() => _time.Timers == 2);
-        _time.Advance(TimeSpan.FromSeconds(2));
-        await Task.Delay(100);
-        Assert.Equal(1, Volatile.Read(ref attempts)); // backed off to 4 s
-        _time.Advance(TimeSpan.FromSeconds(2));
-        await WaitAsync(() => Volatile.Read(ref attempts) == 2);
-
+        var first = await AdvanceUntilAsync(() => Volatile.Read(ref attempts) == 1);
+        var second = await AdvanceUntilAsync(() => Volatile.Read(ref attempts) == 2);
         storageUp = true;
-        await WaitAsync(() => _time.Timers == 3);
-        _time.Advance(TimeSpan.FromSeconds(8));
-        await WaitAsync(() => outbox.Count == 0);
+        var third = await AdvanceUntilAsync(() => outbox.Count == 0);
+
+        // Pauses of 2 s, then 4 s (backed off after a refusal), then 8 s; a second of slack for the pause starting just
+        // after a tick. The first refusal ends each round: the other captures are not tried.
+        Assert.InRange(first, 2, 3);
+        Assert.InRange(second, 4, 5);
+        Assert.InRange(third, 8, 9);
+        Assert.Equal(5, Volatile.Read(ref attempts)); // one refused try per round, then the three delivered in order
         Assert.Equal(traces.Select(t => t.TraceId), delivered);
         await outbox.StopAsync(CancellationToken.None);
         Assert.DoesNotContain(_logs.Lines, l => l.Contains("[Critical]", StringComparison.Ordinal));
@@ -94,14 +91,27 @@ public sealed class CaptureOutboxTests
     private CaptureOutbox Outbox(int capacity)
         => new(Options.Create(new CaptureOptions { OutboxCapacity = capacity, OutboxRetrySeconds = 2 }), _time, LoggerFactory.Create(b => b.AddProvider(_logs)).CreateLogger<CaptureOutbox>());
 
-    private static async Task WaitAsync(Func<bool> condition)
+    /// <summary>Moves fake time a second at a time until the condition holds; returns how many seconds that took.</summary>
+    private async Task<int> AdvanceUntilAsync(Func<bool> condition)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
+        for (var seconds = 1; seconds <= 30; seconds++)
         {
-            Assert.True(DateTime.UtcNow < deadline, "the outbox did not act in time");
-            await Task.Delay(10);
+            _time.Advance(TimeSpan.FromSeconds(1));
+            var deadline = DateTime.UtcNow.AddMilliseconds(300);
+            while (DateTime.UtcNow < deadline)
+            {
+                if (condition())
+                {
+                    await Task.Delay(50); // let the loop start its next pause before time moves again
+                    return seconds;
+                }
+
+                await Task.Delay(5);
+            }
         }
+
+        Assert.Fail("the outbox did not act within 30 s of fake time");
+        return 0;
     }
 
     private static Trace NewTrace() => new()
@@ -113,18 +123,4 @@ public sealed class CaptureOutboxTests
         Method = "POST",
         StartedAt = DateTimeOffset.UtcNow,
     };
-
-    /// <summary>Fake time that counts the timers started on it, so a test moves time only once the outbox is waiting.</summary>
-    private sealed class CountingTime : FakeTimeProvider
-    {
-        private int _timers;
-
-        public int Timers => Volatile.Read(ref _timers);
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            Interlocked.Increment(ref _timers);
-            return base.CreateTimer(callback, state, dueTime, period);
-        }
-    }
 }
