@@ -41,10 +41,10 @@ public static class SelfHostApp
         });
 
         builder.Services.AddSqliteStores();
-        builder.AddSelfHostTelemetry();
         configure?.Invoke(builder);
-        // After the caller's configuration: whether the model is loaded is decided from the final settings.
+        // After the caller's configuration: whether the model is loaded, and whether telemetry runs, follow the final settings.
         builder.Services.AddMlDetector(builder.Configuration);
+        builder.AddSelfHostTelemetry();
 
         var app = builder.Build();
         app.MapMetrics();

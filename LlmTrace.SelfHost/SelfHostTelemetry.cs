@@ -16,8 +16,16 @@ internal static class SelfHostTelemetry
 {
     public const string MetricsPath = "/metrics";
 
+    /// <summary>False: no OpenTelemetry SDK at all (no <c>/metrics</c>, no OTLP), for a measured baseline.</summary>
+    public const string EnabledSetting = "LlmTrace:Telemetry:Enabled";
+
     public static WebApplicationBuilder AddSelfHostTelemetry(this WebApplicationBuilder builder)
     {
+        if (!builder.Configuration.GetValue(EnabledSetting, true))
+        {
+            return builder;
+        }
+
         var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("llmtrace-gateway"))
@@ -40,6 +48,11 @@ internal static class SelfHostTelemetry
 
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder endpoints)
     {
+        if (endpoints.ServiceProvider.GetService<OpenTelemetry.Metrics.MeterProvider>() is null)
+        {
+            return endpoints;
+        }
+
         var authorizer = endpoints.ServiceProvider.GetRequiredService<ManagementAuthorizer>();
         endpoints.MapPrometheusScrapingEndpoint(MetricsPath).AddEndpointFilter(async (context, next) =>
         {

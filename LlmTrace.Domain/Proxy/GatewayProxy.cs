@@ -405,6 +405,14 @@ public sealed class GatewayProxy(
                     }
                     catch (Exception ex) when (ex is OperationCanceledException or IOException or HttpRequestException)
                     {
+                        if (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+                        {
+                            // Nothing has reached the client yet (the reset came before the first byte it would see):
+                            // it can still get an honest, provider-shaped error instead of a cut connection.
+                            await FailBeforeFirstByteAsync(context, exchange, idle, ex).ConfigureAwait(false);
+                            return;
+                        }
+
                         OnStreamInterrupted(context, exchange, idle, ex);
                         return;
                     }
@@ -459,6 +467,24 @@ public sealed class GatewayProxy(
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task FailBeforeFirstByteAsync(HttpContext context, CompletedExchange exchange, CancellationTokenSource idle, Exception ex)
+    {
+        var timedOut = idle.IsCancellationRequested;
+        logger.UpstreamStreamFailed(exchange.TraceId, exchange.ResponseBytes, timedOut ? "idle_timeout" : ex.GetType().Name);
+        context.Response.Clear(); // the upstream's status and headers were set, not sent
+        context.Response.Headers[TraceIdHeader] = exchange.TraceId.ToString();
+        if (timedOut)
+        {
+            await FailAsync(context, exchange, StatusCodes.Status504GatewayTimeout, "timeout", "upstream_timeout",
+                $"The upstream went silent for {_options.IdleTimeoutSeconds} s before any of its answer could be sent.").ConfigureAwait(false);
+        }
+        else
+        {
+            await FailAsync(context, exchange, StatusCodes.Status502BadGateway, "upstream_error", "upstream_stream_error",
+                "The upstream broke off its answer before any of it could be sent.").ConfigureAwait(false);
         }
     }
 

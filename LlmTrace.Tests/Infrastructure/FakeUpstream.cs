@@ -353,6 +353,13 @@ public sealed class FakeUpstream : IAsyncDisposable
                 await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
             }
 
+            if (i == 0 && mode == "reset-first")
+            {
+                await context.Response.Body.FlushAsync(); // the status line and headers go out, then the connection drops
+                context.Abort();
+                return;
+            }
+
             if (i == 2 && mode == "reset-mid")
             {
                 context.Abort(); // the connection drops mid-stream

@@ -62,6 +62,17 @@ public sealed class MetricsTests
         Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
     }
 
+    [Fact]
+    public async Task TelemetryOff_HasNoScrapeEndpoint()
+    {
+        await using var gateway = await GatewayHost.StartAsync(null, new Dictionary<string, string?> { ["LlmTrace:Telemetry:Enabled"] = "false" });
+        using var http = gateway.CreateClient();
+
+        using var scrape = await http.GetAsync("/metrics");
+
+        Assert.Equal(HttpStatusCode.NotFound, scrape.StatusCode); // answered by the gateway's own 404 route
+    }
+
     private static async Task<(int Code, string Output)> PromtoolAsync(string exposition)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("LLMTRACE_PROMTOOL") ?? "promtool")

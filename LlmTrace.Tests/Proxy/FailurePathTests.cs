@@ -32,6 +32,20 @@ public sealed class FailurePathTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stream_UpstreamResetBeforeItsFirstByte_Gets502InOpenAIShape_NotACutConnection()
+    {
+        await using var gateway = await GatewayHost.StartAsync(_upstream);
+        using var http = gateway.CreateClient();
+
+        using var response = await http.SendAsync(Post(
+            "/v1/chat/completions", """{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}""", ("x-fake-mode", "reset-first")));
+
+        var trace = await AssertErrorAsync(gateway, response, HttpStatusCode.BadGateway, "upstream_error", "upstream_stream_error");
+        Assert.Equal(502, trace.StatusCode);
+        Assert.True(trace.Streaming);
+    }
+
+    [Fact]
     public async Task RequestBytesHeldOverTheProcessCap_Get503WithRetryAfter_AndNothingIsForwarded()
     {
         await using var gateway = await GatewayHost.StartAsync(_upstream, new Dictionary<string, string?> { ["LlmTrace:Proxy:MaxBufferedRequestBytes"] = "1048576" });

@@ -8,6 +8,7 @@ using LlmTrace.Bench;
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- rules-calls [calls]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- soak [--streams 1000] [--minutes 10]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- journal [--seconds 5] [--concurrency 1,16] [--rounds 3]
+//   dotnet run -c Release --project bench/LlmTrace.Bench -- telemetry [--seconds 5] [--concurrency 1,16] [--rounds 3]
 if (args.Length > 0 && args[0] == "rules")
 {
     BenchmarkRunner.Run<SecurityRulesBenchmarks>(args: args[1..]);
@@ -30,6 +31,12 @@ if (args.Length > 0 && args[0] == "soak")
 {
     int Arg(string name, int fallback) => Array.IndexOf(args, name) is var at and > 0 && at + 1 < args.Length ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
     await SoakBenchmark.RunAsync(streams: Arg("--streams", 1000), minutes: Arg("--minutes", 10));
+    return;
+}
+
+if (args.Length > 0 && args[0] == "telemetry")
+{
+    await ProxyOverheadBenchmark.RunTelemetryAsync(BenchOptions.Parse(args[1..]));
     return;
 }
 

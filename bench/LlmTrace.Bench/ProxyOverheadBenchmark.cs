@@ -1,3 +1,5 @@
+using OpenTelemetry;
+using OpenTelemetry.Trace;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -138,6 +140,56 @@ internal static class ProxyOverheadBenchmark
         {
             await app.StopAsync();
             await app.DisposeAsync();
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(table);
+    }
+
+    /// <summary>
+    /// The cost of telemetry, in one run: SelfHost with no OpenTelemetry SDK, with its default (metrics behind
+    /// <c>/metrics</c>), and with every span recorded as well. Meter and activity listeners are process-wide, so the
+    /// variants run one at a time, each started afresh in every round and stopped before the next.
+    /// </summary>
+    public static async Task RunTelemetryAsync(BenchOptions options)
+    {
+        await using var upstream = await StartUpstreamAsync();
+        (string Name, Dictionary<string, string?> Settings, Action<WebApplicationBuilder>? Configure)[] variants =
+        [
+            ("telemetry off", new() { ["LlmTrace:Telemetry:Enabled"] = "false" }, null),
+            ("metrics (default)", new(), null),
+            ("metrics + spans", new(), builder => builder.Services.AddOpenTelemetry()
+                .WithTracing(tracing => tracing.AddSource(LlmTrace.Domain.Telemetry.GatewayTelemetry.Name))),
+        ];
+
+        Console.WriteLine($"# Telemetry cost (JSON chat completion), {Environment.ProcessorCount} cores, {options.Seconds} s per measurement, {options.Rounds} rounds each");
+        var table = new StringBuilder()
+            .AppendLine("| clients | gateway | p50 ms | p99 ms | req/s | p50 added vs off, ms | throughput vs off | errors |")
+            .AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var concurrency in options.Concurrency)
+        {
+            var results = variants.ToDictionary(v => v.Name, _ => new List<Measurement>());
+            for (var round = 0; round < options.Rounds; round++)
+            {
+                foreach (var (name, settings, configure) in variants)
+                {
+                    var (app, address) = await StartGatewayAsync(upstream.Address, settings, configure);
+                    await MeasureAsync(address, RequestBody, concurrency, TimeSpan.FromSeconds(2)); // warm-up
+                    results[name].Add(await MeasureAsync(address, RequestBody, concurrency, TimeSpan.FromSeconds(options.Seconds)));
+                    await app.StopAsync();
+                    await app.DisposeAsync();
+                }
+            }
+
+            var off = Measurement.Merge(results["telemetry off"]);
+            foreach (var (name, _, _) in variants)
+            {
+                var m = Measurement.Merge(results[name]);
+                var row = string.Create(CultureInfo.InvariantCulture,
+                    $"| {concurrency} | {name} | {m.Percentile(50):F3} | {m.Percentile(99):F3} | {m.RequestsPerSecond:F0} | {m.Percentile(50) - off.Percentile(50):F3} | {m.RequestsPerSecond / off.RequestsPerSecond:F2} | {m.Errors} |");
+                table.AppendLine(row);
+                Console.WriteLine(row);
+            }
         }
 
         Console.WriteLine();
