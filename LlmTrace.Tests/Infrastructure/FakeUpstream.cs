@@ -356,6 +356,7 @@ public sealed class FakeUpstream : IAsyncDisposable
             if (i == 0 && mode == "reset-first")
             {
                 await context.Response.Body.FlushAsync(); // the status line and headers go out, then the connection drops
+                await Task.Delay(200); // after the gateway has read them: this is a broken body, not a failed connect
                 context.Abort();
                 return;
             }
