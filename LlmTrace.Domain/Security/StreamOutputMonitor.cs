@@ -41,7 +41,7 @@ public sealed class StreamOutputMonitor : IDisposable
 
     public List<Finding> Findings { get; } = [];
 
-    public static bool Supports(ProviderKind provider) => provider.IsOpenAIFamily() || provider == ProviderKind.Anthropic;
+    public static bool Supports(ProviderKind provider) => ProviderStreamEnd.Supports(provider);
 
     /// <summary>Feeds upstream (or filtered) bytes; writes the events that may go to the client.</summary>
     public void Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
@@ -192,44 +192,8 @@ public sealed class StreamOutputMonitor : IDisposable
     }
 
     private void WriteFinish(IBufferWriter<byte> output)
-    {
-        var builder = new StringBuilder();
-        if (_provider == ProviderKind.Anthropic)
-        {
-            if (_openBlock is { } block)
-            {
-                builder.Append("event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":").Append(block).Append("}\n\n");
-            }
-
-            var outputTokens = Math.Max(1, _accumulator.Info.Text.Length / CharsPerToken);
-            builder.Append("event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"refusal\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":")
-                .Append(outputTokens).Append("}}\n\n")
-                .Append("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
-        }
-        else
-        {
-            using var buffer = new MemoryStream();
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                writer.WriteStartObject();
-                writer.WriteString("id", _chunkId ?? "chatcmpl-llmtrace");
-                writer.WriteString("object", "chat.completion.chunk");
-                writer.WriteNumber("created", _created ?? 0);
-                writer.WriteString("model", _accumulator.Info.Model ?? "unknown");
-                writer.WriteStartArray("choices");
-                writer.WriteStartObject();
-                writer.WriteNumber("index", 0);
-                writer.WriteStartObject("delta");
-                writer.WriteEndObject();
-                writer.WriteString("finish_reason", "content_filter");
-                writer.WriteEndObject();
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-            }
-
-            builder.Append("data: ").Append(Encoding.UTF8.GetString(buffer.ToArray())).Append("\n\ndata: [DONE]\n\n");
-        }
-
-        output.Write(Encoding.UTF8.GetBytes(builder.ToString()));
-    }
+        => ProviderStreamEnd.WriteRefusal(
+            _provider,
+            new ProviderStreamEnd.State(_chunkId, _created, _accumulator.Info.Model, _openBlock, Math.Max(1, _accumulator.Info.Text.Length / CharsPerToken)),
+            output);
 }
