@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
 using LlmTrace.Domain.Capture;
+using LlmTrace.Tests.Infrastructure;
 using LlmTrace.Domain.Processing;
 using LlmTrace.Functions.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -110,16 +111,7 @@ public sealed class ServiceBusCaptureTransportTests
 
     private CaptureDelivery Delivery() => new(_parked.Object, _outbox, NullLogger<CaptureDelivery>.Instance);
 
-    private static Trace NewTrace(string prompt) => new()
-    {
-        TraceId = Guid.NewGuid(),
-        TenantId = Guid.NewGuid(),
-        Provider = "openai",
-        Endpoint = "/v1/chat/completions",
-        Method = "POST",
-        StartedAt = DateTimeOffset.UtcNow,
-        Prompt = prompt,
-    };
+    private static Trace NewTrace(string prompt) => TestTraces.New(prompt);
 
     private sealed class InMemoryClaimChecks : IClaimCheckStore
     {

@@ -1,4 +1,5 @@
 using LlmTrace.Domain.Capture;
+using LlmTrace.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +20,7 @@ public sealed class CaptureJournalTests : IDisposable
     [Fact]
     public async Task Unacknowledged_AreRecoveredOnce_AndAFullyAcknowledgedJournalIsGone()
     {
-        var traces = Enumerable.Range(0, 5).Select(_ => NewTrace()).ToList();
+        var traces = Enumerable.Range(0, 5).Select(_ => TestTraces.New("user: hello")).ToList();
         await using (var journal = Open())
         {
             await Task.WhenAll(traces.Select(t => journal.AppendAsync(t, CancellationToken.None)));
@@ -46,8 +47,8 @@ public sealed class CaptureJournalTests : IDisposable
     [Fact]
     public async Task CallStartedButNeverCompleted_IsRecoveredAsInterrupted_CompletedOnesAsCompleted()
     {
-        var done = NewTrace();
-        var cut = NewTrace();
+        var done = TestTraces.New("user: hello");
+        var cut = TestTraces.New("user: hello");
         await using (var journal = Open())
         {
             await journal.AppendAsync(done with { Prompt = null, Error = TraceBuilder.InterruptedError }, CancellationToken.None, started: true);
@@ -68,8 +69,8 @@ public sealed class CaptureJournalTests : IDisposable
     [Fact]
     public async Task TornLastRecord_IsIgnored_TheRecordsBeforeItAreRecovered()
     {
-        var first = NewTrace();
-        var second = NewTrace();
+        var first = TestTraces.New("user: hello");
+        var second = TestTraces.New("user: hello");
         await using (var journal = Open())
         {
             await journal.AppendAsync(first, CancellationToken.None);
@@ -92,7 +93,7 @@ public sealed class CaptureJournalTests : IDisposable
         var traces = new List<Trace>();
         for (var i = 0; i < 40; i++)
         {
-            var trace = NewTrace() with { Response = new string('x', 8 * 1024) };
+            var trace = TestTraces.New("user: hello") with { Response = new string('x', 8 * 1024) };
             traces.Add(trace);
             await journal.AppendAsync(trace, CancellationToken.None);
         }
@@ -106,16 +107,4 @@ public sealed class CaptureJournalTests : IDisposable
 
     private CaptureJournal Open(long segmentBytes = 16 * 1024 * 1024)
         => new(Options.Create(new JournalOptions { Directory = _directory, Durability = JournalDurability.Machine, SegmentBytes = segmentBytes }), NullLogger<CaptureJournal>.Instance);
-
-    private static Trace NewTrace() => new()
-    {
-        TraceId = Guid.NewGuid(),
-        TenantId = Guid.NewGuid(),
-        Provider = "openai",
-        Endpoint = "/v1/chat/completions",
-        Method = "POST",
-        StatusCode = 200,
-        StartedAt = DateTimeOffset.UtcNow,
-        Prompt = "user: hello",
-    };
 }

@@ -33,7 +33,7 @@ public sealed class CaptureOutboxTests
             return Task.FromResult(storageUp);
         }
 
-        var traces = Enumerable.Range(0, 3).Select(_ => NewTrace()).ToList();
+        var traces = Enumerable.Range(0, 3).Select(_ => TestTraces.New()).ToList();
         traces.ForEach(t => Assert.True(outbox.Hold(t, Deliver)));
         await outbox.StartAsync(CancellationToken.None);
 
@@ -58,8 +58,8 @@ public sealed class CaptureOutboxTests
     {
         var outbox = Outbox(capacity: 1);
         static Task<bool> Refuse(Trace trace, CancellationToken _) => Task.FromResult(false);
-        var first = NewTrace();
-        var second = NewTrace();
+        var first = TestTraces.New();
+        var second = TestTraces.New();
 
         Assert.True(outbox.Hold(first, Refuse));
         Assert.False(outbox.Hold(second, Refuse));
@@ -79,8 +79,8 @@ public sealed class CaptureOutboxTests
         var outbox = Outbox(capacity: 10);
         var delivered = 0;
         Task<bool> Accept(Trace trace, CancellationToken _) => Task.FromResult(++delivered > 0);
-        outbox.Hold(NewTrace(), Accept);
-        outbox.Hold(NewTrace(), Accept);
+        outbox.Hold(TestTraces.New(), Accept);
+        outbox.Hold(TestTraces.New(), Accept);
 
         await outbox.StopAsync(CancellationToken.None);
 
@@ -113,14 +113,4 @@ public sealed class CaptureOutboxTests
         Assert.Fail("the outbox did not act within 30 s of fake time");
         return 0;
     }
-
-    private static Trace NewTrace() => new()
-    {
-        TraceId = Guid.NewGuid(),
-        TenantId = Guid.NewGuid(),
-        Provider = "openai",
-        Endpoint = "/v1/chat/completions",
-        Method = "POST",
-        StartedAt = DateTimeOffset.UtcNow,
-    };
 }
