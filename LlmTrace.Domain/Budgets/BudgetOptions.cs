@@ -35,6 +35,12 @@ public sealed class BudgetOptions
     /// </summary>
     public UnpricedModelPolicy UnpricedModels { get; set; } = UnpricedModelPolicy.Allow;
 
+    /// <summary>
+    /// When a tenant has a hard cap and the spend ledger cannot be read: <c>Refuse</c> (503 <c>budget_unavailable</c>,
+    /// the cap is never silently skipped) or <c>Allow</c> (forwarded unchecked, logged).
+    /// </summary>
+    public UnpricedModelPolicy LedgerUnavailable { get; set; } = UnpricedModelPolicy.Refuse;
+
     /// <summary>The window-closing timer's NCRONTAB schedule (Functions) / period (SelfHost: every minute).</summary>
     [Required]
     public string TimerSchedule { get; set; } = "0 */5 * * * *";

@@ -17,8 +17,11 @@ public sealed record BudgetDecision(bool Allowed, string? AgentId, BudgetWindow?
 /// of calls that finished but are not yet applied. So a cap stops spend within one call in one process; across
 /// processes the ledger cache interval bounds how late another instance's spend is seen.
 /// </summary>
-public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOptions> options, TimeProvider timeProvider)
+public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOptions> options, Resilience.Breakers breakers, TimeProvider timeProvider)
 {
+    /// <summary>The breaker around the ledger reads made while admitting a call.</summary>
+    public const string BreakerName = "spend ledger";
+
     private readonly ConcurrentDictionary<(Guid Tenant, string? Agent), (IReadOnlyList<SpendTotal> Totals, DateTimeOffset Until)> _cache = new();
     private readonly ConcurrentDictionary<Guid, Pending> _pending = new();
     private readonly Lock _admission = new();
@@ -142,7 +145,18 @@ public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOption
         }
 
         var version = Interlocked.Read(ref _appliedVersion);
-        var totals = await ledger.GetTotalsAsync(tenantId, agentId, now, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<SpendTotal> totals;
+        try
+        {
+            // Behind a breaker: a ledger that keeps failing is not waited on by every capped call.
+            totals = await breakers.For(BreakerName).ExecuteAsync(
+                async token => await ledger.GetTotalsAsync(tenantId, agentId, now, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new BudgetUnavailableException(ex);
+        }
+
         // Agent ids are the caller's choice: keep the cache bounded (an expired reading is read again anyway).
         BoundedMap.Trim(_cache, 50_000, cached => cached.Until <= now);
 
@@ -157,3 +171,6 @@ public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOption
 
     private sealed record Pending(Guid TenantId, string? AgentId, DateTimeOffset At, decimal AmountUsd, DateTimeOffset Until);
 }
+
+/// <summary>The spend ledger could not be read (failing, or its breaker open), so a hard cap cannot be checked.</summary>
+public sealed class BudgetUnavailableException(Exception inner) : Exception("The spend ledger could not be read.", inner);

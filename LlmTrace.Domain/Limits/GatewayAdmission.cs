@@ -197,7 +197,25 @@ public sealed class GatewayAdmission(
             }
 
             var estimate = catalog.Price(provider, request?.Model, promptTokens, (int)Math.Min(outputTokens, int.MaxValue), null)?.Total ?? 0m;
-            var decision = await budgets.CheckAsync(tenant, exchange.AgentId, exchange.TraceId, estimate, context.RequestAborted).ConfigureAwait(false);
+            BudgetDecision decision;
+            try
+            {
+                decision = await budgets.CheckAsync(tenant, exchange.AgentId, exchange.TraceId, estimate, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (BudgetUnavailableException ex)
+            {
+                logger.BudgetUnavailable(exchange.TraceId, exchange.TenantId, ex.InnerException?.GetType().Name ?? "unknown");
+                if (budgetOptions.CurrentValue.LedgerUnavailable == UnpricedModelPolicy.Refuse)
+                {
+                    context.Response.Headers.RetryAfter = "5";
+                    await FailAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "service_unavailable", "budget_unavailable",
+                        "This tenant has a hard cost cap and the gateway cannot read its spend right now, so the call is not forwarded. Try again shortly.").ConfigureAwait(false);
+                    return null;
+                }
+
+                decision = BudgetDecision.Allow; // the operator chose availability over the cap
+            }
+
             if (!decision.Allowed)
             {
                 var window = decision.Window!.Value;

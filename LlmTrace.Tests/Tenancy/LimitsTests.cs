@@ -301,13 +301,73 @@ public sealed class LimitsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, bounded.Status);
     }
 
-    private async Task RestartAsync(Dictionary<string, string?> settings)
+    private async Task RestartAsync(Dictionary<string, string?> settings, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null)
     {
         _http.Dispose();
         await _gateway.DisposeAsync();
         settings["LlmTrace:Capture:BatchDelayMilliseconds"] = "0";
-        _gateway = await GatewayHost.StartAsync(_upstream, settings, builder => builder.Services.AddSingleton<TimeProvider>(_time));
+        _gateway = await GatewayHost.StartAsync(_upstream, settings, builder =>
+        {
+            builder.Services.AddSingleton<TimeProvider>(_time);
+            configure?.Invoke(builder);
+        });
         _http = _gateway.CreateClient();
+    }
+
+    [Theory]
+    [InlineData("Refuse")]
+    [InlineData("Allow")]
+    public async Task HardCap_LedgerUnreadable_FollowsThePolicy_AndItsBreakerStopsWaitingOnIt(string policy)
+    {
+        var ledger = (UnreadableLedger?)null;
+        await RestartAsync(
+            new Dictionary<string, string?> { ["LlmTrace:Budgets:LedgerUnavailable"] = policy },
+            builder => builder.Services.AddSingleton<LlmTrace.Domain.Budgets.ISpendLedger>(sp =>
+                ledger = new UnreadableLedger(new LlmTrace.SelfHost.Infrastructure.SqliteSpendLedger(sp.GetRequiredService<LlmTrace.SelfHost.Infrastructure.SqliteDatabase>()))));
+        var (_, capped) = await NewTenantAsync("""{"name":"capped","budgets":{"daily":{"hardUsd":5}}}""");
+        var (_, uncapped) = await NewTenantAsync("""{"name":"uncapped"}""");
+
+        var calls = new List<ApiReply>();
+        for (var i = 0; i < 7; i++)
+        {
+            calls.Add(await capped.ChatAsync(maxTokens: 8));
+        }
+
+        var noCap = await uncapped.ChatAsync(maxTokens: 8);
+
+        Assert.Equal(HttpStatusCode.OK, noCap.Status);
+        Assert.Equal(5, ledger!.Reads); // after 5 failures the breaker opened: the last two calls did not wait on the ledger
+        if (policy == "Refuse")
+        {
+            Assert.All(calls, c => Assert.Equal((HttpStatusCode.ServiceUnavailable, "budget_unavailable", "5"), (c.Status, c.ErrorCode, c.Header("retry-after"))));
+        }
+        else
+        {
+            Assert.All(calls, c => Assert.Equal(HttpStatusCode.OK, c.Status));
+        }
+    }
+
+    /// <summary>A spend ledger whose reads fail (an unreachable store), counting them; writes go through.</summary>
+    private sealed class UnreadableLedger(LlmTrace.Domain.Budgets.ISpendLedger inner) : LlmTrace.Domain.Budgets.ISpendLedger
+    {
+        private int _reads;
+
+        public int Reads => Volatile.Read(ref _reads);
+
+        public Task<IReadOnlyList<LlmTrace.Domain.Budgets.SpendApplication>> ApplyAsync(IReadOnlyList<LlmTrace.Domain.Budgets.SpendEntry> entries, CancellationToken cancellationToken)
+            => inner.ApplyAsync(entries, cancellationToken);
+
+        public Task<IReadOnlyList<LlmTrace.Domain.Budgets.SpendTotal>> GetTotalsAsync(Guid tenantId, string? agentId, DateTimeOffset at, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _reads);
+            throw new IOException("ledger unreachable (injected)");
+        }
+
+        public Task<IReadOnlyList<(Guid TenantId, LlmTrace.Domain.Budgets.SpendTotal Total)>> GetEndedOpenWindowsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+            => inner.GetEndedOpenWindowsAsync(now, max, cancellationToken);
+
+        public Task CloseWindowAsync(Guid tenantId, LlmTrace.Domain.Budgets.SpendTotal total, CancellationToken cancellationToken)
+            => inner.CloseWindowAsync(tenantId, total, cancellationToken);
     }
 
     private async Task<((Guid Id, string Key) Tenant, ApiClient Client)> NewTenantAsync(string json)
