@@ -36,6 +36,7 @@ public sealed class FaultInjectionTests
         var key = "sk-chaos-" + Guid.NewGuid().ToString("N");
         var answered = new ConcurrentBag<Guid>();
         var unanswered = new ConcurrentBag<string>();
+        var cutBeforeHeaders = 0;
         var next = 0;
         var random = new ConcurrentDictionary<int, Random>();
         var outageStarted = false;
@@ -71,6 +72,15 @@ public sealed class FaultInjectionTests
                 }
                 catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException)
                 {
+                    if (mode == "reset-mid")
+                    {
+                        // The upstream reset the stream and the gateway cut the client's connection, as it must once the
+                        // answer has begun; the reset can reach the client before it has read the headers. Such a call
+                        // has no trace id to check, and is left out of the count.
+                        Interlocked.Increment(ref cutBeforeHeaders);
+                        continue;
+                    }
+
                     unanswered.Add($"call {call} ({mode}, stream={stream}): {ex.GetType().Name}: {ex.Message} {ex.InnerException?.Message}");
                     continue;
                 }
@@ -92,10 +102,11 @@ public sealed class FaultInjectionTests
         await Task.WhenAll(workers);
 
         Assert.True(unanswered.IsEmpty, string.Join(Environment.NewLine, unanswered));
-        Assert.Equal(Calls, answered.Count);
+        Assert.Equal(Calls, answered.Count + cutBeforeHeaders);
+        Assert.True(cutBeforeHeaders <= 5, $"{cutBeforeHeaders} reset streams reached their clients before any header");
         Assert.True(outage.Refused > 0, "the store outage must have been hit");
         var traces = await WaitForAllAsync(gateway, answered, TimeSpan.FromSeconds(120));
-        Assert.Equal(Calls, traces.Count);
+        Assert.Equal(answered.Count, traces.Count);
         Assert.Contains(traces, t => t.StatusCode == 500);
         Assert.Contains(traces, t => t.StatusCode == 429);
         // A stream the upstream reset: answered 200 and recorded with the error that ended it, or, when the reset beat
@@ -103,7 +114,20 @@ public sealed class FaultInjectionTests
         Assert.True(traces.Any(t => t.Error is not null && (t.StatusCode == 502 || (t.StatusCode == 200 && t.Streaming))), string.Join(", ", traces.Select(t => $"{t.StatusCode}:{t.Error}").Distinct()));
 
         var tenant = traces[0].TenantId;
-        var billed = traces.Where(t => t.PromptTokens is not null || t.CompletionTokens is not null).ToList();
+        // Every trace of the tenant, the cut-off calls' included: the ledger counts them too.
+        var all = new List<Trace>();
+        string? token = null;
+        do
+        {
+            TraceCursor? after = token is not null && TraceCursor.TryDecode(token, out var cursor) ? cursor : null;
+            var page = await gateway.Store.QueryAsync(new TraceQuery { TenantId = tenant, Limit = 1000, After = after }, CancellationToken.None);
+            all.AddRange(page.Items);
+            token = page.ContinuationToken;
+        }
+        while (token is not null);
+
+        Assert.Equal(Calls, all.Count);
+        var billed = all.Where(t => t.PromptTokens is not null || t.CompletionTokens is not null).ToList();
         using var budget = JsonDocument.Parse(await http.GetStringAsync($"/api/tenants/{tenant}/budget"));
         var month = budget.RootElement.GetProperty("windows").EnumerateArray().Single(w => w.GetProperty("window").GetString() == "monthly" && w.GetProperty("agentId").ValueKind == JsonValueKind.Null);
         Assert.Equal(billed.Count, month.GetProperty("requests").GetInt64());
