@@ -28,7 +28,7 @@ public static class FunctionsTelemetry
         var builderOtel = builder.Services.AddOpenTelemetry()
             .UseFunctionsWorkerDefaults()
             .WithTracing(tracing => tracing.AddSource(GatewayTelemetry.Name))
-            .WithMetrics(metrics => metrics.AddMeter(GatewayTelemetry.Name, "LlmTrace.Capture", "LlmTrace.Capture.Azure"));
+            .WithMetrics(metrics => metrics.AddMeter(GatewayTelemetry.MeterNames));
         if (!string.IsNullOrEmpty(builder.Configuration[ConnectionStringSetting]))
         {
             // Azure Monitor samples traces by rate (5 per second unless set); 0 keeps every trace (metrics are never sampled).

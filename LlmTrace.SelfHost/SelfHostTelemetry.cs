@@ -31,7 +31,7 @@ internal static class SelfHostTelemetry
             .ConfigureResource(resource => resource.AddService("llmtrace-gateway"))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(GatewayTelemetry.Name, "LlmTrace.Capture", "LlmTrace.Capture.Azure")
+                metrics.AddMeter(GatewayTelemetry.MeterNames)
                     .AddPrometheusExporter();
                 if (otlp)
                 {

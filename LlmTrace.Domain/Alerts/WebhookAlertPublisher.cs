@@ -37,8 +37,7 @@ public sealed class WebhookAlertPublisher(
         var settings = options.CurrentValue;
         var now = timeProvider.GetUtcNow();
         // An ended cooldown with nothing suppressed is the same as none; starting over costs at most one extra alert each.
-        BoundedMap.Trim(_cooldowns, MaxCooldowns, c => c.IsOver(now));
-        var cooldown = _cooldowns.GetOrAdd((alert.TenantId, alert.Kind), _ => new Cooldown());
+        var cooldown = BoundedMap.GetOrAdd(_cooldowns, (alert.TenantId, alert.Kind), _ => new Cooldown(), MaxCooldowns, c => c.IsOver(now));
         lock (cooldown)
         {
             if (settings.CooldownSeconds > 0 && now < cooldown.Until)

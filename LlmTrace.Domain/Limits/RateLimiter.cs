@@ -46,14 +46,13 @@ public sealed class RateLimiter(IRateLimitStore store, IOptionsMonitor<RateLimit
         var now = timeProvider.GetUtcNow();
         var window = now.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture);
         var reset = 60 - now.Second;
-        // A pool from an earlier minute holds nothing usable. Dropping a live one only gives up its local allowance,
-        // which the store has already counted as used: the limit gets stricter for the minute, never looser.
-        BoundedMap.Trim(_pools, MaxPools, pool => pool.IsIdle(window));
         var state = new List<(RateRule, long)>(rules.Count);
         var taken = new List<RateRule>(rules.Count);
         foreach (var rule in rules)
         {
-            var pool = _pools.GetOrAdd(rule.Counter, _ => new Pool());
+            // A pool from an earlier minute holds nothing usable. Dropping a live one only gives up its local allowance,
+            // which the store has already counted as used: the limit gets stricter for the minute, never looser.
+            var pool = BoundedMap.GetOrAdd(_pools, rule.Counter, _ => new Pool(), MaxPools, idle => idle.IsIdle(window));
             var (ok, remaining) = await TakeAsync(pool, rule, window, cancellationToken).ConfigureAwait(false);
             state.Add((rule, remaining));
             if (!ok)

@@ -32,9 +32,8 @@ public sealed class UnauthenticatedRefusals(IOptionsMonitor<AuthOptions> options
         var now = timeProvider.GetTimestamp();
         var perTick = limit / 60.0 / timeProvider.TimestampFrequency;
         // A bucket that has filled up again is the same as a new client's; starting over only forgives.
-        BoundedMap.Trim(_buckets, MaxClients, bucket => bucket.Tokens + ((now - bucket.Stamp) * perTick) >= limit);
-
-        var bucket = _buckets.GetOrAdd(ClientKey(context.Connection.RemoteIpAddress), static (_, state) => new Bucket(state.limit, state.now), (limit, now));
+        var bucket = BoundedMap.GetOrAdd(
+            _buckets, ClientKey(context.Connection.RemoteIpAddress), _ => new Bucket(limit, now), MaxClients, full => full.Tokens + ((now - full.Stamp) * perTick) >= limit);
         lock (bucket)
         {
             bucket.Tokens = Math.Min(limit, bucket.Tokens + ((now - bucket.Stamp) * perTick));

@@ -37,6 +37,7 @@ public sealed class CostAccountingStage(
     {
         var priced = new Trace[traces.Count];
         var entries = new List<SpendEntry>(traces.Count);
+        var billed = new List<Trace>(traces.Count); // the priced trace of each entry, index for index
         for (var i = 0; i < traces.Count; i++)
         {
             var trace = traces[i];
@@ -51,6 +52,7 @@ public sealed class CostAccountingStage(
             if (hasUsage)
             {
                 entries.Add(new SpendEntry(trace.TraceId, trace.TenantId, trace.AgentId, trace.StartedAt, cost?.Total ?? 0m, trace.TotalTokens ?? 0));
+                billed.Add(priced[i]);
             }
         }
 
@@ -67,7 +69,7 @@ public sealed class CostAccountingStage(
                     continue;
                 }
 
-                telemetry.Priced(Array.Find(priced, t => t.TraceId == entries[i].TraceId)!);
+                telemetry.Priced(billed[i]);
                 await CheckThresholdsAsync(entries[i], applications[i], cancellationToken).ConfigureAwait(false);
             }
         }
@@ -123,6 +125,11 @@ public sealed class CostAccountingStage(
         var model = trace.Model ?? "(none)";
         // Model names come from clients: past the limit the set starts over, and the publisher's cooldown still
         // keeps a flood of invented names from becoming a flood of alerts.
+        if (_unpricedAlerted.ContainsKey(model))
+        {
+            return;
+        }
+
         BoundedMap.Trim(_unpricedAlerted, MaxUnpricedModels, _ => false);
         if (!_unpricedAlerted.TryAdd(model, true))
         {

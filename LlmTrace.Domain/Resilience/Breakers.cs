@@ -41,16 +41,8 @@ public sealed class Breakers
 
     /// <summary>The breaker of one dependency, created on first use.</summary>
     public Breaker For(string name)
-    {
-        if (_breakers.TryGetValue(name, out var existing))
-        {
-            return existing;
-        }
-
         // Names can carry a webhook's host: bounded, and only closed breakers are forgotten.
-        BoundedMap.Trim(_breakers, MaxBreakers, b => b.State == CircuitState.Closed);
-        return _breakers.GetOrAdd(name, n => new Breaker(n, _options.CurrentValue, _time, OnOpened, _logger));
-    }
+        => BoundedMap.GetOrAdd(_breakers, name, n => new Breaker(n, _options.CurrentValue, _time, OnOpened, _logger), MaxBreakers, b => b.State == CircuitState.Closed);
 
     public IReadOnlyCollection<Breaker> All => [.. _breakers.Values];
 

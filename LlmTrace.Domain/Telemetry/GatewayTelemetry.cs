@@ -18,6 +18,9 @@ public sealed class GatewayTelemetry
 {
     public const string Name = "LlmTrace.Gateway";
 
+    /// <summary>Every meter the gateway publishes on: this one and the capture path's. Hosts' exporters listen to all.</summary>
+    public static readonly string[] MeterNames = [Name, "LlmTrace.Capture", "LlmTrace.Capture.Azure"];
+
     private static readonly ActivitySource Source = new(Name);
 
     private readonly IOptionsMonitor<TelemetryOptions> _options;
