@@ -51,7 +51,7 @@ public static partial class TextNormalizer
 
         if (HasSpacedLetters(normal.Span) && SpacedLetters().IsMatch(normal.Span))
         {
-            Add(views.Items, SpacedLetters().Replace(normal.ToString(), m => m.Value.Replace(" ", string.Empty, StringComparison.Ordinal).Replace(".", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal)).AsMemory());
+            Add(views.Items, SpacedLetters().Replace(normal.ToString(), static m => JoinLetters(m.Value)).AsMemory());
         }
 
         if (LooksReversed(normal.Span))
@@ -95,7 +95,11 @@ public static partial class TextNormalizer
         }
     }
 
-    /// <summary>NFKC, confusables to ASCII, zero-width and bidi controls removed, whitespace collapsed, lower-case.</summary>
+    /// <summary>
+    /// NFKC, zero-width and bidi controls removed, Unicode tag characters read as the ASCII they hide, whitespace
+    /// collapsed, lower-case. Cyrillic and Greek look-alikes are folded to Latin only in words that mix them with Latin
+    /// letters or consist of nothing else ("іgnоrе"), so Russian or Greek text keeps its own letters for its own rules.
+    /// </summary>
     public static string Normalize(string text)
     {
         if (System.Text.Ascii.IsValid(text))
@@ -106,37 +110,99 @@ public static partial class TextNormalizer
         var nfkc = CompatibilityForm.Normalize(text);
         var builder = new StringBuilder(nfkc.Length);
         var lastSpace = false;
+        var inTags = false;
+        var wordStart = 0;
         foreach (var rune in nfkc.EnumerateRunes())
         {
+            if (rune.Value is >= 0xE0020 and <= 0xE007E)
+            {
+                // Tag characters spell ASCII invisibly ("ASCII smuggling"); models can read them, so the rules do too.
+                if (!inTags && !lastSpace)
+                {
+                    FoldWord(builder, wordStart);
+                    builder.Append(' ');
+                    wordStart = builder.Length;
+                }
+
+                inTags = true;
+                lastSpace = false;
+                builder.Append((char)(rune.Value - 0xE0000));
+                continue;
+            }
+
             var category = Rune.GetUnicodeCategory(rune);
             if (category is UnicodeCategory.Format || rune.Value is 0x200B or 0x200C or 0x200D or 0x2060 or 0xFEFF or 0x00AD)
             {
                 continue; // zero-width, soft hyphen, bidi controls
             }
 
+            if (inTags)
+            {
+                inTags = false;
+                if (!Rune.IsWhiteSpace(rune))
+                {
+                    builder.Append(' ');
+                    wordStart = builder.Length;
+                }
+            }
+
             if (Rune.IsWhiteSpace(rune))
             {
+                FoldWord(builder, wordStart);
                 if (!lastSpace)
                 {
                     builder.Append(' ');
                 }
 
                 lastSpace = true;
+                wordStart = builder.Length;
                 continue;
             }
 
             lastSpace = false;
-            if (Confusables.TryGetValue(rune.Value, out var ascii))
-            {
-                builder.Append(ascii);
-                continue;
-            }
-
-            // Latin letters with diacritics keep their meaning in Spanish, French, German…; fold only the look-alikes above.
+            // Latin letters with diacritics keep their meaning in Spanish, French, German…; fold only the look-alikes.
             builder.Append(rune.ToString());
         }
 
+        FoldWord(builder, wordStart);
         return builder.ToString().ToLowerInvariant();
+    }
+
+    /// <summary>Folds the look-alikes of the word at builder[start..] when it has Latin letters or only look-alikes.</summary>
+    private static void FoldWord(StringBuilder builder, int start)
+    {
+        var latin = false;
+        var lookAlikes = 0;
+        var otherLetters = 0;
+        for (var i = start; i < builder.Length; i++)
+        {
+            var c = builder[i];
+            if (char.IsAsciiLetter(c))
+            {
+                latin = true;
+            }
+            else if (Confusables.ContainsKey(c))
+            {
+                lookAlikes++;
+            }
+            else if (char.IsLetter(c))
+            {
+                otherLetters++;
+            }
+        }
+
+        if (lookAlikes == 0 || (!latin && otherLetters > 0))
+        {
+            return;
+        }
+
+        for (var i = start; i < builder.Length; i++)
+        {
+            if (Confusables.TryGetValue(builder[i], out var ascii))
+            {
+                builder[i] = ascii;
+            }
+        }
     }
 
     private static readonly SearchValues<char> AsciiWhitespace = SearchValues.Create(" \t\n\r\f\v");
@@ -301,6 +367,15 @@ public static partial class TextNormalizer
 
         return builder.ToString();
     }
+
+    /// <summary>
+    /// "i g n o r e" becomes "ignore"; when the letters are joined by dots or hyphens ("i.g.n.o.r.e a.l.l"), the spaces
+    /// between them still separate words.
+    /// </summary>
+    private static string JoinLetters(string spaced)
+        => spaced.AsSpan().ContainsAny('.', '-')
+            ? spaced.Replace(".", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal)
+            : spaced.Replace(" ", string.Empty, StringComparison.Ordinal);
 
     /// <summary>The text, read backwards, would contain an override word.</summary>
     private static bool LooksReversed(ReadOnlySpan<char> normal) => normal.ContainsAny(ReversedWords);
