@@ -38,15 +38,15 @@ public sealed class PromptInjectionDetector
     /// that content is a request addressed to the assistant.
     /// </summary>
     private static readonly Regex EmbeddedTask = new(
-        @"\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post)\b[\s\S]*(^|\n|\|)\s*(how (can|do|to|have|does)|what (are|is)|can you|could you|show me|provide|recommend|describe|determine|suggest|help me|explain|is this|write|create|generate|list|give me|tell me|classify|calculate|compose|draft|identify|summarize the|outline|predict|discuss|analyze|evaluate)\b[^\n|]{8,}(\?|\.)?\s*(\n|\||$)",
+        @"(\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post|table|search results?|snippet)\b|(^|\n)\s*(table|document|context|email|e-mail|article|web ?page|search results?|tool (output|result)|snippet)\s*:)[\s\S]*(^|\n|\|)\s*(how (can|do|to|have|does)|what (are|is)|can you|could you|show me|provide|recommend|describe|determine|suggest|help me|explain|is this|write|create|generate|list|give me|tell me|classify|calculate|compose|draft|identify|summarize the|outline|predict|discuss|analyze|evaluate)\b[^\n|]{8,}(\?|\.)?\s*(\n|\||$)",
         RegexOptions.CultureInvariant | RegexOptions.Compiled, InjectionRules.MatchTimeout);
 
     private static readonly Regex ContentContext = new(
-        @"\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post)\b",
+        @"\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post|table|search results?|snippet)\b|(^|\n)\s*(table|document|context|email|e-mail|article|web ?page|search results?|tool (output|result)|snippet)\s*:",
         RegexOptions.CultureInvariant | RegexOptions.Compiled, InjectionRules.MatchTimeout);
 
     private static readonly SearchValues<string> ContentNouns = SearchValues.Create(
-        ["email", "e-mail", "document", "webpage", "web page", "article", "message", "review", "transcript", "file", "post"], StringComparison.Ordinal);
+        ["email", "e-mail", "document", "webpage", "web page", "article", "message", "review", "transcript", "file", "post", "table", "search result", "snippet", "context:", "tool output", "tool result"], StringComparison.Ordinal);
 
     private static readonly InjectionRule EmbeddedTaskRule = new("indirect.embedded-task", InjectionRules.Indirect, 0.55, EmbeddedTask);
 

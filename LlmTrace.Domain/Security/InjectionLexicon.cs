@@ -1,0 +1,170 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace LlmTrace.Domain.Security;
+
+/// <summary>
+/// Instruction overrides and system-prompt extraction in many languages, as vocabulary rather than sentences: an
+/// override is a verb ("ignore", "vergiss", "忽略"), a word for what came before ("previous", "alle", "之前") and a word
+/// for instructions ("rules", "Anweisungen", "指令") within a short span of one sentence, in any of the orders languages
+/// put them in. Words from different languages combine, so a new phrasing or a mixed-language attack still matches,
+/// and a language is added by adding its words. English has its own, finer rules in <see cref="InjectionRules"/>.
+/// </summary>
+/// <remarks>
+/// Words are matched as stems after a non-letter (inflections follow freely: "instrukcji", "talimatlarini"); stems of
+/// three letters or fewer must also end at a non-letter. Text is normalised first (<see cref="TextNormalizer"/>), so
+/// Turkish dotless ı appears as i and every word is lower-case.
+/// </remarks>
+public static class InjectionLexicon
+{
+    /// <summary>"Ignore", "forget", "disregard" and their kin.</summary>
+    public static IReadOnlyList<string> OverrideVerbs { get; } =
+    [
+        // Spanish, Portuguese, Italian, French, Romanian, Catalan
+        "ignora", "ignore", "ignorar", "ignoren", "olvida", "olvide", "olvidar", "descarta", "descarte", "omite", "omita",
+        "pasa por alto", "haz caso omiso", "no hagas caso", "desatiende", "esqueça", "esqueca", "esquece", "desconsidere",
+        "desconsidera", "despreze", "dimentica", "dimenticate", "dimentichi", "trascura", "tralascia", "scarta",
+        "non considerare", "oublie", "ignorez", "ne tiens pas compte", "ne tenez pas compte", "fais abstraction",
+        "faites abstraction", "écarte", "ecarte", "néglige", "négligez", "ignoră", "ignorați", "uită", "uitați", "oblida",
+        // Germanic
+        "ignorier", "vergiss", "vergessen sie", "missachte", "verwirf", "übergehe", "beachte nicht", "negeer", "vergeet",
+        "ignorera", "glöm", "bortse från", "strunta i", "ignorer", "glem", "se bort fra",
+        // Slavic, Baltic, Hungarian, Finnish, Greek
+        "zignoruj", "ignoruj", "zapomnij", "pomiń", "odrzuć", "zapomeň", "zapomen", "zabudni", "игнорируй", "игнорируйте",
+        "проигнорируй", "забудь", "не обращай внимания", "не обращайте внимания", "пренебреги", "отбрось", "не следуй",
+        "ігноруй", "проігноруй", "забудьте", "ignorēt", "pamiršk", "hagyd figyelmen kívül", "felejtsd el", "ohita",
+        "unohda", "jätä huomiotta", "αγνόησε", "αγνοήστε", "ξέχασε", "ξεχάστε",
+        // Turkish (after folding ı → i), Indonesian and Malay, Vietnamese, Tagalog, Swahili
+        "yok say", "yoksay", "görmezden gel", "gormezden gel", "unut", "dikkate alma", "göz ardi et", "goz ardi et",
+        "abaikan", "lupakan", "hiraukan", "bỏ qua", "quên", "phớt lờ", "huwag pansinin", "kalimutan", "puuza", "sahau",
+        // Arabic, Hebrew, Persian, Urdu, Hindi, Bengali
+        "تجاهل", "انس", "أهمل", "اهمل", "התעלם", "שכח", "תשכח", "نادیده بگیر", "فراموش کن", "نظر انداز", "अनदेखा",
+        "नज़रअंदाज़", "नजरअंदाज", "भूल जा", "উপেক্ষা",
+        // Chinese, Japanese, Korean, Thai
+        "忽略", "无视", "無視", "忽视", "忽視", "忘记", "忘記", "忘掉", "不要理会", "跳过", "抛开", "忘れ", "破棄", "무시", "잊어",
+        "เพิกเฉย", "ไม่สนใจ", "ลืม",
+    ];
+
+    /// <summary>"Previous", "above", "all" and their kin: what makes the instructions the application's, not the user's next ones.</summary>
+    public static IReadOnlyList<string> PriorWords { get; } =
+    [
+        "anterior", "previa", "previo", "todas", "todos", "de arriba", "originales", "del sistema", "iniciales", "lo anterior",
+        "précédent", "precedent", "antérieur", "toutes", "tous", "ci-dessus", "initiales", "d'origine", "du système",
+        "ce qui précède", "acima", "originais", "prévias", "precedenti", "tutte", "tutti", "sopra", "originali", "iniziali",
+        "vorherig", "bisherig", "obigen", "vorigen", "alle", "ursprünglich", "früher", "alles", "vorige", "eerdere",
+        "bovenstaande", "voorgaande", "oorspronkelijke", "tidigare", "föregående", "ovanstående", "tidligere",
+        "ovenstående", "poprzedni", "wcześniejsz", "wszystk", "powyższ", "předchozí", "predchozi", "všechny", "vsechny",
+        "dřívější", "predošl", "anterioare", "toate", "precedente", "предыдущ", "все", "всё", "прежн", "прошл",
+        "вышеуказанн", "исходн", "системн", "попередн", "всі", "усі", "korábbi", "összes", "előző", "aiemm", "kaikki",
+        "edelli", "προηγούμεν", "όλες", "önceki", "onceki", "tüm", "tum", "bütün", "butun", "yukaridaki", "sebelumnya",
+        "semua", "di atas", "trước đó", "tất cả", "السابقة", "جميع", "كل", "الأصلية", "הקודמ", "כל", "قبلی", "همه",
+        "تمام", "پچھلی", "پچھلے", "पिछल", "सभी", "पूर्व", "আগের", "সব", "以前", "之前", "以上", "前面", "上面", "先前",
+        "所有", "全部", "上記", "これまで", "前の", "すべて", "全て", "이전", "모든", "위의", "앞의", "ก่อนหน้า", "ทั้งหมด",
+    ];
+
+    /// <summary>"Instructions", "rules", "prompt" and their kin.</summary>
+    public static IReadOnlyList<string> InstructionNouns { get; } =
+    [
+        "instrucciones", "indicaciones", "reglas", "órdenes", "ordenes", "directrices", "restricciones", "instruções",
+        "instrucoes", "regras", "ordens", "diretrizes", "restrições", "istruzioni", "regole", "direttive", "consignes",
+        "règles", "regles", "directives", "instructions", "instrucțiun", "instructiun", "regulile", "indicațiile",
+        "instruccions", "anweisung", "instruktion", "regeln", "befehle", "vorgaben", "richtlinien", "einschränkungen",
+        "instructies", "regels", "richtlijnen", "opdrachten", "aanwijzingen", "instruktioner", "instruksjoner",
+        "instrukser", "regler", "anvisningar", "instrukcj", "polece", "zasad", "reguł", "wytyczn", "pokyn", "instrukc",
+        "pravidl", "příkaz", "инструкци", "указани", "правил", "команд", "директив", "промпт", "ограничени", "установк",
+        "інструкці", "вказівк", "utasítás", "szabály", "ohjee", "ohjeit", "sääntö", "οδηγίες", "κανόνες", "εντολές",
+        "talimat", "kurallar", "yönerge", "yonerge", "komutlar", "instruksi", "perintah", "aturan", "petunjuk",
+        "hướng dẫn", "chỉ dẫn", "chỉ thị", "quy tắc", "lệnh", "التعليمات", "تعليمات", "الأوامر", "القواعد", "الإرشادات",
+        "הוראות", "ההוראות", "הנחיות", "ההנחיות", "הכללים", "دستورالعمل", "دستورات", "قوانین", "ہدایات", "निर्देश",
+        "नियम", "आदेश", "নির্দেশ", "指令", "指示", "说明", "說明", "规则", "規則", "提示", "命令", "要求", "设定", "設定",
+        "ルール", "プロンプト", "지시", "지침", "명령", "규칙", "프롬프트", "คำสั่ง", "คำแนะนำ", "กฎ",
+    ];
+
+    /// <summary>"Show", "reveal", "print" and their kin.</summary>
+    public static IReadOnlyList<string> RevealVerbs { get; } =
+    [
+        "muestra", "revela", "dime", "imprime", "montre", "affiche", "révèle", "zeig", "verrate", "gib ", "mostr", "revel",
+        "rivela", "dimmi", "toon", "laat zien", "geef", "visa", "vis ", "pokaż", "pokaz", "podaj", "ujawnij", "wypisz",
+        "ukaž", "ukaz", "vypiš", "arată", "arata", "покажи", "выведи", "раскрой", "напиши", "повтори", "покажіть",
+        "mutasd", "näytä", "δείξε", "göster", "goster", "yaz", "tampilkan", "tunjukkan", "berikan", "ungkapkan",
+        "hiển thị", "cho tôi xem", "tiết lộ", "اكشف", "أظهر", "اعرض", "הצג", "תראה", "نشان بده", "بگو", "दिखा", "बता",
+        "显示", "顯示", "输出", "輸出", "告诉我", "告訴我", "打印", "透露", "泄露", "表示", "教えて", "出力", "見せて", "보여",
+        "알려", "출력", "แสดง", "บอก",
+    ];
+
+    /// <summary>"System prompt" and its kin.</summary>
+    public static IReadOnlyList<string> SystemPromptNouns { get; } =
+    [
+        "system prompt", "systemprompt", "system-prompt", "prompt del sistema", "prompt de sistema", "prompt système",
+        "prompt systeme", "systemanweisung", "systemnachricht", "prompt do sistema", "prompt di sistema", "systeemprompt",
+        "systeeminstructies", "prompt systemow", "promptu systemow", "systémový prompt", "systemovy prompt",
+        "promptul de sistem", "системный промпт", "системного промпта", "системные инструкции", "системное сообщение",
+        "системний промпт", "rendszerprompt", "järjestelmäkehote", "sistem istem", "sistem komut", "prompt sistem",
+        "lời nhắc hệ thống", "موجه النظام", "تعليمات النظام", "הנחיית המערכת", "پرامپت سیستم", "सिस्टम प्रॉम्प्ट",
+        "系统提示", "系統提示", "系统指令", "初始指令", "システムプロンプト", "システムメッセージ", "시스템 프롬프트",
+        "พรอมต์ระบบ",
+    ];
+
+    private const string Gap = @"[^.\n。！？!?;]";
+
+    public static IReadOnlyList<InjectionRule> Rules { get; } = Build();
+
+    private static IReadOnlyList<InjectionRule> Build()
+    {
+        var verb = Alternation(OverrideVerbs);
+        var prior = Alternation(PriorWords);
+        var noun = Alternation(InstructionNouns);
+        var reveal = Alternation(RevealVerbs);
+        var systemPrompt = Alternation(SystemPromptNouns);
+        const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.Compiled;
+        return
+        [
+            // Verb first ("ignora todas las instrucciones anteriores"), or last ("önceki tüm talimatlari yok say",
+            // "以前の指示を無視"); what came before may stand before or after the noun.
+            new InjectionRule("override.lexicon", InjectionRules.Injection, 0.85, new Regex(
+                $"{verb}{Gap}{{0,40}}?{prior}{Gap}{{0,30}}?{noun}|{verb}{Gap}{{0,40}}?{noun}{Gap}{{0,25}}?{prior}|{prior}{Gap}{{0,30}}?{noun}{Gap}{{0,30}}?{verb}",
+                Options, InjectionRules.MatchTimeout))
+            {
+                Anchors = Anchors(OverrideVerbs),
+            },
+            new InjectionRule("extract.lexicon", InjectionRules.Extraction, 0.85, new Regex(
+                $"{reveal}{Gap}{{0,40}}?{systemPrompt}|{systemPrompt}{Gap}{{0,40}}?{reveal}",
+                Options, InjectionRules.MatchTimeout))
+            {
+                Anchors = Anchors(SystemPromptNouns),
+            },
+        ];
+    }
+
+    /// <summary>
+    /// One group of stems: each after a non-letter; short stems also before one. CJK and Thai have no spaces between
+    /// words, so their stems stand anywhere.
+    /// </summary>
+    private static string Alternation(IEnumerable<string> words)
+    {
+        var builder = new StringBuilder("(?:");
+        var first = true;
+        foreach (var word in words.Distinct(StringComparer.Ordinal).OrderByDescending(w => w.Length))
+        {
+            builder.Append(first ? string.Empty : "|");
+            first = false;
+            var stem = word.Trim();
+            var unspaced = IsUnspacedScript(stem[0]);
+            builder.Append(unspaced ? string.Empty : @"(?<!\p{L})");
+            builder.Append(Regex.Escape(stem));
+            if (!unspaced && (stem.Length <= 3 || word.EndsWith(' ')))
+            {
+                builder.Append(@"(?!\p{L})");
+            }
+        }
+
+        return builder.Append(')').ToString();
+    }
+
+    private static bool IsUnspacedScript(char c)
+        => c is >= '\u3040' and <= '\u30FF' or >= '\u3400' and <= '\u9FFF' or >= '\uAC00' and <= '\uD7AF' or >= '\u0E00' and <= '\u0E7F';
+
+    /// <summary>The rule runs only when one of these occurs; the anchor search is by substring, so stems serve.</summary>
+    private static IReadOnlyList<string> Anchors(IEnumerable<string> words)
+        => [.. words.Select(w => w.Trim()).Distinct(StringComparer.Ordinal)];
+}
