@@ -9,12 +9,14 @@ using LlmTrace.Ml;
 // ML head on the train split.
 //   dotnet run -c Release --project tools/LlmTrace.SecurityEval -- --train                 (writes LlmTrace.Ml/injection-head.json)
 //   dotnet run -c Release --project tools/LlmTrace.SecurityEval -- --split test --write docs/SECURITY-EVAL.md
+//   dotnet run -c Release --project tools/LlmTrace.SecurityEval -- --data tools/LlmTrace.SecurityEval/data/external.jsonl --extra none --split holdout --rules-only --misses
 var data = "../shared/eval/prompt-injection.jsonl";
 var split = "test";
 string? write = null;
 var train = false;
 var crossValidate = false;
 var leaveOneSourceOut = false;
+var rulesOnly = false;
 var extra = "tools/LlmTrace.SecurityEval/data/hard-benign.jsonl";
 var headPath = "LlmTrace.Ml/injection-head.json";
 var threshold = PromptInjectionDetector.DefaultThreshold;
@@ -28,6 +30,7 @@ for (var i = 0; i < args.Length; i++)
         case "--train": train = true; break;
         case "--cv": crossValidate = true; break;
         case "--loso": leaveOneSourceOut = true; break;
+        case "--rules-only": rulesOnly = true; break;
         case "--extra": extra = args[++i]; break;
         case "--head": headPath = args[++i]; break;
         case "--threshold": threshold = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
@@ -45,7 +48,7 @@ var all = Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEm
 var extraRows = File.Exists(extra)
     ? File.ReadAllLines(extra).Where(l => l.Length > 0).Select(line => JsonSerializer.Deserialize<Row>(line, new JsonSerializerOptions(JsonSerializerDefaults.Web))!).ToList()
     : [];
-using var embedder = new MiniLmEmbedder();
+using var embedder = rulesOnly ? null! : new MiniLmEmbedder();
 
 if (leaveOneSourceOut)
 {
@@ -98,7 +101,7 @@ if (train)
     return;
 }
 
-var head = File.Exists(headPath) ? LinearHead.FromJson(File.ReadAllText(headPath)) : null;
+var head = !rulesOnly && File.Exists(headPath) ? LinearHead.FromJson(File.ReadAllText(headPath)) : null;
 var rowsToScore = all.Where(r => r.Split == split).Concat(extraRows.Where(r => r.Split == split)).ToList();
 var detector = new PromptInjectionDetector();
 Memo? classifier = head is null ? null : new Memo(new MiniLmInjectionClassifier(embedder, head));
@@ -146,9 +149,10 @@ foreach (var (name, flag) in detectors)
     report.AppendLine(CultureInfo.InvariantCulture, $"NotInject over-defence accuracy: **{(notInject.Count == 0 ? double.NaN : notInject.Count(r => !r.Flagged) / (double)notInject.Count):P1}** ({notInject.Count} rows).");
     if (Environment.GetEnvironmentVariable("LLMTRACE_EVAL_MISSES") == "1")
     {
-        foreach (var (row, flagged) in results.Where(r => r.Flagged != (r.Row.Label != "benign")).Take(30))
+        foreach (var (row, flagged) in results.Where(r => r.Flagged != (r.Row.Label != "benign")).Take(rulesOnly ? int.MaxValue : 30))
         {
-            Console.WriteLine($"{(flagged ? "FP" : "FN")} [{row.Source}] {row.Text[..Math.Min(140, row.Text.Length)].ReplaceLineEndings(" ")}");
+            var rules = flagged && rulesOnly ? " {" + string.Join(",", detector.Evaluate(row.Text).Matches.Select(m => m.Rule.Id)) + "}" : string.Empty;
+            Console.WriteLine($"{(flagged ? "FP" : "FN")} [{row.Source}]{rules} {row.Text[..Math.Min(rulesOnly ? 400 : 140, row.Text.Length)].ReplaceLineEndings(" ")}");
         }
     }
 }
