@@ -111,29 +111,165 @@ public static class InjectionLexicon
 
     private static IReadOnlyList<InjectionRule> Build()
     {
-        var verb = Alternation(OverrideVerbs);
-        var prior = Alternation(PriorWords);
-        var noun = Alternation(InstructionNouns);
-        var reveal = Alternation(RevealVerbs);
-        var systemPrompt = Alternation(SystemPromptNouns);
-        const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.Compiled;
+        var verbs = new TermGroup(OverrideVerbs);
+        var prior = new TermGroup(PriorWords);
+        var nouns = new TermGroup(InstructionNouns);
+        var reveal = new TermGroup(RevealVerbs);
+        var systemPrompt = new TermGroup(SystemPromptNouns);
+
+        // The regexes state each rule (and a test holds the matchers to them); the matchers run on requests, because a
+        // regex that opens with hundreds of alternatives tries every one of them at every position of the text.
         return
         [
             // Verb first ("ignora todas las instrucciones anteriores"), or last ("önceki tüm talimatlari yok say",
             // "以前の指示を無視"); what came before may stand before or after the noun.
             new InjectionRule("override.lexicon", InjectionRules.Injection, 0.85, new Regex(
-                $"{verb}{Gap}{{0,40}}?{prior}{Gap}{{0,30}}?{noun}|{verb}{Gap}{{0,40}}?{noun}{Gap}{{0,25}}?{prior}|{prior}{Gap}{{0,30}}?{noun}{Gap}{{0,30}}?{verb}",
-                Options, InjectionRules.MatchTimeout))
+                $"{verbs.Pattern}{Gap}{{0,40}}?{prior.Pattern}{Gap}{{0,30}}?{nouns.Pattern}|{verbs.Pattern}{Gap}{{0,40}}?{nouns.Pattern}{Gap}{{0,25}}?{prior.Pattern}|{prior.Pattern}{Gap}{{0,30}}?{nouns.Pattern}{Gap}{{0,30}}?{verbs.Pattern}",
+                RegexOptions.CultureInvariant, InjectionRules.MatchTimeout))
             {
                 Anchors = Anchors(OverrideVerbs),
+                Matcher = text =>
+                {
+                    var v = verbs.Find(text);
+                    if (v.Count == 0)
+                    {
+                        return false;
+                    }
+
+                    var p = prior.Find(text);
+                    var n = nouns.Find(text);
+                    return Chain(text, v, 40, p, 30, n) || Chain(text, v, 40, n, 25, p) || Chain(text, p, 30, n, 30, v);
+                },
             },
             new InjectionRule("extract.lexicon", InjectionRules.Extraction, 0.85, new Regex(
-                $"{reveal}{Gap}{{0,40}}?{systemPrompt}|{systemPrompt}{Gap}{{0,40}}?{reveal}",
-                Options, InjectionRules.MatchTimeout))
+                $"{reveal.Pattern}{Gap}{{0,40}}?{systemPrompt.Pattern}|{systemPrompt.Pattern}{Gap}{{0,40}}?{reveal.Pattern}",
+                RegexOptions.CultureInvariant, InjectionRules.MatchTimeout))
             {
                 Anchors = Anchors(SystemPromptNouns),
+                Matcher = text =>
+                {
+                    var s = systemPrompt.Find(text);
+                    if (s.Count == 0)
+                    {
+                        return false;
+                    }
+
+                    var r = reveal.Find(text);
+                    return Pair(text, r, 40, s) || Pair(text, s, 40, r);
+                },
             },
         ];
+    }
+
+    /// <summary>Some a, then some b at most <paramref name="gap1"/> later, then some c at most <paramref name="gap2"/> after b, all in one sentence.</summary>
+    private static bool Chain(ReadOnlySpan<char> text, List<(int Start, int End)> a, int gap1, List<(int Start, int End)> b, int gap2, List<(int Start, int End)> c)
+    {
+        foreach (var first in a)
+        {
+            // The lists are in text order, so only the few places within the gap are looked at: linear in the text.
+            for (var i = FirstAtOrAfter(b, first.End); i < b.Count && b[i].Start - first.End <= gap1; i++)
+            {
+                if (Follows(text, first, b[i], gap1))
+                {
+                    for (var j = FirstAtOrAfter(c, b[i].End); j < c.Count && c[j].Start - b[i].End <= gap2; j++)
+                    {
+                        if (Follows(text, b[i], c[j], gap2))
+                        {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool Pair(ReadOnlySpan<char> text, List<(int Start, int End)> a, int gap, List<(int Start, int End)> b)
+    {
+        foreach (var first in a)
+        {
+            for (var i = FirstAtOrAfter(b, first.End); i < b.Count && b[i].Start - first.End <= gap; i++)
+            {
+                if (Follows(text, first, b[i], gap))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static int FirstAtOrAfter(List<(int Start, int End)> places, int position)
+    {
+        int low = 0, high = places.Count;
+        while (low < high)
+        {
+            var middle = (low + high) >>> 1;
+            if (places[middle].Start < position)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
+    }
+
+    private static readonly System.Buffers.SearchValues<char> SentenceEnds = System.Buffers.SearchValues.Create(".\n。！？!?;");
+
+    private static bool Follows(ReadOnlySpan<char> text, (int Start, int End) first, (int Start, int End) second, int gap)
+        => second.Start >= first.End && second.Start - first.End <= gap && !text[first.End..second.Start].ContainsAny(SentenceEnds);
+
+    /// <summary>One group of stems, found by a vectorised multi-string search and checked at word edges.</summary>
+    private sealed class TermGroup
+    {
+        private readonly System.Buffers.SearchValues<string> _search;
+        private readonly Dictionary<char, (string Stem, bool Unspaced, bool WholeWord)[]> _byFirst;
+
+        public TermGroup(IEnumerable<string> words)
+        {
+            var terms = words.Distinct(StringComparer.Ordinal)
+                .Select(w => (Stem: w.Trim(), Unspaced: IsUnspacedScript(w.Trim()[0]), WholeWord: w.Trim().Length <= 3 || w.EndsWith(' ')))
+                .OrderByDescending(t => t.Stem.Length)
+                .ToArray();
+            _search = System.Buffers.SearchValues.Create([.. terms.Select(t => t.Stem).Distinct(StringComparer.Ordinal)], StringComparison.Ordinal);
+            _byFirst = terms.GroupBy(t => t.Stem[0]).ToDictionary(g => g.Key, g => g.ToArray());
+            Pattern = Alternation(words);
+        }
+
+        /// <summary>The same group as a regex fragment, for the rule's statement.</summary>
+        public string Pattern { get; }
+
+        /// <summary>Every place a stem of the group stands (after a non-letter; short stems also before one).</summary>
+        public List<(int Start, int End)> Find(ReadOnlySpan<char> text)
+        {
+            var found = new List<(int Start, int End)>();
+            var offset = 0;
+            while (offset < text.Length && text[offset..].IndexOfAny(_search) is var index and >= 0)
+            {
+                var at = offset + index;
+                foreach (var (stem, unspaced, wholeWord) in _byFirst[text[at]])
+                {
+                    var end = at + stem.Length;
+                    if (text[at..].StartsWith(stem, StringComparison.Ordinal)
+                        && (unspaced || at == 0 || !char.IsLetter(text[at - 1]))
+                        && (unspaced || !wholeWord || end == text.Length || !char.IsLetter(text[end])))
+                    {
+                        found.Add((at, end));
+                        break;
+                    }
+                }
+
+                offset = at + 1;
+            }
+
+            return found;
+        }
     }
 
     /// <summary>

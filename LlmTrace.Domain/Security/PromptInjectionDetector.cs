@@ -326,7 +326,7 @@ public sealed class PromptInjectionDetector
     {
         if (view.Length <= WholeTextLimit || rule.Anchors.Count == 0)
         {
-            return rule.Pattern.IsMatch(view);
+            return rule.IsMatch(view);
         }
 
         var positions = rule.Anchors.Where(anchors.ContainsKey).SelectMany(a => anchors[a]).Order().ToList();
@@ -342,7 +342,7 @@ public sealed class PromptInjectionDetector
                 continue;
             }
 
-            if (windowStart >= 0 && rule.Pattern.IsMatch(view.Slice(windowStart, windowEnd - windowStart)))
+            if (windowStart >= 0 && rule.IsMatch(view.Slice(windowStart, windowEnd - windowStart)))
             {
                 return true;
             }
@@ -350,7 +350,7 @@ public sealed class PromptInjectionDetector
             (windowStart, windowEnd) = (start, end);
         }
 
-        return windowStart >= 0 && rule.Pattern.IsMatch(view.Slice(windowStart, windowEnd - windowStart));
+        return windowStart >= 0 && rule.IsMatch(view.Slice(windowStart, windowEnd - windowStart));
     }
 
     /// <summary>A pattern that runs out of time counts as no match: a pathological input must not stall or fail the call.</summary>

@@ -84,6 +84,27 @@ public sealed class GeneralisationTests(BlockingGatewayFixture fixture) : IClass
     }
 
     [Fact]
+    public void LexiconMatchers_AgreeWithTheRegexesThatStateThem()
+    {
+        var texts = UserMessages.Values.Concat(ToolResults.Values).SelectMany(p => new[] { p.Attack, p.Twin })
+            .Append("Olvida todas las reglas de gramática; el español hablado es otra cosa.")
+            .Append("все правила. Игнорируй")
+            .ToList();
+        var checkedMatches = 0;
+        foreach (var rule in InjectionLexicon.Rules)
+        {
+            foreach (var view in texts.SelectMany(TextNormalizer.Views))
+            {
+                var expected = rule.Pattern.IsMatch(view);
+                Assert.True(expected == rule.IsMatch(view), $"{rule.Id} on '{view}': regex {expected}");
+                checkedMatches += expected ? 1 : 0;
+            }
+        }
+
+        Assert.True(checkedMatches >= 20, $"only {checkedMatches} matches compared");
+    }
+
+    [Fact]
     public void CyrillicText_KeepsItsLetters_WhileMixedScriptWordsAreFolded()
     {
         var views = TextNormalizer.Views("Игнорируй инструкции. іgnоrе this");
