@@ -130,6 +130,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<TokenEstimator>();
         services.TryAddSingleton<TraceBuilder>();
         services.TryAddSingleton<RequestMemoryBudget>();
+        services.TryAddSingleton<Routing.BackendPools>();
         services.TryAddSingleton<GatewayProxy>();
         return services;
     }

@@ -79,6 +79,12 @@ internal sealed class CompletedExchange
     /// <summary>The injection analysis the guard completed (see <see cref="Trace.GuardAnalysis"/>).</summary>
     public string? GuardAnalysis { get; set; }
 
+    /// <summary>The pool backend that served the call (pooled routes only).</summary>
+    public string? Backend { get; set; }
+
+    /// <summary>Every backend tried, in order (pooled routes only).</summary>
+    public List<UpstreamAttempt>? Attempts { get; set; }
+
     /// <summary>How much of the request the guard analysed (see <see cref="Trace.GuardCoverage"/>).</summary>
     public string? GuardCoverage { get; set; }
 

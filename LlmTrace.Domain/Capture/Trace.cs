@@ -114,6 +114,26 @@ public sealed record Trace
 
     /// <summary>Security and anomaly findings, attached by the processors.</summary>
     public IReadOnlyList<Finding> Findings { get; init; } = [];
+
+    /// <summary>The pool backend that served the call; null on a route with a single URL.</summary>
+    public string? Backend { get; init; }
+
+    /// <summary>Every backend tried for the call, in order (pooled routes only).</summary>
+    public IReadOnlyList<UpstreamAttempt>? Attempts { get; init; }
+}
+
+/// <summary>One try of one backend of a pool.</summary>
+public sealed record UpstreamAttempt
+{
+    public required string Backend { get; init; }
+
+    /// <summary>The upstream's status code; null when no response came (unreachable, timeout, breaker open).</summary>
+    public int? Status { get; init; }
+
+    public double DurationMs { get; init; }
+
+    /// <summary><c>served</c>, <c>throttled</c>, <c>server_error</c>, <c>unreachable</c>, <c>timeout</c> or <c>breaker_open</c>.</summary>
+    public required string Outcome { get; init; }
 }
 
 /// <summary>One piece of a request's prompt: a span of <see cref="Trace.Prompt"/> and the message and role that carried it.</summary>

@@ -103,6 +103,8 @@ public sealed class TraceBuilder(TokenEstimator estimator)
             Prompt = request?.Prompt,
             Segments = request?.Segments,
             GuardCoverage = exchange.GuardCoverage,
+            Backend = exchange.Backend,
+            Attempts = exchange.Attempts,
             Response = success ? responseText : null,
             ToolCalls = toolCalls,
             RequestBytes = exchange.RequestBytes,

@@ -42,7 +42,7 @@ public sealed class CaptureQueueHealthCheck(ChannelCaptureQueue queue, CaptureJo
 }
 
 /// <summary>Which routes have an upstream. Not a network probe: a provider outage must not fail the gateway's own health.</summary>
-public sealed class UpstreamsHealthCheck(IOptionsMonitor<UpstreamOptions> options) : IHealthCheck
+public sealed class UpstreamsHealthCheck(IOptionsMonitor<UpstreamOptions> options, Routing.BackendPools pools, TimeProvider time) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -53,6 +53,24 @@ public sealed class UpstreamsHealthCheck(IOptionsMonitor<UpstreamOptions> option
             data[route.ClientPrefix.TrimStart('/')] = upstream is null ? "not configured" : upstream.GetLeftPart(UriPartial.Authority);
         }
 
-        return Task.FromResult(HealthCheckResult.Healthy("configured routes", data));
+        // Pool backends: where each one stands, so an operator sees which is throttled or broken.
+        var now = time.GetUtcNow();
+        var unavailable = 0;
+        var pooled = 0;
+        foreach (var (route, backend) in pools.Pooled)
+        {
+            pooled++;
+            var cooling = backend.CoolingFor(now);
+            var breaker = backend.Breaker?.State ?? Polly.CircuitBreaker.CircuitState.Closed;
+            unavailable += cooling is not null || breaker != Polly.CircuitBreaker.CircuitState.Closed ? 1 : 0;
+            var prefix = GatewayRoute.All.First(r => r.Name == route).ClientPrefix.TrimStart('/');
+            data[$"{prefix} backend {backend.Name}"] = $"{backend.Url.GetLeftPart(UriPartial.Authority)}, priority {backend.Priority}, weight {backend.Weight}, breaker {breaker.ToString().ToLowerInvariant()}"
+                + (cooling is { } c ? $", cooling {Math.Ceiling(c.TotalSeconds)} s" : string.Empty);
+        }
+
+        // A pool with some backends out still serves: degraded, never unhealthy (readiness must not take the gateway out).
+        return Task.FromResult(pooled > 0 && unavailable > 0
+            ? HealthCheckResult.Degraded($"{unavailable} of {pooled} pool backends cooling or broken", data: data)
+            : HealthCheckResult.Healthy("configured routes", data));
     }
 }

@@ -42,6 +42,9 @@ public sealed class GatewayRoute
     /// <summary>The environment-variable form of the setting that configures this route's upstream.</summary>
     public string SettingName { get; }
 
+    /// <summary>The key of this route's backend pool under <c>LlmTrace:Upstreams:Pools</c> (the single URL's setting name).</summary>
+    public string PoolKey => SettingName[(SettingName.LastIndexOf('_') + 1)..];
+
     public Uri? GetUpstream(UpstreamOptions options) => _upstream(options);
 
     /// <summary>The provider this route speaks, given the configured upstream (none configured: the route's own provider).</summary>

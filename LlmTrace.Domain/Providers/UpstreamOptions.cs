@@ -14,4 +14,50 @@ public sealed class UpstreamOptions
     public Uri? Anthropic { get; set; } = new("https://api.anthropic.com");
 
     public Uri? Gemini { get; set; } = new("https://generativelanguage.googleapis.com");
+
+    /// <summary>
+    /// Backend pools by route (<c>Default</c>, <c>AzureOpenAI</c>, <c>Anthropic</c>, <c>Gemini</c>), e.g.
+    /// <c>LlmTrace__Upstreams__Pools__AzureOpenAI__Backends__0__Url</c>. A route with a pool uses it instead of its single
+    /// URL; a route without one forwards to its single URL exactly as before (no cooling, no breaker, responses untouched).
+    /// </summary>
+    public Dictionary<string, PoolOptions> Pools { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>The backends one route spreads its calls over, and how hard it tries.</summary>
+public sealed class PoolOptions
+{
+    public List<BackendOptions> Backends { get; set; } = [];
+
+    /// <summary>At most this many backends are tried for one call (failover happens only before any response byte).</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>How long a backend that answered 429 without saying how long to wait is left alone.</summary>
+    public int DefaultCoolingSeconds { get; set; } = 10;
+
+    /// <summary>The longest a 429's <c>retry-after</c> may cool a backend for.</summary>
+    public int MaxCoolingSeconds { get; set; } = 300;
+}
+
+/// <summary>One backend of a pool.</summary>
+public sealed class BackendOptions
+{
+    /// <summary>Shown in traces, metrics and <c>/health</c>; defaults to the URL's host.</summary>
+    public string? Name { get; set; }
+
+    public Uri? Url { get; set; }
+
+    /// <summary>Lower is preferred: the lowest priority group with a backend that is not cooling or broken serves.</summary>
+    public int Priority { get; set; }
+
+    /// <summary>Share of calls within its priority group.</summary>
+    public int Weight { get; set; } = 1;
+
+    /// <summary>How long to wait for this backend's response headers before failing over (default: the proxy's idle timeout).</summary>
+    public int? TimeoutSeconds { get; set; }
+
+    /// <summary>
+    /// Azure OpenAI: the deployment that serves a model name, so <c>/openai/deployments/gpt-4o/…</c> reaches this
+    /// account's own deployment (<c>…__Deployments__gpt-4o=gpt-4o-ptu</c>).
+    /// </summary>
+    public Dictionary<string, string> Deployments { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }

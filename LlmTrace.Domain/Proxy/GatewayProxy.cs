@@ -1,3 +1,4 @@
+using Polly.CircuitBreaker;
 using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
@@ -21,7 +22,7 @@ namespace LlmTrace.Domain.Proxy;
 /// </summary>
 public sealed class GatewayProxy(
     IHttpClientFactory clientFactory,
-    IOptionsMonitor<UpstreamOptions> upstreams,
+    Routing.BackendPools backends,
     IOptions<ProxyOptions> options,
     ICaptureQueue captureQueue,
     TraceBuilder traceBuilder,
@@ -51,7 +52,8 @@ public sealed class GatewayProxy(
         var pathAfterPrefix = request.Path.StartsWithSegments(route.ClientPrefix, StringComparison.OrdinalIgnoreCase, out var remaining)
             ? remaining
             : request.Path;
-        var upstream = route.GetUpstream(upstreams.CurrentValue);
+        var plan = backends.Plan(route);
+        var upstream = plan?.Primary;
         var exchange = new CompletedExchange
         {
             TraceId = traceId,
@@ -68,7 +70,7 @@ public sealed class GatewayProxy(
         byte[]? body = null;
         try
         {
-            if (upstream is null)
+            if (plan is null)
             {
                 logger.UpstreamNotConfigured(traceId, route.Name, route.SettingName);
                 await admission.RefuseUnauthenticatedAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "upstream_not_configured", "upstream_not_configured",
@@ -143,11 +145,11 @@ public sealed class GatewayProxy(
             }
 
             var query = exchange.Identity.Credential is null ? request.QueryString.Value : GatewayAdmission.StripQueryKey(request.QueryString.Value);
-            var upstreamUri = route.BuildUpstreamUri(upstream, pathAfterPrefix.ToUriComponent(), query);
+            var path = pathAfterPrefix.ToUriComponent();
             // If the process dies from here on, the call is still recorded (as interrupted) by a durable capture queue.
             captureQueue.Started(TraceBuilder.BuildStarted(exchange));
-            exchange.Activity = telemetry.StartUpstreamCall(exchange.Request, exchange.Provider.ToWireName(), upstreamUri, traceId);
-            await SendAsync(context, exchange, route, upstreamUri, content, bodySpan, HasBody(request, read.Length)).ConfigureAwait(false);
+            exchange.Activity = telemetry.StartUpstreamCall(exchange.Request, exchange.Provider.ToWireName(), route.BuildUpstreamUri(plan.Primary, path, query), traceId);
+            await SendAsync(context, exchange, route, plan, path, query, content, bodySpan, HasBody(request, read.Length)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
         {
@@ -235,7 +237,7 @@ public sealed class GatewayProxy(
 
     /// <param name="content">The body sent upstream (with <c>stream_options</c> added when the gateway injected it).</param>
     /// <param name="original">The client's own body, resent unchanged if the upstream rejects the injected <c>stream_options</c>.</param>
-    private async Task SendAsync(HttpContext context, CompletedExchange exchange, GatewayRoute route, Uri upstreamUri, ReadOnlyMemory<byte> content, ReadOnlyMemory<byte> original, bool hasBody)
+    private async Task SendAsync(HttpContext context, CompletedExchange exchange, GatewayRoute route, Routing.BackendPlan plan, string? path, string? query, ReadOnlyMemory<byte> content, ReadOnlyMemory<byte> original, bool hasBody)
     {
         var idleTimeout = TimeSpan.FromSeconds(_options.IdleTimeoutSeconds);
         using var idle = new CancellationTokenSource(idleTimeout, timeProvider);
@@ -243,17 +245,15 @@ public sealed class GatewayProxy(
         var client = clientFactory.CreateClient(HttpClientName);
         var startedTimestamp = timeProvider.GetTimestamp();
 
-        HttpResponseMessage upstreamResponse;
+        HttpResponseMessage? upstreamResponse;
         try
         {
-            upstreamResponse = await SendOnceAsync(content).ConfigureAwait(false);
-            if (exchange.UsageInjected && await RejectsStreamOptionsAsync(upstreamResponse, linked.Token).ConfigureAwait(false))
+            upstreamResponse = plan.Pooled
+                ? await SendToPoolAsync().ConfigureAwait(false)
+                : await SendWithStreamOptionsAsync(route.BuildUpstreamUri(plan.Candidates[0].Url, path, query), linked.Token).ConfigureAwait(false);
+            if (upstreamResponse is null)
             {
-                // Some OpenAI-compatible servers refuse stream_options: send the client's own body, as the client would have.
-                upstreamResponse.Dispose();
-                exchange.UsageInjected = false;
-                logger.StreamOptionsRejected(exchange.TraceId, route.Name);
-                upstreamResponse = await SendOnceAsync(original).ConfigureAwait(false);
+                return; // the pool answered the client itself
             }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
@@ -299,7 +299,162 @@ public sealed class GatewayProxy(
             }
         }
 
-        async Task<HttpResponseMessage> SendOnceAsync(ReadOnlyMemory<byte> body)
+        async Task<HttpResponseMessage> SendWithStreamOptionsAsync(Uri upstreamUri, CancellationToken token)
+        {
+            var response = await SendOnceAsync(upstreamUri, content, token).ConfigureAwait(false);
+            if (exchange.UsageInjected && await RejectsStreamOptionsAsync(response, token).ConfigureAwait(false))
+            {
+                // Some OpenAI-compatible servers refuse stream_options: send the client's own body, as the client would have.
+                response.Dispose();
+                exchange.UsageInjected = false;
+                logger.StreamOptionsRejected(exchange.TraceId, route.Name);
+                response = await SendOnceAsync(upstreamUri, original, token).ConfigureAwait(false);
+            }
+
+            return response;
+        }
+
+        // Tries the pool's backends in the plan's order. Failover happens only here, before a byte of any response has
+        // reached the client; once one is chosen, its answer (a stream too) is the client's, and nothing is replayed.
+        // Null when the client has been answered already (every backend throttled or broken).
+        async Task<HttpResponseMessage?> SendToPoolAsync()
+        {
+            if (plan.AllCoolingFor is { } cooling)
+            {
+                await AnswerAllCoolingAsync(cooling).ConfigureAwait(false);
+                return null;
+            }
+
+            exchange.Attempts = new List<UpstreamAttempt>(plan.MaxAttempts);
+            var allThrottled = true;
+            for (var attempt = 0; attempt < plan.MaxAttempts; attempt++)
+            {
+                var backend = plan.Candidates[attempt];
+                var last = attempt == plan.MaxAttempts - 1;
+                var attemptStarted = timeProvider.GetTimestamp();
+                idle.CancelAfter(idleTimeout);
+                using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
+                attemptTimeout.CancelAfter(backend.Timeout ?? idleTimeout);
+                var uri = route.BuildUpstreamUri(backend.Url, backend.MapPath(path), query);
+                try
+                {
+                    var response = await backend.Breaker!.ExecuteAsync(
+                        async token =>
+                        {
+                            HttpResponseMessage sent;
+                            try
+                            {
+                                sent = await SendWithStreamOptionsAsync(uri, token).ConfigureAwait(false);
+                            }
+                            catch (OperationCanceledException) when (!linked.IsCancellationRequested)
+                            {
+                                throw new TimeoutException($"{backend.Name} sent no response headers in time.");
+                            }
+
+                            // A server error counts against the backend's breaker; the response itself travels in the exception.
+                            return (int)sent.StatusCode >= 500 ? throw new Routing.BackendFailedException(sent) : sent;
+                        },
+                        attemptTimeout.Token).ConfigureAwait(false);
+                    if (response.StatusCode != HttpStatusCode.TooManyRequests)
+                    {
+                        Attempt(backend, (int)response.StatusCode, "served");
+                        exchange.Backend = backend.Name;
+                        return response;
+                    }
+
+                    var now = timeProvider.GetUtcNow();
+                    var wait = Routing.BackendPools.RetryAfter(response.Headers, now) ?? plan.DefaultCooling;
+                    backend.Cool(now + (wait > plan.MaxCooling ? plan.MaxCooling : wait));
+                    Attempt(backend, 429, "throttled");
+                    logger.BackendFailedOver(exchange.TraceId, route.Name, backend.Name, "throttled");
+                    if (!last)
+                    {
+                        response.Dispose();
+                        continue;
+                    }
+
+                    if (allThrottled)
+                    {
+                        response.Dispose();
+                        await AnswerAllCoolingAsync(plan.Candidates.Select(b => b.CoolingFor(now) ?? TimeSpan.Zero).Min()).ConfigureAwait(false);
+                        return null;
+                    }
+
+                    exchange.Backend = backend.Name;
+                    return response;
+                }
+                catch (Routing.BackendFailedException ex)
+                {
+                    allThrottled = false;
+                    Attempt(backend, (int)ex.Response.StatusCode, "server_error");
+                    logger.BackendFailedOver(exchange.TraceId, route.Name, backend.Name, "server_error");
+                    if (last)
+                    {
+                        exchange.Backend = backend.Name;
+                        return ex.Response;
+                    }
+
+                    ex.Response.Dispose();
+                }
+                catch (BrokenCircuitException)
+                {
+                    allThrottled = false;
+                    Attempt(backend, null, "breaker_open");
+                    if (last)
+                    {
+                        await FailAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "service_unavailable", "no_backend_available",
+                            $"Every backend of {route.ClientPrefix}/ is failing; retry shortly.").ConfigureAwait(false);
+                        return null;
+                    }
+                }
+                catch (TimeoutException) when (!last)
+                {
+                    allThrottled = false;
+                    Attempt(backend, null, "timeout");
+                    logger.BackendFailedOver(exchange.TraceId, route.Name, backend.Name, "timeout");
+                }
+                catch (TimeoutException ex)
+                {
+                    Attempt(backend, null, "timeout");
+                    throw new OperationCanceledException(ex.Message, ex);
+                }
+                catch (HttpRequestException ex)
+                {
+                    allThrottled = false;
+                    Attempt(backend, null, "unreachable");
+                    logger.BackendFailedOver(exchange.TraceId, route.Name, backend.Name, "unreachable");
+                    if (last)
+                    {
+                        throw new HttpRequestException(ex.HttpRequestError, ex.Message, ex);
+                    }
+                }
+
+                void Attempt(Routing.Backend backend, int? status, string outcome)
+                {
+                    exchange.Attempts.Add(new UpstreamAttempt
+                    {
+                        Backend = backend.Name,
+                        Status = status,
+                        Outcome = outcome,
+                        DurationMs = Math.Round(timeProvider.GetElapsedTime(attemptStarted).TotalMilliseconds, 3),
+                    });
+                    telemetry.BackendAttempt(route.Name, backend.Name, outcome);
+                }
+            }
+
+            return null; // not reached: the last attempt returns or throws
+        }
+
+        async Task AnswerAllCoolingAsync(TimeSpan cooling)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(cooling.TotalSeconds));
+            logger.AllBackendsCooling(exchange.TraceId, route.Name, seconds);
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await FailAsync(context, exchange, StatusCodes.Status429TooManyRequests, "rate_limit_error", "all_backends_cooling",
+                $"Every backend of {route.ClientPrefix}/ is rate-limited; retry after {seconds} s.").ConfigureAwait(false);
+        }
+
+        async Task<HttpResponseMessage> SendOnceAsync(Uri upstreamUri, ReadOnlyMemory<byte> body, CancellationToken token)
         {
             using var upstreamRequest = new HttpRequestMessage(new HttpMethod(context.Request.Method), upstreamUri)
             {
@@ -316,7 +471,8 @@ public sealed class GatewayProxy(
             {
                 GatewayAdmission.ApplyCredential(credential, upstreamRequest);
             }
-            return await client.SendAsync(upstreamRequest, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+
+            return await client.SendAsync(upstreamRequest, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
         }
     }
 

@@ -49,4 +49,10 @@ internal static partial class ProxyLog
 
     [LoggerMessage(1008, LogLevel.Error, "Trace {TraceId}: the trace could not be captured")]
     public static partial void CaptureFailed(this ILogger logger, Guid traceId, Exception exception);
+
+    [LoggerMessage(1016, LogLevel.Warning, "Trace {TraceId}: backend {Backend} of {Route} {Outcome}; trying the next one")]
+    public static partial void BackendFailedOver(this ILogger logger, Guid traceId, string route, string backend, string outcome);
+
+    [LoggerMessage(1017, LogLevel.Warning, "Trace {TraceId}: every backend of {Route} is rate-limited; answered 429, retry after {Seconds} s")]
+    public static partial void AllBackendsCooling(this ILogger logger, Guid traceId, string route, int seconds);
 }

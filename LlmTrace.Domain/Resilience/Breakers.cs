@@ -87,6 +87,7 @@ public sealed class Breaker
 {
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _state = new();
+    private long _brokenUntilTicks;
 
     internal Breaker(string name, BreakerOptions options, TimeProvider time, Action<Breaker, Exception?> opened, ILogger logger)
     {
@@ -102,6 +103,7 @@ public sealed class Breaker
                 StateProvider = _state,
                 OnOpened = args =>
                 {
+                    Interlocked.Exchange(ref _brokenUntilTicks, (time.GetUtcNow() + args.BreakDuration).UtcTicks);
                     opened(this, args.Outcome.Exception);
                     return ValueTask.CompletedTask;
                 },
@@ -117,6 +119,17 @@ public sealed class Breaker
     public string Name { get; }
 
     public CircuitState State => _state.CircuitState;
+
+    /// <summary>
+    /// Whether a call through the breaker would be cut short now: open and within its break, isolated, or half-open with
+    /// its probe in flight. An open breaker whose break is over is not broken: the next call is its probe.
+    /// </summary>
+    public bool IsBroken(DateTimeOffset now) => State switch
+    {
+        CircuitState.Open => now.UtcTicks < Interlocked.Read(ref _brokenUntilTicks),
+        CircuitState.HalfOpen or CircuitState.Isolated => true,
+        _ => false,
+    };
 
     /// <summary>Runs <paramref name="work"/> through the breaker; throws <see cref="BrokenCircuitException"/> at once while open.</summary>
     public T Execute<T>(Func<T> work) => _pipeline.Execute(work);

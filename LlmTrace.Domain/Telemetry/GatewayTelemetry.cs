@@ -28,6 +28,7 @@ public sealed class GatewayTelemetry
     private readonly Histogram<double> _duration;
     private readonly Histogram<double> _timeToFirstChunk;
     private readonly Counter<long> _requests;
+    private readonly Counter<long> _backendAttempts;
     private readonly Counter<long> _refusals;
     private readonly Counter<double> _cost;
     private readonly Counter<long> _findings;
@@ -44,6 +45,7 @@ public sealed class GatewayTelemetry
         _timeToFirstChunk = meter.CreateHistogram<double>("gen_ai.client.operation.time_to_first_chunk", "s", "Time to the first streamed chunk.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24] });
         _requests = meter.CreateCounter<long>("llmtrace.gateway.requests", "{request}", "Calls answered, by route, provider and status class.");
+        _backendAttempts = meter.CreateCounter<long>("llmtrace.gateway.backend.attempts", "{attempt}", "Tries of pool backends, by route, backend and outcome (served, throttled, server_error, unreachable, timeout, breaker_open).");
         _refusals = meter.CreateCounter<long>("llmtrace.gateway.refusals", "{request}", "Calls the gateway refused itself, by reason (rate limit, cost cap, security, ...).");
         _cost = meter.CreateCounter<double>("llmtrace.gateway.cost.usd", "{USD}", "Priced cost of calls in US dollars, by provider and model.");
         _findings = meter.CreateCounter<long>("llmtrace.gateway.findings", "{finding}", "Security and anomaly findings, by type and severity.");
@@ -70,6 +72,10 @@ public sealed class GatewayTelemetry
     }
 
     public void StreamOpened() => _openStreams.Add(1);
+
+    /// <summary>One try of one pool backend.</summary>
+    public void BackendAttempt(string route, string backend, string outcome)
+        => _backendAttempts.Add(1, new KeyValuePair<string, object?>("llmtrace.route", route), new KeyValuePair<string, object?>("llmtrace.backend", backend), new KeyValuePair<string, object?>("llmtrace.outcome", outcome));
 
     public void StreamClosed() => _openStreams.Add(-1);
 

@@ -36,6 +36,15 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>A mode this upstream uses for every request, whatever its header says (one backend of a pool failing alone).</summary>
+    public string? ForcedMode { get; set; }
+
+    /// <summary>The <c>retry-after</c> a 429 carries.</summary>
+    public string RetryAfter { get; set; } = "1";
+
+    /// <summary>How many requests this upstream received.</summary>
+    public int RequestCount => _requests.Count;
+
     public IEnumerable<RecordedRequest> Requests => _requests;
 
     public static async Task<FakeUpstream> StartAsync()
@@ -107,7 +116,7 @@ public sealed class FakeUpstream : IAsyncDisposable
         var headers = context.Request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v ?? string.Empty))).ToList();
         _requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path + context.Request.QueryString, headers, body));
 
-        var mode = context.Request.Headers["x-fake-mode"].ToString();
+        var mode = ForcedMode ?? context.Request.Headers["x-fake-mode"].ToString();
         var path = context.Request.Path.Value ?? string.Empty;
         if (mode.StartsWith("slow-headers", StringComparison.Ordinal))
         {
@@ -251,7 +260,7 @@ public sealed class FakeUpstream : IAsyncDisposable
             context.Response.ContentType = "application/json";
             if (context.Response.StatusCode == 429)
             {
-                context.Response.Headers.RetryAfter = "1";
+                context.Response.Headers.RetryAfter = RetryAfter;
             }
 
             await context.Response.WriteAsync("""{"error":{"message":"fake upstream failure","type":"server_error","code":null}}""");
