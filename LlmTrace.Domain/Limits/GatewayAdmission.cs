@@ -39,6 +39,7 @@ public sealed class GatewayAdmission(
     IOptionsMonitor<RateLimitOptions> rateOptions,
     IOptionsMonitor<BudgetOptions> budgetOptions,
     UnauthenticatedRefusals refusals,
+    Routing.BackendPools backends,
     TimeProvider timeProvider,
     ILogger<GatewayAdmission> logger)
 {
@@ -114,7 +115,8 @@ public sealed class GatewayAdmission(
         exchange.TenantId = tenant.TenantId;
         exchange.AgentId = exchange.RequestedAgentId;
         UpstreamCredential? credential = null;
-        if (substituteCredential)
+        // A route whose every backend signs in with the gateway's identity needs no provider key.
+        if (substituteCredential && !backends.SignsInItself(exchange.RouteName))
         {
             var provider = exchange.Provider.ToWireName();
             // No fallback between providers: an OpenAI key must never reach another host because a setting is missing.
@@ -307,6 +309,9 @@ public sealed class GatewayAdmission(
     }
 
     /// <summary>Removes every client credential and adds the gateway's, in the header the provider expects.</summary>
+    /// <summary>The headers that carry a credential upstream (all replaced when the gateway signs in itself).</summary>
+    internal static IReadOnlyList<string> CredentialHeaderNames => CredentialHeaders;
+
     internal static void ApplyCredential(UpstreamCredential credential, HttpRequestMessage request)
     {
         foreach (var name in CredentialHeaders)

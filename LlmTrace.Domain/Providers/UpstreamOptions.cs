@@ -60,4 +60,20 @@ public sealed class BackendOptions
     /// account's own deployment (<c>…__Deployments__gpt-4o=gpt-4o-ptu</c>).
     /// </summary>
     public Dictionary<string, string> Deployments { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// How the gateway signs in to this backend: <c>Key</c> (the provider key, as for a single URL) or
+    /// <c>ManagedIdentity</c> (an Entra ID token for <see cref="TokenScope"/> from the gateway's own identity, replacing
+    /// any key; Azure OpenAI needs the "Cognitive Services OpenAI User" role for it).
+    /// </summary>
+    public BackendCredential Credential { get; set; }
+
+    public string TokenScope { get; set; } = Routing.EntraTokenSource.CognitiveServicesScope;
+}
+
+/// <summary>How the gateway signs in to a backend.</summary>
+public enum BackendCredential
+{
+    Key,
+    ManagedIdentity,
 }

@@ -299,16 +299,16 @@ public sealed class GatewayProxy(
             }
         }
 
-        async Task<HttpResponseMessage> SendWithStreamOptionsAsync(Uri upstreamUri, CancellationToken token)
+        async Task<HttpResponseMessage> SendWithStreamOptionsAsync(Uri upstreamUri, CancellationToken token, Routing.Backend? backend = null)
         {
-            var response = await SendOnceAsync(upstreamUri, content, token).ConfigureAwait(false);
+            var response = await SendOnceAsync(upstreamUri, content, token, backend).ConfigureAwait(false);
             if (exchange.UsageInjected && await RejectsStreamOptionsAsync(response, token).ConfigureAwait(false))
             {
                 // Some OpenAI-compatible servers refuse stream_options: send the client's own body, as the client would have.
                 response.Dispose();
                 exchange.UsageInjected = false;
                 logger.StreamOptionsRejected(exchange.TraceId, route.Name);
-                response = await SendOnceAsync(upstreamUri, original, token).ConfigureAwait(false);
+                response = await SendOnceAsync(upstreamUri, original, token, backend).ConfigureAwait(false);
             }
 
             return response;
@@ -344,7 +344,7 @@ public sealed class GatewayProxy(
                             HttpResponseMessage sent;
                             try
                             {
-                                sent = await SendWithStreamOptionsAsync(uri, token).ConfigureAwait(false);
+                                sent = await SendWithStreamOptionsAsync(uri, token, backend).ConfigureAwait(false);
                             }
                             catch (OperationCanceledException) when (!linked.IsCancellationRequested)
                             {
@@ -395,6 +395,18 @@ public sealed class GatewayProxy(
                     }
 
                     ex.Response.Dispose();
+                }
+                catch (Routing.BackendSignInException ex)
+                {
+                    allThrottled = false;
+                    Attempt(backend, null, "sign_in_failed");
+                    logger.BackendSignInFailed(exchange.TraceId, route.Name, backend.Name, ex.InnerException!);
+                    if (last)
+                    {
+                        await FailAsync(context, exchange, StatusCodes.Status502BadGateway, "upstream_error", "upstream_sign_in_failed",
+                            $"LlmTrace could not sign in to the backends of {route.ClientPrefix}/ with its identity. Trace id {exchange.TraceId}.").ConfigureAwait(false);
+                        return null;
+                    }
                 }
                 catch (BrokenCircuitException)
                 {
@@ -454,7 +466,7 @@ public sealed class GatewayProxy(
                 $"Every backend of {route.ClientPrefix}/ is rate-limited; retry after {seconds} s.").ConfigureAwait(false);
         }
 
-        async Task<HttpResponseMessage> SendOnceAsync(Uri upstreamUri, ReadOnlyMemory<byte> body, CancellationToken token)
+        async Task<HttpResponseMessage> SendOnceAsync(Uri upstreamUri, ReadOnlyMemory<byte> body, CancellationToken token, Routing.Backend? backend)
         {
             using var upstreamRequest = new HttpRequestMessage(new HttpMethod(context.Request.Method), upstreamUri)
             {
@@ -470,6 +482,11 @@ public sealed class GatewayProxy(
             if (exchange.Identity?.Credential is { } credential)
             {
                 GatewayAdmission.ApplyCredential(credential, upstreamRequest);
+            }
+
+            if (backend is not null)
+            {
+                await backend.AuthorizeAsync(upstreamRequest, GatewayAdmission.CredentialHeaderNames, token).ConfigureAwait(false);
             }
 
             return await client.SendAsync(upstreamRequest, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);

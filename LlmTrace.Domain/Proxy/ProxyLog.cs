@@ -55,4 +55,7 @@ internal static partial class ProxyLog
 
     [LoggerMessage(1017, LogLevel.Warning, "Trace {TraceId}: every backend of {Route} is rate-limited; answered 429, retry after {Seconds} s")]
     public static partial void AllBackendsCooling(this ILogger logger, Guid traceId, string route, int seconds);
+
+    [LoggerMessage(1018, LogLevel.Error, "Trace {TraceId}: no Entra ID token for backend {Backend} of {Route}")]
+    public static partial void BackendSignInFailed(this ILogger logger, Guid traceId, string route, string backend, Exception exception);
 }

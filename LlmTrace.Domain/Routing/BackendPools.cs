@@ -18,13 +18,15 @@ public sealed class BackendPools
     private readonly IOptionsMonitor<UpstreamOptions> _options;
     private readonly Breakers _breakers;
     private readonly TimeProvider _time;
+    private readonly Lazy<EntraTokenSource> _tokens;
 
     /// <summary>Backends by route, name and URL, so their cooling and breakers survive a configuration reload.</summary>
     private readonly ConcurrentDictionary<string, Backend> _known = new(StringComparer.Ordinal);
     private volatile Snapshot _snapshot;
 
-    public BackendPools(IOptionsMonitor<UpstreamOptions> options, Breakers breakers, TimeProvider time)
+    public BackendPools(IOptionsMonitor<UpstreamOptions> options, Breakers breakers, TimeProvider time, Lazy<EntraTokenSource> tokens)
     {
+        _tokens = tokens;
         _options = options;
         _breakers = breakers;
         _time = time;
@@ -76,6 +78,10 @@ public sealed class BackendPools
 
         return new BackendPlan(pool.Backends[0].Url, ordered, pool.Options, pooled: true, ordered.Count == 0 ? soonest : null);
     }
+
+    /// <summary>Whether every backend of the route signs in with the gateway's identity, so no provider key is needed.</summary>
+    public bool SignsInItself(string routeName)
+        => _snapshot.Pools.TryGetValue(routeName, out var pool) && pool.Backends.All(b => b.Tokens is not null);
 
     /// <summary>Every pooled backend with its route, for <c>/health</c> and metrics.</summary>
     public IEnumerable<(string Route, Backend Backend)> Pooled
@@ -219,7 +225,10 @@ public sealed class BackendPools
                     .Select(b => _known.GetOrAdd($"{route.Name}/{NameOf(b)}/{b.Url}", _ => new Backend(
                         NameOf(b), b.Url!, b.Priority, b.Weight, b.TimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null,
                         new Dictionary<string, string>(b.Deployments, StringComparer.OrdinalIgnoreCase),
-                        _breakers.For($"backend {route.Name}/{NameOf(b)}"))))
+                        _breakers.For($"backend {route.Name}/{NameOf(b)}"))
+                    {
+                        Tokens = b.Credential == BackendCredential.ManagedIdentity ? (_tokens, b.TokenScope) : null,
+                    }))
                     .OrderBy(b => b.Priority)
                     .ToList();
                 pools[route.Name] = new Pool(backends, pool);
@@ -315,6 +324,38 @@ public sealed class Backend
         }
     }
 
+    /// <summary>The token source and scope when the backend signs in with the gateway's identity; null for keys.</summary>
+    internal (Lazy<EntraTokenSource> Source, string Scope)? Tokens { get; init; }
+
+    /// <summary>
+    /// Signs the request in with the gateway's identity when the backend asks for it: every client or provider
+    /// credential header is replaced by an Entra ID bearer token.
+    /// </summary>
+    public async ValueTask AuthorizeAsync(HttpRequestMessage request, IEnumerable<string> credentialHeaders, CancellationToken cancellationToken)
+    {
+        if (Tokens is not { } tokens)
+        {
+            return;
+        }
+
+        string token;
+        try
+        {
+            token = await tokens.Source.Value.GetAsync(tokens.Scope, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new BackendSignInException(Name, ex);
+        }
+
+        foreach (var name in credentialHeaders)
+        {
+            request.Headers.Remove(name);
+        }
+
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+    }
+
     /// <summary>The path with an Azure deployment replaced by this backend's own (<c>deployments/{name}/…</c>).</summary>
     public string? MapPath(string? path)
     {
@@ -337,3 +378,6 @@ public sealed class BackendFailedException(HttpResponseMessage response) : Excep
 {
     public HttpResponseMessage Response { get; } = response;
 }
+
+/// <summary>The gateway could not get a token for a backend that signs in with its identity.</summary>
+public sealed class BackendSignInException(string backend, Exception inner) : Exception($"LlmTrace could not get an Entra ID token for backend {backend}.", inner);
