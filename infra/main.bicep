@@ -3,7 +3,7 @@
 // alerts to Teams or Slack. Every connection uses the app's managed identity; no keys or connection strings are stored.
 targetScope = 'resourceGroup'
 
-import { settingMap, storageNames, upstreamMap } from 'modules/types.bicep'
+import { poolMap, settingMap, storageNames, upstreamMap } from 'modules/types.bicep'
 
 @description('Environment name, used in resource names and tags.')
 @allowed([
@@ -50,6 +50,9 @@ param upstreams upstreamMap = {
   Anthropic: 'https://api.anthropic.com'
   Gemini: 'https://generativelanguage.googleapis.com'
 }
+
+@description('Backend pools by route: priorities, weights, Azure deployment maps and managed identity (see infra/modules/types.bicep and docs/CONFIGURATION.md). Empty: every route uses its single upstream URL.')
+param backendPools poolMap = {}
 
 @description('Largest number of Function App instances.')
 @minValue(40)
@@ -258,6 +261,21 @@ module roles 'modules/roles.bicep' = {
   ]
 }
 
+// Pool backends that sign in with the app's identity get "Cognitive Services OpenAI User" on their account.
+var identityAccounts = flatten(map(items(backendPools), pool => filter(pool.value ?? [], b => (b.?managedIdentity ?? false) && !empty(b.?accountResourceId ?? ''))))
+
+module openAIRoles 'modules/openai-role.bicep' = [
+  for backend in identityAccounts: {
+    name: 'openai-role-${uniqueString(backend.accountResourceId!)}'
+    scope: resourceGroup(split(backend.accountResourceId!, '/')[2], split(backend.accountResourceId!, '/')[4])
+    params: {
+      accountName: last(split(backend.accountResourceId!, '/'))
+      principalId: functionApp.outputs.principalId
+      functionAppId: resourceId('Microsoft.Web/sites', names.functionApp)
+    }
+  }
+]
+
 module appSettings 'modules/appsettings.bicep' = {
   name: 'appsettings'
   params: {
@@ -281,6 +299,7 @@ module appSettings 'modules/appsettings.bicep' = {
     authMode: authMode
     providerKeyVaultSecretNames: providerKeyVaultSecretNames
     upstreams: upstreams
+    backendPools: backendPools
     budgetTimerSchedule: budgetTimerSchedule
     additionalAppSettings: additionalAppSettings
   }

@@ -1,7 +1,7 @@
 // The Function App's settings: identity-based connections only (no connection strings, no keys), secrets as Key Vault
 // references, and every LlmTrace option the deployment sets. Replaces the whole settings set on each deployment.
 
-import { settingMap, storageNames, upstreamMap } from 'types.bicep'
+import { poolMap, settingMap, storageNames, upstreamMap } from 'types.bicep'
 
 param functionAppName string
 
@@ -80,6 +80,32 @@ var upstreamSettings = toObject(
   entry => string(entry.value)
 )
 
+@description('Backend pools by route (see types.bicep); empty for single upstream URLs only.')
+param backendPools poolMap = {}
+
+// One setting per backend field: LlmTrace__Upstreams__Pools__<route>__Backends__<i>__<Field>.
+var poolSettings = reduce(
+  flatten(map(
+    filter(items(backendPools), pool => !empty(pool.value ?? [])),
+    pool => map(range(0, length(pool.value!)), i => union(
+      {
+        'LlmTrace__Upstreams__Pools__${pool.key}__Backends__${i}__Name': pool.value![i].name
+        'LlmTrace__Upstreams__Pools__${pool.key}__Backends__${i}__Url': pool.value![i].url
+        'LlmTrace__Upstreams__Pools__${pool.key}__Backends__${i}__Priority': string(pool.value![i].?priority ?? 0)
+        'LlmTrace__Upstreams__Pools__${pool.key}__Backends__${i}__Weight': string(pool.value![i].?weight ?? 1)
+        'LlmTrace__Upstreams__Pools__${pool.key}__Backends__${i}__Credential': (pool.value![i].?managedIdentity ?? false) ? 'ManagedIdentity' : 'Key'
+      },
+      toObject(
+        items(pool.value![i].?deployments ?? {}),
+        entry => 'LlmTrace__Upstreams__Pools__${pool.key}__Backends__${i}__Deployments__${entry.key}',
+        entry => entry.value
+      )
+    ))
+  )),
+  {},
+  (all, next) => union(all, next)
+)
+
 var serviceBusSettings = captureTransport == 'serviceBus'
   ? {
       LlmTrace__ServiceBus__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
@@ -125,5 +151,5 @@ var alertSettings = empty(alertWebhookUrlSecretName)
 resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: site
   name: 'appsettings'
-  properties: union(baseSettings, alertSettings, serviceBusSettings, upstreamSettings, providerKeySettings, additionalAppSettings)
+  properties: union(baseSettings, alertSettings, serviceBusSettings, upstreamSettings, poolSettings, providerKeySettings, additionalAppSettings)
 }
