@@ -9,6 +9,7 @@ using LlmTrace.Bench;
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- soak [--streams 1000] [--minutes 10]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- journal [--seconds 5] [--concurrency 1,16] [--rounds 3]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- telemetry [--seconds 5] [--concurrency 1,16] [--rounds 3]
+//   dotnet run -c Release --project bench/LlmTrace.Bench -- routing [--seconds 5] [--concurrency 1,16] [--rounds 3]
 if (args.Length > 0 && args[0] == "rules")
 {
     BenchmarkRunner.Run<SecurityRulesBenchmarks>(args: args[1..]);
@@ -37,6 +38,12 @@ if (args.Length > 0 && args[0] == "soak")
 if (args.Length > 0 && args[0] == "telemetry")
 {
     await ProxyOverheadBenchmark.RunTelemetryAsync(BenchOptions.Parse(args[1..]));
+    return;
+}
+
+if (args.Length > 0 && args[0] == "routing")
+{
+    await ProxyOverheadBenchmark.RunRoutingAsync(BenchOptions.Parse(args[1..]));
     return;
 }
 

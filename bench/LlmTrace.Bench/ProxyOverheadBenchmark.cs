@@ -197,6 +197,89 @@ internal static class ProxyOverheadBenchmark
         Console.WriteLine(table);
     }
 
+    /// <summary>
+    /// The cost of backend pools, in one run: today's single URL (the baseline), the same upstream as a pool of one,
+    /// a pool whose primary is cooling after a 429 (<c>retry-after: 30</c>: every call goes straight to the secondary),
+    /// and a pool whose primary answers every call with 429 and <c>retry-after-ms: 0</c> (every call fails over).
+    /// </summary>
+    public static async Task RunRoutingAsync(BenchOptions options)
+    {
+        await using var upstream = await StartUpstreamAsync();
+        await using var cooling = await StartThrottledUpstreamAsync("retry-after", "30");
+        await using var throttling = await StartThrottledUpstreamAsync("retry-after-ms", "0");
+        Dictionary<string, string?> Pool(params string[] urls)
+        {
+            var settings = new Dictionary<string, string?>();
+            for (var i = 0; i < urls.Length; i++)
+            {
+                settings[$"LlmTrace:Upstreams:Pools:Default:Backends:{i}:Url"] = urls[i];
+                settings[$"LlmTrace:Upstreams:Pools:Default:Backends:{i}:Name"] = $"b{i}";
+                settings[$"LlmTrace:Upstreams:Pools:Default:Backends:{i}:Priority"] = i.ToString(CultureInfo.InvariantCulture);
+            }
+
+            return settings;
+        }
+
+        (string Name, Dictionary<string, string?> Settings)[] variants =
+        [
+            ("single URL", new()),
+            ("pool of one", Pool(upstream.Address)),
+            ("primary cooling", Pool(cooling.Address, upstream.Address)),
+            ("failover every call", Pool(throttling.Address, upstream.Address)),
+        ];
+        Console.WriteLine($"# Routing cost (JSON chat completion), {Environment.ProcessorCount} cores, {options.Seconds} s per measurement, {options.Rounds} rounds each");
+        var table = new StringBuilder()
+            .AppendLine("| clients | routing | p50 ms | p99 ms | req/s | p50 added vs single URL, ms | throughput vs single URL | errors |")
+            .AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var concurrency in options.Concurrency)
+        {
+            var results = variants.ToDictionary(v => v.Name, _ => new List<Measurement>());
+            for (var round = 0; round < options.Rounds; round++)
+            {
+                foreach (var (name, settings) in variants.Skip(round % variants.Length).Concat(variants.Take(round % variants.Length)))
+                {
+                    var (app, address) = await StartGatewayAsync(upstream.Address, settings);
+                    await MeasureAsync(address, RequestBody, concurrency, TimeSpan.FromSeconds(2)); // warm-up
+                    results[name].Add(await MeasureAsync(address, RequestBody, concurrency, TimeSpan.FromSeconds(options.Seconds)));
+                    await app.StopAsync();
+                    await app.DisposeAsync();
+                }
+            }
+
+            var baseline = Measurement.Merge(results["single URL"]);
+            foreach (var (name, _) in variants)
+            {
+                var m = Measurement.Merge(results[name]);
+                var row = string.Create(CultureInfo.InvariantCulture,
+                    $"| {concurrency} | {name} | {m.Percentile(50):F3} | {m.Percentile(99):F3} | {m.RequestsPerSecond:F0} | {m.Percentile(50) - baseline.Percentile(50):F3} | {m.RequestsPerSecond / baseline.RequestsPerSecond:F2} | {m.Errors} |");
+                table.AppendLine(row);
+                Console.WriteLine(row);
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(table);
+    }
+
+    /// <summary>An upstream that answers every call with 429 and one waiting header.</summary>
+    private static async Task<Upstream> StartThrottledUpstreamAsync(string header, string value)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var body = """{"error":{"message":"Rate limit reached","type":"rate_limit_error","code":"rate_limit_exceeded"}}"""u8.ToArray();
+        app.MapPost("/v1/chat/completions", async (HttpContext context) =>
+        {
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            context.Response.Headers[header] = value;
+            context.Response.ContentType = "application/json";
+            await context.Response.Body.WriteAsync(body);
+        });
+        await app.StartAsync();
+        return new Upstream(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
     /// <summary>A SelfHost gateway of this build on a free loopback port, with its own data folder.</summary>
     private static async Task<(WebApplication App, string Address)> StartGatewayAsync(string upstream, Dictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
     {
