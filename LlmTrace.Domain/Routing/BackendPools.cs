@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using LlmTrace.Domain.Providers;
@@ -24,7 +25,7 @@ public sealed class BackendPools
     private readonly ConcurrentDictionary<string, Backend> _known = new(StringComparer.Ordinal);
     private volatile Snapshot _snapshot;
 
-    public BackendPools(IOptionsMonitor<UpstreamOptions> options, Breakers breakers, TimeProvider time, Lazy<EntraTokenSource> tokens)
+    public BackendPools(IOptionsMonitor<UpstreamOptions> options, Breakers breakers, TimeProvider time, Lazy<EntraTokenSource> tokens, IMeterFactory meters)
     {
         _tokens = tokens;
         _options = options;
@@ -32,6 +33,14 @@ public sealed class BackendPools
         _time = time;
         _snapshot = Build(options.CurrentValue);
         options.OnChange(o => _snapshot = Build(o));
+        meters.Create(Telemetry.GatewayTelemetry.Name).CreateObservableGauge(
+            "llmtrace.gateway.backend.cooling",
+            () => Pooled.Select(p => new Measurement<int>(
+                p.Backend.CoolingFor(_time.GetUtcNow()) is null ? 0 : 1,
+                new KeyValuePair<string, object?>("llmtrace.route", p.Route),
+                new KeyValuePair<string, object?>("llmtrace.backend", p.Backend.Name))),
+            "{backend}",
+            "1 while a pool backend is left alone after a 429, else 0.");
     }
 
     /// <summary>The backends that may serve one call, in the order to try them; null when the route has no upstream.</summary>

@@ -370,6 +370,13 @@ public sealed class FakeUpstream : IAsyncDisposable
                 return;
             }
 
+            if (i == 2 && mode == "reset-mid-late")
+            {
+                await Task.Delay(200); // the first events have surely reached the client: only then does the connection drop
+                context.Abort();
+                return;
+            }
+
             if (i == 2 && mode == "reset-mid")
             {
                 context.Abort(); // the connection drops mid-stream

@@ -162,7 +162,7 @@ public sealed class BackendPoolTests
     {
         await using var primary = await FakeUpstream.StartAsync();
         await using var secondary = await FakeUpstream.StartAsync();
-        primary.ForcedMode = "reset-mid";
+        primary.ForcedMode = "reset-mid-late";
         await using var gateway = await GatewayHost.StartAsync(null, Pool((primary, "primary", 0), (secondary, "secondary", 1)));
         using var http = gateway.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, Chat) { Content = new StringContent(Body(stream: true), Encoding.UTF8, "application/json") };
@@ -181,6 +181,7 @@ public sealed class BackendPoolTests
 
         // However the broken stream reached the client, it never completed, and no other backend was asked to replay it.
         Assert.True(text is null || !text.Contains("[DONE]", StringComparison.Ordinal), text);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(1, primary.RequestCount);
         Assert.Equal(0, secondary.RequestCount);
     }
@@ -229,6 +230,34 @@ public sealed class BackendPoolTests
         Assert.Equal(HttpStatusCode.OK, reply.Status);
         Assert.StartsWith("/openai/deployments/gpt-4o-ptu/chat/completions?api-version=2024-10-21", Assert.Single(ptu.Requests).PathAndQuery, StringComparison.Ordinal);
         Assert.StartsWith("/openai/deployments/gpt-4o-global/chat/completions?api-version=2024-10-21", Assert.Single(paygo.Requests).PathAndQuery, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AzureOpenAISdk_SeesSuccess_WhileThePtuDeploymentThrottles()
+    {
+        await using var ptu = await FakeUpstream.StartAsync();
+        await using var paygo = await FakeUpstream.StartAsync();
+        ptu.ForcedMode = "status:429";
+        ptu.RetryAfter = "60";
+        await using var gateway = await GatewayHost.StartAsync(null, new Dictionary<string, string?>
+        {
+            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:0:Url"] = ptu.BaseAddress.GetLeftPart(UriPartial.Authority),
+            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:0:Name"] = "ptu",
+            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Url"] = paygo.BaseAddress.GetLeftPart(UriPartial.Authority),
+            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Name"] = "paygo",
+            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Priority"] = "1",
+        });
+        var azure = new global::Azure.AI.OpenAI.AzureOpenAIClient(gateway.BaseAddress, new ApiKeyCredential("azure-client-key"),
+            new global::Azure.AI.OpenAI.AzureOpenAIClientOptions { RetryPolicy = new ClientRetryPolicy(0) });
+        var chat = azure.GetChatClient("gpt-4o");
+
+        for (var i = 0; i < 3; i++)
+        {
+            ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("hello")]);
+            Assert.False(string.IsNullOrEmpty(completion.Content[0].Text));
+        }
+
+        Assert.Equal((1, 3), (ptu.RequestCount, paygo.RequestCount));
     }
 
     [Fact]
