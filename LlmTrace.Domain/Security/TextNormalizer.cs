@@ -72,6 +72,17 @@ public static partial class TextNormalizer
             Add(views.Items, Normalize(decoded).AsMemory());
         }
 
+        // Encodings spelled out as tokens (binary octets, \x hex, Morse code, HTML character references), and ROT13.
+        foreach (var decoded in Encodings.Decode(text).Take(MaxDecodedSegments))
+        {
+            Add(views.Items, Normalize(decoded).AsMemory());
+        }
+
+        if (Encodings.LooksRot13(normal.Span))
+        {
+            Add(views.Items, Encodings.Rot13(normal.Span).AsMemory());
+        }
+
         return views;
     }
 
