@@ -173,6 +173,8 @@ public sealed class CaptureConsumer(
     {
         System.Data.Common.DbException db => db.IsTransient || db.Message.Contains("disk", StringComparison.OrdinalIgnoreCase) || db.Message.Contains("locked", StringComparison.OrdinalIgnoreCase) || db.Message.Contains("busy", StringComparison.OrdinalIgnoreCase),
         IOException or TimeoutException or HttpRequestException or OperationCanceledException or UnauthorizedAccessException => true,
+        Polly.ExecutionRejectedException => true, // an open breaker: the store is out, not the trace
+        Azure.RequestFailedException { Status: 0 or 408 or 429 or >= 500 } => true,
         AggregateException aggregate => aggregate.InnerExceptions.Any(IsTransient),
         _ => exception.InnerException is { } inner && IsTransient(inner),
     };

@@ -7,7 +7,7 @@ namespace LlmTrace.Domain.Processing;
 /// decode, process, then forward to the next stage's queue, or, after the last stage, store the trace. Redelivery is
 /// safe because every stage is idempotent and the store upserts by trace id.
 /// </summary>
-public sealed class StageRunner(TracePipeline pipeline, CaptureMessageCodec codec, IStageQueue queues, IClaimCheckStore claimChecks, ITraceStore store)
+public sealed class StageRunner(TracePipeline pipeline, CaptureMessageCodec codec, IStageQueue queues, IClaimCheckStore claimChecks)
 {
     public async Task RunAsync(string stage, string message, CancellationToken cancellationToken)
     {
@@ -23,7 +23,7 @@ public sealed class StageRunner(TracePipeline pipeline, CaptureMessageCodec code
         }
         else
         {
-            await store.UpsertAsync([processed], cancellationToken).ConfigureAwait(false);
+            await pipeline.StoreAsync([processed], cancellationToken).ConfigureAwait(false);
             if (claimCheck is not null)
             {
                 // The trace is stored; its claim check is no longer needed.

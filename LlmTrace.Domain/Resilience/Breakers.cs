@@ -40,9 +40,12 @@ public sealed class Breakers
     }
 
     /// <summary>The breaker of one dependency, created on first use.</summary>
-    public Breaker For(string name)
+    public Breaker For(string name) => For(name, static _ => true);
+
+    /// <summary>The breaker of one dependency, counting only the failures <paramref name="counts"/> says are the dependency's.</summary>
+    public Breaker For(string name, Func<Exception, bool> counts)
         // Names can carry a webhook's host: bounded, and only closed breakers are forgotten.
-        => BoundedMap.GetOrAdd(_breakers, name, n => new Breaker(n, _options.CurrentValue, _time, OnOpened, _logger), MaxBreakers, b => b.State == CircuitState.Closed);
+        => BoundedMap.GetOrAdd(_breakers, name, n => new Breaker(n, _options.CurrentValue, _time, OnOpened, _logger, counts), MaxBreakers, b => b.State == CircuitState.Closed);
 
     public IReadOnlyCollection<Breaker> All => [.. _breakers.Values];
 
@@ -89,7 +92,7 @@ public sealed class Breaker
     private readonly CircuitBreakerStateProvider _state = new();
     private long _brokenUntilTicks;
 
-    internal Breaker(string name, BreakerOptions options, TimeProvider time, Action<Breaker, Exception?> opened, ILogger logger)
+    internal Breaker(string name, BreakerOptions options, TimeProvider time, Action<Breaker, Exception?> opened, ILogger logger, Func<Exception, bool> counts)
     {
         Name = name;
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
@@ -99,7 +102,7 @@ public sealed class Breaker
                 MinimumThroughput = options.MinimumThroughput,
                 SamplingDuration = TimeSpan.FromSeconds(options.SamplingSeconds),
                 BreakDuration = TimeSpan.FromSeconds(options.BreakSeconds),
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException && counts(ex)),
                 StateProvider = _state,
                 OnOpened = args =>
                 {
