@@ -39,7 +39,6 @@ public sealed class GatewayAdmission(
     IOptionsMonitor<RateLimitOptions> rateOptions,
     IOptionsMonitor<BudgetOptions> budgetOptions,
     UnauthenticatedRefusals refusals,
-    Routing.BackendPools backends,
     TimeProvider timeProvider,
     ILogger<GatewayAdmission> logger)
 {
@@ -50,7 +49,8 @@ public sealed class GatewayAdmission(
     private static readonly string[] CredentialHeaders = ["Authorization", "api-key", "x-api-key", "x-goog-api-key", "OpenAI-Organization", "OpenAI-Project"];
 
     /// <summary>Who is calling; null when refused (the 401/403/503 has been written).</summary>
-    internal async ValueTask<CallIdentity?> AuthenticateAsync(HttpContext context, CompletedExchange exchange)
+    /// <param name="signsInItself">Every backend of the route signs in with the gateway's identity: no provider key is needed.</param>
+    internal async ValueTask<CallIdentity?> AuthenticateAsync(HttpContext context, CompletedExchange exchange, bool signsInItself = false)
     {
         var request = context.Request;
         var gatewayKeysMode = auth.CurrentValue.RequiresGatewayKey;
@@ -116,7 +116,7 @@ public sealed class GatewayAdmission(
         exchange.AgentId = exchange.RequestedAgentId;
         UpstreamCredential? credential = null;
         // A route whose every backend signs in with the gateway's identity needs no provider key.
-        if (substituteCredential && !backends.SignsInItself(exchange.RouteName))
+        if (substituteCredential && !signsInItself)
         {
             var provider = exchange.Provider.ToWireName();
             // No fallback between providers: an OpenAI key must never reach another host because a setting is missing.

@@ -79,7 +79,7 @@ public sealed class GatewayProxy(
             }
 
             // Who is calling is settled before the body is read: an unauthenticated call costs nothing.
-            exchange.Identity = await admission.AuthenticateAsync(context, exchange).ConfigureAwait(false);
+            exchange.Identity = await admission.AuthenticateAsync(context, exchange, backends.SignsInItself(route.Name)).ConfigureAwait(false);
             if (exchange.Identity is null)
             {
                 return;

@@ -34,7 +34,7 @@ public sealed class MetricsTests
             "gen_ai_client_token_usage_bucket{", "gen_ai_client_operation_duration_seconds_bucket{",
             "gen_ai_client_operation_time_to_first_chunk_seconds_bucket{", "llmtrace_gateway_requests_total{",
             "llmtrace_gateway_cost_usd_total{", "llmtrace_gateway_streams_open", "llmtrace_capture_queue_depth",
-            "llmtrace_capture_journal_outstanding",
+            "llmtrace_capture_journal_outstanding", "llmtrace_breaker_state{",
         })
         {
             Assert.Contains(series, text, StringComparison.Ordinal);
