@@ -69,6 +69,13 @@ public sealed class BackendOptions
     public BackendCredential Credential { get; set; }
 
     public string TokenScope { get; set; } = Routing.EntraTokenSource.CognitiveServicesScope;
+
+    /// <summary>
+    /// With <c>Key</c>: the name under <c>LlmTrace:ProviderKeys</c> of this backend's own key, when the pool spans
+    /// accounts with different keys (in App Service, a Key Vault reference). It replaces the key the gateway would
+    /// otherwise substitute; a client's own key in pass-through mode is forwarded as sent.
+    /// </summary>
+    public string? KeySetting { get; set; }
 }
 
 /// <summary>How the gateway signs in to a backend.</summary>

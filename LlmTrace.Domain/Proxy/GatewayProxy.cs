@@ -486,7 +486,7 @@ public sealed class GatewayProxy(
 
             if (backend is not null)
             {
-                await backend.AuthorizeAsync(upstreamRequest, GatewayAdmission.CredentialHeaderNames, token).ConfigureAwait(false);
+                await backend.AuthorizeAsync(upstreamRequest, GatewayAdmission.CredentialHeaderNames, exchange.Provider, exchange.Identity?.Credential is not null, token).ConfigureAwait(false);
             }
 
             return await client.SendAsync(upstreamRequest, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);

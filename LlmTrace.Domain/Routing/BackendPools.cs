@@ -20,14 +20,16 @@ public sealed class BackendPools
     private readonly Breakers _breakers;
     private readonly TimeProvider _time;
     private readonly Lazy<EntraTokenSource> _tokens;
+    private readonly Microsoft.Extensions.Configuration.IConfiguration _configuration;
 
     /// <summary>Backends by route, name and URL, so their cooling and breakers survive a configuration reload.</summary>
     private readonly ConcurrentDictionary<string, Backend> _known = new(StringComparer.Ordinal);
     private volatile Snapshot _snapshot;
 
-    public BackendPools(IOptionsMonitor<UpstreamOptions> options, Breakers breakers, TimeProvider time, Lazy<EntraTokenSource> tokens, IMeterFactory meters)
+    public BackendPools(IOptionsMonitor<UpstreamOptions> options, Breakers breakers, TimeProvider time, Lazy<EntraTokenSource> tokens, IMeterFactory meters, Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
         _tokens = tokens;
+        _configuration = configuration;
         _options = options;
         _breakers = breakers;
         _time = time;
@@ -237,6 +239,7 @@ public sealed class BackendPools
                         _breakers.For($"backend {route.Name}/{NameOf(b)}"))
                     {
                         Tokens = b.Credential == BackendCredential.ManagedIdentity ? (_tokens, b.TokenScope) : null,
+                        Key = b.Credential == BackendCredential.Key && !string.IsNullOrEmpty(b.KeySetting) ? (_configuration, b.KeySetting) : null,
                     }))
                     .OrderBy(b => b.Priority)
                     .ToList();
@@ -336,12 +339,35 @@ public sealed class Backend
     /// <summary>The token source and scope when the backend signs in with the gateway's identity; null for keys.</summary>
     internal (Lazy<EntraTokenSource> Source, string Scope)? Tokens { get; init; }
 
+    /// <summary>Where this backend's own provider key is configured, when it has one.</summary>
+    internal (Microsoft.Extensions.Configuration.IConfiguration Configuration, string Setting)? Key { get; init; }
+
     /// <summary>
     /// Signs the request in with the gateway's identity when the backend asks for it: every client or provider
     /// credential header is replaced by an Entra ID bearer token.
     /// </summary>
-    public async ValueTask AuthorizeAsync(HttpRequestMessage request, IEnumerable<string> credentialHeaders, CancellationToken cancellationToken)
+    /// <param name="provider">The route's provider, whose header carries a key.</param>
+    /// <param name="substituted">The gateway put its own key on the call (gateway keys); a client's own key is left alone.</param>
+    public async ValueTask AuthorizeAsync(HttpRequestMessage request, IEnumerable<string> credentialHeaders, ProviderKind provider, bool substituted, CancellationToken cancellationToken)
     {
+        if (Key is { } key && substituted)
+        {
+            var value = key.Configuration[$"{Limits.GatewayAdmission.ProviderKeysSection}:{key.Setting}"];
+            if (string.IsNullOrEmpty(value) || KeyVaultReferences.IsUnresolved(value))
+            {
+                throw new BackendSignInException(Name, new InvalidOperationException($"No key is configured at LlmTrace__ProviderKeys__{key.Setting}."));
+            }
+
+            foreach (var name in credentialHeaders)
+            {
+                request.Headers.Remove(name);
+            }
+
+            var (header, headerValue) = provider.Credential(value);
+            request.Headers.TryAddWithoutValidation(header, headerValue);
+            return;
+        }
+
         if (Tokens is not { } tokens)
         {
             return;

@@ -261,6 +261,42 @@ public sealed class BackendPoolTests
     }
 
     [Fact]
+    public async Task GatewayKeys_EachAccountOfThePool_GetsItsOwnKey()
+    {
+        await using var ptu = await FakeUpstream.StartAsync();
+        await using var paygo = await FakeUpstream.StartAsync();
+        ptu.ForcedMode = "status:429";
+        await using var gateway = await GatewayHost.StartAsync(null, new Dictionary<string, string?>
+        {
+            ["LlmTrace:AdminKey"] = "pool-admin",
+            ["LlmTrace:Auth:Mode"] = "gateway-keys",
+            ["LlmTrace:ProviderKeys:AzureOpenAI"] = "route-key",
+            ["LlmTrace:ProviderKeys:azure-paygo"] = "paygo-key",
+            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:0:Url"] = ptu.BaseAddress.GetLeftPart(UriPartial.Authority),
+            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:0:Name"] = "ptu",
+            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Url"] = paygo.BaseAddress.GetLeftPart(UriPartial.Authority),
+            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Name"] = "paygo",
+            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Priority"] = "1",
+            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:KeySetting"] = "azure-paygo",
+        });
+        var admin = new ApiClient(gateway.CreateClient(), "pool-admin");
+        var tenant = await admin.PostAsync("/api/tenants", """{"name":"pool-team"}""");
+        var key = await admin.PostAsync($"/api/tenants/{tenant.Json.GetProperty("tenantId").GetGuid()}/keys", """{"name":"app"}""");
+        using var http = gateway.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21")
+        {
+            Content = new StringContent("""{"messages":[{"role":"user","content":"hello"}]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("api-key", key.Json.GetProperty("secret").GetString());
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("route-key", Assert.Single(ptu.Requests).Header("api-key"));
+        Assert.Equal("paygo-key", Assert.Single(paygo.Requests).Header("api-key"));
+    }
+
+    [Fact]
     public async Task PoolNamingNoRoute_StopsTheHostWithTheFix()
     {
         var settings = new Dictionary<string, string?>

@@ -95,6 +95,9 @@ var poolSettings = reduce(
         'LlmTrace__Upstreams__Pools__${pool.key}__Backends__${i}__Weight': string(pool.value![i].?weight ?? 1)
         'LlmTrace__Upstreams__Pools__${pool.key}__Backends__${i}__Credential': (pool.value![i].?managedIdentity ?? false) ? 'ManagedIdentity' : 'Key'
       },
+      empty(pool.value![i].?keySetting ?? '') ? {} : {
+        'LlmTrace__Upstreams__Pools__${pool.key}__Backends__${i}__KeySetting': pool.value![i].?keySetting
+      },
       toObject(
         items(pool.value![i].?deployments ?? {}),
         entry => 'LlmTrace__Upstreams__Pools__${pool.key}__Backends__${i}__Deployments__${entry.key}',

@@ -36,6 +36,8 @@ type poolBackend = {
   deployments: settingMap?
   @description('Sign in with the Function App\'s managed identity instead of a provider key.')
   managedIdentity: bool?
+  @description('Name of this backend\'s own key among providerKeyVaultSecretNames, when the pool spans accounts with different keys.')
+  keySetting: string?
   @description('Azure OpenAI account resource id: with managedIdentity, the app is granted "Cognitive Services OpenAI User" on it.')
   accountResourceId: string?
 }
