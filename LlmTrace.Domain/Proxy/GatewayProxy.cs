@@ -325,6 +325,13 @@ public sealed class GatewayProxy(
                 return null;
             }
 
+            if (plan.MaxAttempts == 0)
+            {
+                await FailAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "service_unavailable", "no_backend_available",
+                    $"No backend of {route.ClientPrefix}/ can take calls right now; retry shortly.").ConfigureAwait(false);
+                return null;
+            }
+
             exchange.Attempts = new List<UpstreamAttempt>(plan.MaxAttempts);
             var allThrottled = true;
             for (var attempt = 0; attempt < plan.MaxAttempts; attempt++)
