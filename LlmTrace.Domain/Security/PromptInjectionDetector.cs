@@ -38,8 +38,14 @@ public sealed class PromptInjectionDetector
     /// that content is a request addressed to the assistant.
     /// </summary>
     private static readonly Regex EmbeddedTask = new(
-        @"(\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post|table|search results?|snippet)\b|(^|\n)\s*(table|document|context|email|e-mail|article|web ?page|search results?|tool (output|result)|snippet)\s*:)[\s\S]*(^|\n|\|)\s*(how (can|do|to|have|does)|what (are|is)|can you|could you|show me|provide|recommend|describe|determine|suggest|help me|explain|is this|write|create|generate|list|give me|tell me|classify|calculate|compose|draft|identify|summarize the|outline|predict|discuss|analyze|evaluate)\b[^\n|]{8,}(\?|\.)?\s*(\n|\||$)",
+        // Prose handed over (an e-mail, a document, a page): a request on its own line or in a cell is not the user's.
+        @"\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post)\b[\s\S]*(^|\n|\|)\s*" + TaskLine
+        // Tables, search results and labelled context: a question on its own line is the user's own, so only a request
+        // inside a table cell counts.
+        + @"|(\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(table|search results?|snippet)\b|(^|\n)\s*(table|document|context|email|e-mail|article|web ?page|search results?|tool (output|result)|snippet)\s*:)[\s\S]*\|[ \t]*" + TaskLine,
         RegexOptions.CultureInvariant | RegexOptions.Compiled, InjectionRules.MatchTimeout);
+
+    private const string TaskLine = @"(how (can|do|to|have|does)|what (are|is)|can you|could you|show me|provide|recommend|describe|determine|suggest|help me|explain|is this|write|create|generate|list|give me|tell me|classify|calculate|compose|draft|identify|summarize the|outline|predict|discuss|analyze|evaluate)\b[^\n|]{8,}(\?|\.)?\s*(\n|\||$)";
 
     private static readonly Regex ContentContext = new(
         @"\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post|table|search results?|snippet)\b|(^|\n)\s*(table|document|context|email|e-mail|article|web ?page|search results?|tool (output|result)|snippet)\s*:",
