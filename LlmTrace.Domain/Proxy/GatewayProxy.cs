@@ -146,10 +146,12 @@ public sealed class GatewayProxy(
 
             var query = exchange.Identity.Credential is null ? request.QueryString.Value : GatewayAdmission.StripQueryKey(request.QueryString.Value);
             var path = pathAfterPrefix.ToUriComponent();
+            // The route's first backend: a single URL's only one, and the server telemetry names for a pool.
+            var primaryUri = route.BuildUpstreamUri(plan.Primary, path, query);
             // If the process dies from here on, the call is still recorded (as interrupted) by a durable capture queue.
             captureQueue.Started(TraceBuilder.BuildStarted(exchange));
-            exchange.Activity = telemetry.StartUpstreamCall(exchange.Request, exchange.Provider.ToWireName(), route.BuildUpstreamUri(plan.Primary, path, query), traceId);
-            await SendAsync(context, exchange, route, plan, path, query, content, bodySpan, HasBody(request, read.Length)).ConfigureAwait(false);
+            exchange.Activity = telemetry.StartUpstreamCall(exchange.Request, exchange.Provider.ToWireName(), primaryUri, traceId);
+            await SendAsync(context, exchange, route, plan, primaryUri, path, query, content, bodySpan, HasBody(request, read.Length)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !context.Response.HasStarted)
         {
@@ -237,7 +239,8 @@ public sealed class GatewayProxy(
 
     /// <param name="content">The body sent upstream (with <c>stream_options</c> added when the gateway injected it).</param>
     /// <param name="original">The client's own body, resent unchanged if the upstream rejects the injected <c>stream_options</c>.</param>
-    private async Task SendAsync(HttpContext context, CompletedExchange exchange, GatewayRoute route, Routing.BackendPlan plan, string? path, string? query, ReadOnlyMemory<byte> content, ReadOnlyMemory<byte> original, bool hasBody)
+    /// <param name="primaryUri">The request's URI on the route's first backend (the only one of a single URL).</param>
+    private async Task SendAsync(HttpContext context, CompletedExchange exchange, GatewayRoute route, Routing.BackendPlan plan, Uri primaryUri, string? path, string? query, ReadOnlyMemory<byte> content, ReadOnlyMemory<byte> original, bool hasBody)
     {
         var idleTimeout = TimeSpan.FromSeconds(_options.IdleTimeoutSeconds);
         using var idle = new CancellationTokenSource(idleTimeout, timeProvider);
@@ -250,7 +253,7 @@ public sealed class GatewayProxy(
         {
             upstreamResponse = plan.Pooled
                 ? await SendToPoolAsync().ConfigureAwait(false)
-                : await SendWithStreamOptionsAsync(route.BuildUpstreamUri(plan.Candidates[0].Url, path, query), linked.Token).ConfigureAwait(false);
+                : await SendWithStreamOptionsAsync(primaryUri, linked.Token).ConfigureAwait(false);
             if (upstreamResponse is null)
             {
                 return; // the pool answered the client itself
@@ -325,13 +328,6 @@ public sealed class GatewayProxy(
                 return null;
             }
 
-            if (plan.MaxAttempts == 0)
-            {
-                await FailAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "service_unavailable", "no_backend_available",
-                    $"No backend of {route.ClientPrefix}/ can take calls right now; retry shortly.").ConfigureAwait(false);
-                return null;
-            }
-
             exchange.Attempts = new List<UpstreamAttempt>(plan.MaxAttempts);
             var allThrottled = true;
             for (var attempt = 0; attempt < plan.MaxAttempts; attempt++)
@@ -373,9 +369,9 @@ public sealed class GatewayProxy(
                     var wait = Routing.BackendPools.RetryAfter(response.Headers, now) ?? plan.DefaultCooling;
                     backend.Cool(now + (wait > plan.MaxCooling ? plan.MaxCooling : wait));
                     Attempt(backend, 429, "throttled");
-                    logger.BackendFailedOver(exchange.TraceId, route.Name, backend.Name, "throttled");
                     if (!last)
                     {
+                        logger.BackendFailedOver(exchange.TraceId, route.Name, backend.Name, "throttled");
                         response.Dispose();
                         continue;
                     }
@@ -394,13 +390,13 @@ public sealed class GatewayProxy(
                 {
                     allThrottled = false;
                     Attempt(backend, (int)ex.Response.StatusCode, "server_error");
-                    logger.BackendFailedOver(exchange.TraceId, route.Name, backend.Name, "server_error");
                     if (last)
                     {
                         exchange.Backend = backend.Name;
                         return ex.Response;
                     }
 
+                    logger.BackendFailedOver(exchange.TraceId, route.Name, backend.Name, "server_error");
                     ex.Response.Dispose();
                 }
                 catch (Routing.BackendSignInException ex)
@@ -441,11 +437,12 @@ public sealed class GatewayProxy(
                 {
                     allThrottled = false;
                     Attempt(backend, null, "unreachable");
-                    logger.BackendFailedOver(exchange.TraceId, route.Name, backend.Name, "unreachable");
                     if (last)
                     {
                         throw new HttpRequestException(ex.HttpRequestError, ex.Message, ex);
                     }
+
+                    logger.BackendFailedOver(exchange.TraceId, route.Name, backend.Name, "unreachable");
                 }
 
                 void Attempt(Routing.Backend backend, int? status, string outcome)
