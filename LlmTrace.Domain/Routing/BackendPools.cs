@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -16,21 +15,16 @@ namespace LlmTrace.Domain.Routing;
 /// </summary>
 public sealed class BackendPools
 {
-    private readonly IOptionsMonitor<UpstreamOptions> _options;
     private readonly Breakers _breakers;
     private readonly TimeProvider _time;
     private readonly Lazy<EntraTokenSource> _tokens;
     private readonly Microsoft.Extensions.Configuration.IConfiguration _configuration;
-
-    /// <summary>Backends by route, name and URL, so their cooling and breakers survive a configuration reload.</summary>
-    private readonly ConcurrentDictionary<string, Backend> _known = new(StringComparer.Ordinal);
     private volatile Snapshot _snapshot;
 
     public BackendPools(IOptionsMonitor<UpstreamOptions> options, Breakers breakers, TimeProvider time, Lazy<EntraTokenSource> tokens, IMeterFactory meters, Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
         _tokens = tokens;
         _configuration = configuration;
-        _options = options;
         _breakers = breakers;
         _time = time;
         _snapshot = Build(options.CurrentValue);
@@ -92,7 +86,7 @@ public sealed class BackendPools
 
     /// <summary>Whether every backend of the route signs in with the gateway's identity, so no provider key is needed.</summary>
     public bool SignsInItself(string routeName)
-        => _snapshot.Pools.TryGetValue(routeName, out var pool) && pool.Backends.All(b => b.Tokens is not null);
+        => _snapshot.Pools.TryGetValue(routeName, out var pool) && pool.SignsInItself;
 
     /// <summary>Every pooled backend with its route, for <c>/health</c> and metrics.</summary>
     public IEnumerable<(string Route, Backend Backend)> Pooled
@@ -229,21 +223,22 @@ public sealed class BackendPools
         var pools = new Dictionary<string, Pool>(StringComparer.Ordinal);
         foreach (var route in GatewayRoute.All)
         {
+            // The validator refuses a pool without backends or a backend without a URL, so a pool is never empty here.
             if (options.Pools.TryGetValue(route.PoolKey, out var pool) && pool.Backends.Count > 0)
             {
+                // A reload builds every backend afresh with its new settings; a backend's breaker is kept by name.
                 var backends = pool.Backends
-                    .Where(b => b.Url is not null)
-                    .Select(b => _known.GetOrAdd($"{route.Name}/{NameOf(b)}/{b.Url}", _ => new Backend(
+                    .Select(b => new Backend(
                         NameOf(b), b.Url!, b.Priority, b.Weight, b.TimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null,
                         new Dictionary<string, string>(b.Deployments, StringComparer.OrdinalIgnoreCase),
                         _breakers.For($"backend {route.Name}/{NameOf(b)}"))
                     {
                         Tokens = b.Credential == BackendCredential.ManagedIdentity ? (_tokens, b.TokenScope) : null,
                         Key = b.Credential == BackendCredential.Key && !string.IsNullOrEmpty(b.KeySetting) ? (_configuration, b.KeySetting) : null,
-                    }))
+                    })
                     .OrderBy(b => b.Priority)
                     .ToList();
-                pools[route.Name] = new Pool(backends, pool);
+                pools[route.Name] = new Pool(backends, pool, backends.TrueForAll(b => b.Tokens is not null));
             }
             else if (route.GetUpstream(options) is { } url)
             {
@@ -255,7 +250,7 @@ public sealed class BackendPools
         return new Snapshot(direct, pools);
     }
 
-    private sealed record Pool(List<Backend> Backends, PoolOptions Options);
+    private sealed record Pool(List<Backend> Backends, PoolOptions Options, bool SignsInItself);
 
     private sealed record Snapshot(Dictionary<string, BackendPlan> Direct, Dictionary<string, Pool> Pools);
 }
