@@ -34,11 +34,5 @@ public sealed class TracePipeline(CostAccountingStage costs, AnomalyDetectionSta
 
     /// <summary>Upserts through the trace store's breaker.</summary>
     public async Task StoreAsync(IReadOnlyList<Trace> traces, CancellationToken cancellationToken)
-        => await _storeBreaker.ExecuteAsync(
-            async token =>
-            {
-                await store.UpsertAsync(traces, token).ConfigureAwait(false);
-                return true;
-            },
-            cancellationToken).ConfigureAwait(false);
+        => await _storeBreaker.ExecuteAsync(async token => await store.UpsertAsync(traces, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 }

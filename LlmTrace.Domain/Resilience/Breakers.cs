@@ -139,6 +139,9 @@ public sealed class Breaker
 
     public ValueTask<T> ExecuteAsync<T>(Func<CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
         => _pipeline.ExecuteAsync(work, cancellationToken);
+
+    public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> work, CancellationToken cancellationToken)
+        => _pipeline.ExecuteAsync(work, cancellationToken);
 }
 
 /// <summary>Breaker settings, the same for every dependency. Bound from <c>LlmTrace:Breakers</c>.</summary>
