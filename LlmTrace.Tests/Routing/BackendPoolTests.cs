@@ -20,11 +20,14 @@ public sealed class BackendPoolTests
     private const string Chat = "/v1/chat/completions";
 
     private static Dictionary<string, string?> Pool(params (FakeUpstream Upstream, string Name, int Priority)[] backends)
+        => Pool("Default", backends);
+
+    private static Dictionary<string, string?> Pool(string route, params (FakeUpstream Upstream, string Name, int Priority)[] backends)
     {
         var settings = new Dictionary<string, string?>();
         for (var i = 0; i < backends.Length; i++)
         {
-            var prefix = $"LlmTrace:Upstreams:Pools:Default:Backends:{i}:";
+            var prefix = $"LlmTrace:Upstreams:Pools:{route}:Backends:{i}:";
             settings[prefix + "Url"] = backends[i].Upstream.BaseAddress.GetLeftPart(UriPartial.Authority);
             settings[prefix + "Name"] = backends[i].Name;
             settings[prefix + "Priority"] = backends[i].Priority.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -212,16 +215,9 @@ public sealed class BackendPoolTests
         await using var ptu = await FakeUpstream.StartAsync();
         await using var paygo = await FakeUpstream.StartAsync();
         ptu.ForcedMode = "status:429";
-        var settings = new Dictionary<string, string?>
-        {
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:0:Url"] = ptu.BaseAddress.GetLeftPart(UriPartial.Authority),
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:0:Name"] = "ptu",
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:0:Deployments:gpt-4o"] = "gpt-4o-ptu",
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Url"] = paygo.BaseAddress.GetLeftPart(UriPartial.Authority),
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Name"] = "paygo",
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Priority"] = "1",
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Deployments:gpt-4o"] = "gpt-4o-global",
-        };
+        var settings = Pool("AzureOpenAI", (ptu, "ptu", 0), (paygo, "paygo", 1));
+        settings["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:0:Deployments:gpt-4o"] = "gpt-4o-ptu";
+        settings["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Deployments:gpt-4o"] = "gpt-4o-global";
         await using var gateway = await GatewayHost.StartAsync(null, settings);
         var client = new ApiClient(gateway.CreateClient(), "sk-test");
 
@@ -239,14 +235,7 @@ public sealed class BackendPoolTests
         await using var paygo = await FakeUpstream.StartAsync();
         ptu.ForcedMode = "status:429";
         ptu.RetryAfter = "60";
-        await using var gateway = await GatewayHost.StartAsync(null, new Dictionary<string, string?>
-        {
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:0:Url"] = ptu.BaseAddress.GetLeftPart(UriPartial.Authority),
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:0:Name"] = "ptu",
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Url"] = paygo.BaseAddress.GetLeftPart(UriPartial.Authority),
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Name"] = "paygo",
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Priority"] = "1",
-        });
+        await using var gateway = await GatewayHost.StartAsync(null, Pool("AzureOpenAI", (ptu, "ptu", 0), (paygo, "paygo", 1)));
         var azure = new global::Azure.AI.OpenAI.AzureOpenAIClient(gateway.BaseAddress, new ApiKeyCredential("azure-client-key"),
             new global::Azure.AI.OpenAI.AzureOpenAIClientOptions { RetryPolicy = new ClientRetryPolicy(0) });
         var chat = azure.GetChatClient("gpt-4o");
@@ -266,19 +255,13 @@ public sealed class BackendPoolTests
         await using var ptu = await FakeUpstream.StartAsync();
         await using var paygo = await FakeUpstream.StartAsync();
         ptu.ForcedMode = "status:429";
-        await using var gateway = await GatewayHost.StartAsync(null, new Dictionary<string, string?>
-        {
-            ["LlmTrace:AdminKey"] = "pool-admin",
-            ["LlmTrace:Auth:Mode"] = "gateway-keys",
-            ["LlmTrace:ProviderKeys:AzureOpenAI"] = "route-key",
-            ["LlmTrace:ProviderKeys:azure-paygo"] = "paygo-key",
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:0:Url"] = ptu.BaseAddress.GetLeftPart(UriPartial.Authority),
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:0:Name"] = "ptu",
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Url"] = paygo.BaseAddress.GetLeftPart(UriPartial.Authority),
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Name"] = "paygo",
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:Priority"] = "1",
-            ["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:KeySetting"] = "azure-paygo",
-        });
+        var settings = Pool("AzureOpenAI", (ptu, "ptu", 0), (paygo, "paygo", 1));
+        settings["LlmTrace:AdminKey"] = "pool-admin";
+        settings["LlmTrace:Auth:Mode"] = "gateway-keys";
+        settings["LlmTrace:ProviderKeys:AzureOpenAI"] = "route-key";
+        settings["LlmTrace:ProviderKeys:azure-paygo"] = "paygo-key";
+        settings["LlmTrace:Upstreams:Pools:AzureOpenAI:Backends:1:KeySetting"] = "azure-paygo";
+        await using var gateway = await GatewayHost.StartAsync(null, settings);
         var admin = new ApiClient(gateway.CreateClient(), "pool-admin");
         var tenant = await admin.PostAsync("/api/tenants", """{"name":"pool-team"}""");
         var key = await admin.PostAsync($"/api/tenants/{tenant.Json.GetProperty("tenantId").GetGuid()}/keys", """{"name":"app"}""");
