@@ -53,6 +53,8 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<CostAccountingStage>();
         services.TryAddSingleton<AnomalyDetectionStage>();
         services.TryAddSingleton<SecurityAnalysisStage>();
+        // The dashboard's counters; hosts with durable storage register their own first.
+        services.TryAddSingleton<Stats.ITrafficStatsStore, Stats.InMemoryTrafficStatsStore>();
         services.TryAddSingleton<TracePipeline>();
         services.TryAddSingleton<ITraceProcessor>(sp => sp.GetRequiredService<TracePipeline>());
         services.TryAddSingleton<BudgetWindowCloser>();

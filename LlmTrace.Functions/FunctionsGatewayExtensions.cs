@@ -116,6 +116,7 @@ public static class FunctionsGatewayExtensions
         services.TryAddSingleton<IStageQueue>(sp => sp.GetRequiredService<StorageQueueTransport>());
         services.TryAddSingleton<ISpendLedger, TableSpendLedger>();
         services.TryAddSingleton<IAnomalyStateStore, TableAnomalyStateStore>();
+        services.TryAddSingleton<Domain.Stats.ITrafficStatsStore, TableTrafficStatsStore>();
         services.TryAddSingleton<IRecordStore, TableRecordStore>();
         // Counters shared by every instance; each instance takes a small allowance at a time (LlmTrace:RateLimits).
         services.TryAddSingleton<IRateLimitStore, RecordRateLimitStore>();

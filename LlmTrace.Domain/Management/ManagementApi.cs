@@ -37,6 +37,7 @@ public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer author
         new("GET", "/api/tenants/{tenantId}/budget", (api, c, caller, v) => api._tenants.GetBudgetAsync(c, caller, v.TenantId)),
         new("PUT", "/api/tenants/{tenantId}/budget", (api, c, caller, v) => api._tenants.PutBudgetAsync(c, caller, v.TenantId)),
         new("GET", "/api/spend", (api, c, caller, _) => api._reports.SpendAsync(c, caller)),
+        new("GET", "/api/stats", (api, c, caller, _) => api._reports.StatsAsync(c, caller)),
         new("GET", "/api/findings", (api, c, caller, _) => api._reports.FindingsAsync(c, caller)),
         new("GET", "/api/reports/compliance", (api, c, caller, _) => api._reports.ComplianceAsync(c, caller)),
         new("GET", "/api/reports/reconciliation", (api, c, caller, _) => api._reports.ReconciliationAsync(c, caller)),

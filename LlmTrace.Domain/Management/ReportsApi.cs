@@ -10,7 +10,7 @@ namespace LlmTrace.Domain.Management;
 /// Read-only views computed from stored traces: spend by model, agent or day; findings; and the compliance report.
 /// Each request reads at most <see cref="MaxScan"/> traces and says when it was truncated.
 /// </summary>
-public sealed class ReportsApi(ITraceStore traces, AuditLog audit, TimeProvider timeProvider)
+public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITrafficStatsStore stats, TimeProvider timeProvider)
 {
     public const int MaxScan = 100_000;
     private const int FindingScanPerPage = 5_000;
@@ -100,6 +100,59 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, TimeProvider 
     }
 
     /// <summary>Findings newest first, filtered by type, minimum severity and time; paged by the trace they belong to.</summary>
+    /// <summary>
+    /// <c>GET /api/stats</c>: requests, errors, latency and time-to-first-token percentiles, tokens, cost and findings per
+    /// bucket, from the pre-aggregated counters (never a trace scan), so it answers as fast at millions of traces as at ten.
+    /// </summary>
+    public async Task StatsAsync(HttpContext context, Caller caller)
+    {
+        var (ok, tenantId) = await ScopeAsync(context, caller).ConfigureAwait(false);
+        if (!ok)
+        {
+            return;
+        }
+
+        var query = context.Request.Query;
+        if (!TryDate(query, "from", out var f) || !TryDate(query, "to", out var t))
+        {
+            await ManagementHttp.InvalidAsync(context, "from", "from and to must be ISO 8601 date-times.").ConfigureAwait(false);
+            return;
+        }
+
+        var to = t ?? timeProvider.GetUtcNow();
+        var from = f ?? to.AddHours(-1);
+        if (from >= to)
+        {
+            await ManagementHttp.InvalidAsync(context, "from", "from must be before to.").ConfigureAwait(false);
+            return;
+        }
+
+        var bucket = query["bucket"].ToString() is { Length: > 0 } b ? b : Stats.TrafficReport.DefaultBucket(to - from);
+        if (bucket is not ("minute" or "hour" or "day"))
+        {
+            await ManagementHttp.InvalidAsync(context, "bucket", "bucket must be minute, hour or day.").ConfigureAwait(false);
+            return;
+        }
+
+        if ((to - from) / Stats.TrafficReport.BucketLength(bucket) > Stats.TrafficReport.MaxPoints)
+        {
+            await ManagementHttp.InvalidAsync(context, "bucket",
+                $"A {bucket} bucket gives more than {Stats.TrafficReport.MaxPoints} points over this range; ask for a longer bucket or a shorter range.").ConfigureAwait(false);
+            return;
+        }
+
+        var scope = Stats.TrafficStats.ScopeOf(tenantId);
+        var hourFrom = Stats.TrafficStats.Floor(from, TimeSpan.FromHours(1));
+        var dayStart = Stats.TrafficStats.Floor(from, Stats.TrafficReport.BucketLength(bucket));
+        var hours = await stats.ReadAsync(scope, Stats.StatsResolution.Hour, bucket == "day" ? dayStart : hourFrom, to, context.RequestAborted).ConfigureAwait(false);
+        var rows = bucket == "minute"
+            ? await stats.ReadAsync(scope, Stats.StatsResolution.Minute, Stats.TrafficStats.Floor(from, TimeSpan.FromMinutes(1)), to, context.RequestAborted).ConfigureAwait(false)
+            : hours;
+        var report = Stats.TrafficReport.Build(from, to, bucket, tenantId, rows, hours, withTenants: tenantId is null);
+        context.Response.Headers.CacheControl = "no-store";
+        await ManagementHttp.WriteJsonAsync(context, StatusCodes.Status200OK, report, Stats.StatsJsonContext.Default.TrafficReport).ConfigureAwait(false);
+    }
+
     public async Task FindingsAsync(HttpContext context, Caller caller)
     {
         var query = context.Request.Query;

@@ -11,7 +11,7 @@ namespace LlmTrace.Domain.Processing;
 /// Writes go through the trace store's breaker: while the store keeps failing, a batch fails at once instead of waiting
 /// on it, and stays where it is (the capture journal, the queue) until a probe finds the store back.
 /// </summary>
-public sealed class TracePipeline(CostAccountingStage costs, AnomalyDetectionStage anomalies, SecurityAnalysisStage security, ITraceStore store, Resilience.Breakers breakers) : ITraceProcessor
+public sealed class TracePipeline(CostAccountingStage costs, AnomalyDetectionStage anomalies, SecurityAnalysisStage security, ITraceStore store, Stats.ITrafficStatsStore stats, Resilience.Breakers breakers) : ITraceProcessor
 {
     /// <summary>The breaker every trace write goes through, on both hosts.</summary>
     public const string StoreBreaker = "trace store";
@@ -32,7 +32,16 @@ public sealed class TracePipeline(CostAccountingStage costs, AnomalyDetectionSta
         await StoreAsync(current, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Upserts through the trace store's breaker.</summary>
+    /// <summary>
+    /// Upserts through the trace store's breaker, then folds the traces into the dashboard's counters. Both are
+    /// idempotent by trace id, so a batch retried after a failure between them is stored once and counted once.
+    /// </summary>
     public async Task StoreAsync(IReadOnlyList<Trace> traces, CancellationToken cancellationToken)
-        => await _storeBreaker.ExecuteAsync(async token => await store.UpsertAsync(traces, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        => await _storeBreaker.ExecuteAsync(
+            async token =>
+            {
+                await store.UpsertAsync(traces, token).ConfigureAwait(false);
+                await stats.ApplyAsync(traces, token).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
 }

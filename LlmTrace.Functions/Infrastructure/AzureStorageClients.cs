@@ -42,6 +42,7 @@ public sealed class AzureStorageClients
         Poison = Blobs.GetBlobContainerClient(settings.PoisonContainer);
         Spend = Tables.GetTableClient(settings.SpendTable);
         Anomaly = Tables.GetTableClient(settings.AnomalyTable);
+        Traffic = Tables.GetTableClient(settings.TrafficTable);
     }
 
     /// <summary>True when built from a connection string, false when built for a managed identity.</summary>
@@ -62,6 +63,8 @@ public sealed class AzureStorageClients
     public TableClient Spend { get; }
 
     public TableClient Anomaly { get; }
+
+    public TableClient Traffic { get; }
 
     private static InvalidOperationException Missing(string setting)
         => new($"Set LlmTrace:Storage:ConnectionString (or AzureWebJobsStorage), or LlmTrace:Storage:{setting} for managed identity.");

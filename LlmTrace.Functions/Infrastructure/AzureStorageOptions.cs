@@ -36,6 +36,10 @@ public sealed class AzureStorageOptions
     [Required]
     public string AnomalyTable { get; set; } = "llmtraceanomaly";
 
+    /// <summary>The dashboard's pre-aggregated traffic counters.</summary>
+    [Required]
+    public string TrafficTable { get; set; } = "llmtracetraffic";
+
     /// <summary>Prefix of the tables for tenants, gateway keys, the audit log and rate-limit counters (e.g. <c>llmtracetenants</c>).</summary>
     public string RecordTablePrefix { get; set; } = "llmtrace";
 }

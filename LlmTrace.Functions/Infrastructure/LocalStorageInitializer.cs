@@ -27,6 +27,7 @@ public sealed partial class LocalStorageInitializer(AzureStorageClients clients,
 
             await clients.Spend.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
             await clients.Anomaly.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+            await clients.Traffic.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
             foreach (var store in records.OfType<TableRecordStore>())
             {
                 foreach (var table in Domain.Records.RecordTables.All)

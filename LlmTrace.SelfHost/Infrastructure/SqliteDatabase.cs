@@ -68,6 +68,15 @@ public sealed class SqliteDatabase : IAsyncDisposable
             CREATE INDEX IF NOT EXISTS ix_spend_open ON spend (closed, end_at);
             CREATE TABLE IF NOT EXISTS spend_applied (trace_id TEXT PRIMARY KEY);
 
+            CREATE TABLE IF NOT EXISTS traffic (
+                scope      TEXT NOT NULL,
+                resolution INTEGER NOT NULL,
+                start_at   INTEGER NOT NULL,
+                counters   BLOB NOT NULL,
+                PRIMARY KEY (scope, resolution, start_at)
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS traffic_applied (trace_id TEXT PRIMARY KEY);
+
             CREATE TABLE IF NOT EXISTS anomaly_state (tenant_id TEXT PRIMARY KEY, state BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS anomaly_applied (trace_id TEXT PRIMARY KEY, findings BLOB NOT NULL);
 

@@ -16,6 +16,7 @@ internal static class SqliteServiceCollectionExtensions
         services.AddSingleton<LlmTrace.Domain.Maintenance.ITraceRetention>(sp => sp.GetRequiredService<SqliteTraceStore>());
         services.AddSingleton<ISpendLedger, SqliteSpendLedger>();
         services.AddSingleton<IAnomalyStateStore, SqliteAnomalyStateStore>();
+        services.AddSingleton<LlmTrace.Domain.Stats.ITrafficStatsStore, SqliteTrafficStatsStore>();
         services.AddSingleton<LlmTrace.Domain.Records.IRecordStore, SqliteRecordStore>();
         services.AddSingleton<LlmTrace.Domain.Processing.IPoisonStore, SqlitePoisonStore>();
         // One process: exact in-memory counters.

@@ -101,13 +101,14 @@ public sealed class BicepTemplateTests
         Assert.Equal(LlmTrace.Domain.Processing.QueueNames.PoisonSuffix, names.GetProperty("poisonSuffix").GetString());
         Assert.Equal(defaults.SpendTable, names.GetProperty("spendTable").GetString());
         Assert.Equal(defaults.AnomalyTable, names.GetProperty("anomalyTable").GetString());
+        Assert.Equal(defaults.TrafficTable, names.GetProperty("trafficTable").GetString());
         Assert.Equal(defaults.RecordTablePrefix, names.GetProperty("recordTablePrefix").GetString());
         Assert.Equal(LlmTrace.Domain.Records.RecordTables.All, names.GetProperty("recordTables").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal(defaults.ClaimCheckContainer, names.GetProperty("claimCheckContainer").GetString());
         Assert.Equal(defaults.ParkedContainer, names.GetProperty("parkedContainer").GetString());
         Assert.Equal(defaults.PoisonContainer, names.GetProperty("poisonContainer").GetString());
         // And the app is told them, rather than relying on its defaults matching.
-        foreach (var setting in new[] { "SpendTable", "AnomalyTable", "RecordTablePrefix", "ClaimCheckContainer", "ParkedContainer", "PoisonContainer" })
+        foreach (var setting in new[] { "SpendTable", "AnomalyTable", "TrafficTable", "RecordTablePrefix", "ClaimCheckContainer", "ParkedContainer", "PoisonContainer" })
         {
             Assert.Contains($"'LlmTrace__Storage__{setting}'", output, StringComparison.Ordinal);
         }

@@ -30,6 +30,7 @@ public static class Azurite
             PoisonContainer = "poison-" + suffix,
             SpendTable = "spend" + suffix,
             AnomalyTable = "anomaly" + suffix,
+            TrafficTable = "traffic" + suffix,
         };
         var clients = new AzureStorageClients(Options.Create(options), new ConfigurationBuilder().Build());
         try
@@ -42,6 +43,7 @@ public static class Azurite
         }
 
         await clients.Anomaly.CreateIfNotExistsAsync();
+        await clients.Traffic.CreateIfNotExistsAsync();
         await clients.ClaimChecks.CreateIfNotExistsAsync();
         await clients.Parked.CreateIfNotExistsAsync();
         await clients.Poison.CreateIfNotExistsAsync();
@@ -81,6 +83,7 @@ public static class Azurite
         ["LlmTrace:Storage:PoisonContainer"] = clients.Poison.Name,
         ["LlmTrace:Storage:SpendTable"] = clients.Spend.Name,
         ["LlmTrace:Storage:AnomalyTable"] = clients.Anomaly.Name,
+        ["LlmTrace:Storage:TrafficTable"] = clients.Traffic.Name,
     };
 }
 

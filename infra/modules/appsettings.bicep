@@ -127,6 +127,7 @@ var baseSettings = {
   LlmTrace__Storage__TableServiceUri: storageTableEndpoint
   LlmTrace__Storage__SpendTable: storageNames.spendTable
   LlmTrace__Storage__AnomalyTable: storageNames.anomalyTable
+  LlmTrace__Storage__TrafficTable: storageNames.trafficTable
   LlmTrace__Storage__RecordTablePrefix: storageNames.recordTablePrefix
   LlmTrace__Storage__ClaimCheckContainer: storageNames.claimCheckContainer
   LlmTrace__Storage__ParkedContainer: storageNames.parkedContainer

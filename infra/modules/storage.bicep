@@ -23,7 +23,7 @@ param tags tagMap
 
 var queues = [for queue in concat(storageNames.queues, map(storageNames.queues, q => '${q}${storageNames.poisonSuffix}')): queue]
 var tables = concat(
-  [storageNames.spendTable, storageNames.anomalyTable],
+  [storageNames.spendTable, storageNames.anomalyTable, storageNames.trafficTable],
   map(storageNames.recordTables, t => '${storageNames.recordTablePrefix}${t}')
 )
 var containers = [

@@ -62,6 +62,7 @@ var storageNames = {
   poisonSuffix: '-poison'
   spendTable: 'llmtracespend'
   anomalyTable: 'llmtraceanomaly'
+  trafficTable: 'llmtracetraffic'
   recordTablePrefix: 'llmtrace'
   recordTables: [
     'tenants'

@@ -1,0 +1,95 @@
+using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Stats;
+using Microsoft.Data.Sqlite;
+
+namespace LlmTrace.SelfHost.Infrastructure;
+
+/// <summary>
+/// The dashboard's counters in SQLite. A batch is one transaction: each trace's applied marker and the rows it folds
+/// into commit together, so a redelivered trace counts once and a crash mid-batch counts nothing.
+/// </summary>
+public sealed class SqliteTrafficStatsStore(SqliteDatabase database) : ITrafficStatsStore
+{
+    public Task ApplyAsync(IReadOnlyList<Trace> traces, CancellationToken cancellationToken)
+        => database.WriteAsync(async (connection, transaction) =>
+        {
+            var rows = new Dictionary<StatsKey, TrafficCounters>();
+            foreach (var trace in traces)
+            {
+                await using (var mark = connection.CreateCommand())
+                {
+                    mark.Transaction = transaction;
+                    mark.CommandText = "INSERT OR IGNORE INTO traffic_applied (trace_id) VALUES ($id)";
+                    mark.Parameters.AddWithValue("$id", trace.TraceId.ToString("N"));
+                    if (await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+                    {
+                        continue; // counted before
+                    }
+                }
+
+                foreach (var key in TrafficStats.KeysOf(trace))
+                {
+                    if (!rows.TryGetValue(key, out var counters))
+                    {
+                        rows[key] = counters = await LoadAsync(connection, transaction, key, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    TrafficStats.Fold(counters, key, trace);
+                }
+            }
+
+            foreach (var (key, counters) in rows)
+            {
+                await using var save = connection.CreateCommand();
+                save.Transaction = transaction;
+                save.CommandText = """
+                    INSERT INTO traffic (scope, resolution, start_at, counters) VALUES ($scope, $resolution, $start, $counters)
+                    ON CONFLICT (scope, resolution, start_at) DO UPDATE SET counters = excluded.counters
+                    """;
+                AddKey(save, key);
+                save.Parameters.AddWithValue("$counters", TrafficStats.Serialize(counters));
+                await save.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }, cancellationToken);
+
+    public async Task<IReadOnlyList<TrafficBucket>> ReadAsync(string scope, StatsResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT start_at, counters FROM traffic
+            WHERE scope = $scope AND resolution = $resolution AND start_at >= $from AND start_at < $to
+            ORDER BY start_at
+            """;
+        command.Parameters.AddWithValue("$scope", scope);
+        command.Parameters.AddWithValue("$resolution", (int)resolution);
+        command.Parameters.AddWithValue("$from", from.ToUnixTimeSeconds());
+        command.Parameters.AddWithValue("$to", to.ToUnixTimeSeconds() + (to.Ticks % TimeSpan.TicksPerSecond == 0 ? 0 : 1));
+        var buckets = new List<TrafficBucket>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            buckets.Add(new TrafficBucket(DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(0)), TrafficStats.Deserialize((byte[])reader.GetValue(1))));
+        }
+
+        return buckets;
+    }
+
+    private static async Task<TrafficCounters> LoadAsync(SqliteConnection connection, SqliteTransaction transaction, StatsKey key, CancellationToken cancellationToken)
+    {
+        await using var load = connection.CreateCommand();
+        load.Transaction = transaction;
+        load.CommandText = "SELECT counters FROM traffic WHERE scope = $scope AND resolution = $resolution AND start_at = $start";
+        AddKey(load, key);
+        return await load.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] json ? TrafficStats.Deserialize(json) : new TrafficCounters();
+    }
+
+    private static void AddKey(SqliteCommand command, StatsKey key)
+    {
+        command.Parameters.AddWithValue("$scope", key.Scope);
+        command.Parameters.AddWithValue("$resolution", (int)key.Resolution);
+        command.Parameters.AddWithValue("$start", key.Start.ToUnixTimeSeconds());
+    }
+}
