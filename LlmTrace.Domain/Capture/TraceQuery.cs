@@ -18,6 +18,12 @@ public sealed record TraceQuery
 
     public string? Provider { get; init; }
 
+    /// <summary>True: only answered calls (status 200–399); false: only failed or refused ones (4xx, 5xx, no answer).</summary>
+    public bool? Succeeded { get; init; }
+
+    /// <summary>True: only calls with findings; false: only calls without.</summary>
+    public bool? HasFindings { get; init; }
+
     public DateTimeOffset? Since { get; init; }
 
     public DateTimeOffset? Until { get; init; }

@@ -24,6 +24,7 @@ public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer author
 
     private static readonly ManagementRoute[] Table =
     [
+        new("GET", "/api/me", (api, c, caller, _) => WriteJsonAsync(c, StatusCodes.Status200OK, new CallerInfo(caller.IsAdmin, caller.TenantId, caller.Roles, caller.KeyId), ManagementJsonContext.Default.CallerInfo)),
         new("GET", "/api/traces", (api, c, caller, _) => api.ListTracesAsync(c, caller)),
         new("GET", "/api/traces/{traceId}", (api, c, caller, v) => api.GetTraceAsync(c, caller, v["traceId"])),
         new("GET", "/api/tenants", (api, c, caller, _) => api._tenants.ListAsync(c, caller)),
@@ -223,6 +224,28 @@ public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer author
             }
 
             query = query with { Provider = kind.ToWireName() };
+        }
+
+        if (values.TryGetValue("status", out var status))
+        {
+            if (status.ToString() is not ("ok" or "error"))
+            {
+                (param, problem) = ("status", "status must be ok (answered, 200–399) or error (4xx, 5xx or no answer).");
+                return false;
+            }
+
+            query = query with { Succeeded = status == "ok" };
+        }
+
+        if (values.TryGetValue("findings", out var findings))
+        {
+            if (!bool.TryParse(findings, out var hasFindings))
+            {
+                (param, problem) = ("findings", "findings must be true or false.");
+                return false;
+            }
+
+            query = query with { HasFindings = hasFindings };
         }
 
         query = query with

@@ -130,4 +130,8 @@ public sealed record ComplianceReport(
 [JsonSerializable(typeof(ComplianceReport))]
 [JsonSerializable(typeof(PoisonPage))]
 [JsonSerializable(typeof(ReconciliationReport))]
+[JsonSerializable(typeof(CallerInfo))]
 public sealed partial class ManagementJsonContext : JsonSerializerContext;
+
+/// <summary>Who the management API takes the caller for (<c>GET /api/me</c>): what the dashboard shows and offers.</summary>
+public sealed record CallerInfo(bool Admin, Guid? TenantId, IReadOnlyList<string> Roles, string? KeyId);

@@ -66,6 +66,16 @@ public sealed class CosmosTraceStore(Container container, IOptions<CosmosOptions
             definition.Add(("@provider", query.Provider));
         }
 
+        if (query.Succeeded is { } ok)
+        {
+            sql.Append(ok ? " AND c.statusCode >= 200 AND c.statusCode < 400" : " AND (c.statusCode < 200 OR c.statusCode >= 400)");
+        }
+
+        if (query.HasFindings is { } hasFindings)
+        {
+            sql.Append(hasFindings ? " AND ARRAY_LENGTH(c.findings) > 0" : " AND ARRAY_LENGTH(c.findings) = 0");
+        }
+
         if (query.Since is { } since)
         {
             sql.Append(" AND c.startedAtMs >= @since");

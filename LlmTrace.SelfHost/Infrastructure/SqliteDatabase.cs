@@ -47,7 +47,9 @@ public sealed class SqliteDatabase : IAsyncDisposable
                 provider   TEXT NOT NULL,
                 model      TEXT NULL,
                 started_at INTEGER NOT NULL,
-                body       BLOB NOT NULL
+                body       BLOB NOT NULL,
+                succeeded  INTEGER NULL,
+                findings   INTEGER NULL
             );
             CREATE INDEX IF NOT EXISTS ix_traces_order ON traces (started_at DESC, trace_id DESC);
             CREATE INDEX IF NOT EXISTS ix_traces_tenant ON traces (tenant_id, started_at DESC, trace_id DESC);
@@ -99,6 +101,33 @@ public sealed class SqliteDatabase : IAsyncDisposable
             INSERT OR IGNORE INTO record_clock (id, n) VALUES (1, 0);
             """;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Brings a file written by an older version up to this schema: the <c>succeeded</c> and <c>findings</c> filter
+    /// columns, filled in from the stored traces once.
+    /// </summary>
+    private static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var columns = connection.CreateCommand();
+        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('traces') WHERE name = 'succeeded'";
+        if ((long)(await columns.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! > 0)
+        {
+            return;
+        }
+
+        await using var migrate = connection.CreateCommand();
+        migrate.CommandText = """
+            BEGIN;
+            ALTER TABLE traces ADD COLUMN succeeded INTEGER NULL;
+            ALTER TABLE traces ADD COLUMN findings INTEGER NULL;
+            UPDATE traces SET
+                succeeded = CASE WHEN json_extract(CAST(body AS TEXT), '$.statusCode') BETWEEN 200 AND 399 THEN 1 ELSE 0 END,
+                findings = COALESCE(json_array_length(CAST(body AS TEXT), '$.findings'), 0);
+            COMMIT;
+            """;
+        await migrate.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)

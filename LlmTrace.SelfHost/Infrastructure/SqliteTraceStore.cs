@@ -25,13 +25,15 @@ public sealed class SqliteTraceStore(SqliteDatabase database) : ITraceStore, ITr
         {
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = "INSERT OR REPLACE INTO traces (trace_id, tenant_id, agent_id, provider, model, started_at, body) VALUES ($id, $tenant, $agent, $provider, $model, $started, $body)";
+            command.CommandText = "INSERT OR REPLACE INTO traces (trace_id, tenant_id, agent_id, provider, model, started_at, succeeded, findings, body) VALUES ($id, $tenant, $agent, $provider, $model, $started, $succeeded, $findings, $body)";
             var id = command.Parameters.Add("$id", SqliteType.Text);
             var tenant = command.Parameters.Add("$tenant", SqliteType.Text);
             var agent = command.Parameters.Add("$agent", SqliteType.Text);
             var provider = command.Parameters.Add("$provider", SqliteType.Text);
             var model = command.Parameters.Add("$model", SqliteType.Text);
             var started = command.Parameters.Add("$started", SqliteType.Integer);
+            var succeeded = command.Parameters.Add("$succeeded", SqliteType.Integer);
+            var findings = command.Parameters.Add("$findings", SqliteType.Integer);
             var body = command.Parameters.Add("$body", SqliteType.Blob);
             command.Prepare();
             foreach (var trace in traces)
@@ -42,6 +44,8 @@ public sealed class SqliteTraceStore(SqliteDatabase database) : ITraceStore, ITr
                 provider.Value = trace.Provider;
                 model.Value = (object?)trace.Model ?? DBNull.Value;
                 started.Value = trace.StartedAt.ToUnixTimeMilliseconds();
+                succeeded.Value = TraceFilter.IsSuccess(trace.StatusCode) ? 1 : 0;
+                findings.Value = trace.Findings.Count;
                 body.Value = JsonSerializer.SerializeToUtf8Bytes(trace, CaptureJsonContext.Default.Trace);
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -87,6 +91,16 @@ public sealed class SqliteTraceStore(SqliteDatabase database) : ITraceStore, ITr
         {
             where.Append(" AND provider = $provider");
             command.Parameters.AddWithValue("$provider", query.Provider);
+        }
+
+        if (query.Succeeded is { } ok)
+        {
+            where.Append(ok ? " AND succeeded = 1" : " AND succeeded = 0");
+        }
+
+        if (query.HasFindings is { } hasFindings)
+        {
+            where.Append(hasFindings ? " AND findings > 0" : " AND findings = 0");
         }
 
         if (query.Since is { } since)

@@ -63,6 +63,27 @@ public abstract class TraceStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Query_ByOutcomeAndFindings_KeepsOnlyMatchingCalls()
+    {
+        var tenant = Guid.NewGuid();
+        var finding = new Finding { Type = "pii", Severity = FindingSeverity.High, Location = "request", Detector = "security.pii" };
+        var ok = NewTrace(tenant, 200);
+        var redirected = NewTrace(tenant, 201) with { StatusCode = 304 };
+        var refused = NewTrace(tenant, 202) with { StatusCode = 429 };
+        var failed = NewTrace(tenant, 203) with { StatusCode = 0, Findings = [finding] };
+        var flagged = NewTrace(tenant, 204) with { Findings = [finding] };
+        await Store.UpsertAsync([ok, redirected, refused, failed, flagged], CancellationToken.None);
+
+        async Task<IEnumerable<Guid>> Ids(TraceQuery query) => (await Store.QueryAsync(query with { TenantId = tenant }, CancellationToken.None)).Items.Select(t => t.TraceId).Order();
+
+        Assert.Equal(new[] { ok, redirected, flagged }.Select(t => t.TraceId).Order(), await Ids(new TraceQuery { Succeeded = true }));
+        Assert.Equal(new[] { refused, failed }.Select(t => t.TraceId).Order(), await Ids(new TraceQuery { Succeeded = false }));
+        Assert.Equal(new[] { failed, flagged }.Select(t => t.TraceId).Order(), await Ids(new TraceQuery { HasFindings = true }));
+        Assert.Equal(new[] { failed.TraceId }, await Ids(new TraceQuery { HasFindings = true, Succeeded = false }));
+        Assert.Equal(new[] { ok, redirected, refused }.Select(t => t.TraceId).Order(), await Ids(new TraceQuery { HasFindings = false }));
+    }
+
+    [Fact]
     public async Task Query_AcrossTenants_SeesEveryTenant()
     {
         var traces = new[] { NewTrace(Guid.NewGuid(), 100), NewTrace(Guid.NewGuid(), 101) };
@@ -114,6 +135,42 @@ public sealed class SqliteTraceStoreTests : TraceStoreContractTests
     }
 
     public override async Task DisposeAsync() => await _database.DisposeAsync();
+
+    [Fact]
+    public async Task Initialize_FileFromBeforeTheFilterColumns_IsMigratedAndItsTracesFilter()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "llmtrace-tests", $"old-{Guid.NewGuid():N}.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var failed = TestTraces.New() with { StatusCode = 502 };
+        var flagged = TestTraces.New() with { TenantId = failed.TenantId, Findings = [new Finding { Type = "pii", Severity = FindingSeverity.Low, Location = "request", Detector = "t" }] };
+        await using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=false"))
+        {
+            await old.OpenAsync();
+            await using var create = old.CreateCommand();
+            create.CommandText = "CREATE TABLE traces (trace_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, agent_id TEXT NULL, provider TEXT NOT NULL, model TEXT NULL, started_at INTEGER NOT NULL, body BLOB NOT NULL)";
+            await create.ExecuteNonQueryAsync();
+            foreach (var trace in new[] { failed, flagged })
+            {
+                await using var insert = old.CreateCommand();
+                insert.CommandText = "INSERT INTO traces VALUES ($id, $tenant, NULL, 'openai', NULL, $at, $body)";
+                insert.Parameters.AddWithValue("$id", trace.TraceId.ToString("N"));
+                insert.Parameters.AddWithValue("$tenant", trace.TenantId.ToString("N"));
+                insert.Parameters.AddWithValue("$at", trace.StartedAt.ToUnixTimeMilliseconds());
+                insert.Parameters.AddWithValue("$body", System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(trace, CaptureJsonContext.Default.Trace));
+                await insert.ExecuteNonQueryAsync();
+            }
+        }
+
+        await using var database = new SqliteDatabase(Options.Create(new SqliteOptions { Path = path }));
+        await database.InitializeAsync(CancellationToken.None);
+        await database.InitializeAsync(CancellationToken.None); // a second start finds nothing to do
+        var store = new SqliteTraceStore(database);
+
+        var errors = await store.QueryAsync(new TraceQuery { TenantId = failed.TenantId, Succeeded = false }, CancellationToken.None);
+        var withFindings = await store.QueryAsync(new TraceQuery { TenantId = failed.TenantId, HasFindings = true }, CancellationToken.None);
+        Assert.Equal(failed.TraceId, Assert.Single(errors.Items).TraceId);
+        Assert.Equal(flagged.TraceId, Assert.Single(withFindings.Items).TraceId);
+    }
 }
 
 public sealed class CosmosTraceStoreTests : TraceStoreContractTests
