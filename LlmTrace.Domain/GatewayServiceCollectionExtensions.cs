@@ -186,6 +186,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<ReportsApi>();
         services.TryAddSingleton<PoisonApi>();
         services.TryAddSingleton<ManagementApi>();
+        services.TryAddSingleton<Dashboard.DashboardAssets>();
         services.TryAddSingleton<StartupReadiness>();
         services.AddHostedService<ClassifierWarmup>();
         // "ready": what /health/ready asks; /health reports every check.

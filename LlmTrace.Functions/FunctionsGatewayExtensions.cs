@@ -45,6 +45,7 @@ public static class FunctionsGatewayExtensions
         // The function classes, resolvable for tests that call them directly (the worker activates them the same way).
         builder.Services.TryAddSingleton<Proxy.ProxyFunctions>();
         builder.Services.TryAddSingleton<Management.ManagementFunctions>();
+        builder.Services.TryAddSingleton<Management.DashboardFunctions>();
         builder.Services.TryAddSingleton<Budgets.BudgetTimerFunction>();
 
         var transport = CaptureTransports.Resolve(builder.Configuration[TransportSetting]);

@@ -18,6 +18,9 @@ internal static class GatewayEndpoints
         }
 
         endpoints.Map("/api/{**path}", (HttpContext context, string? path) => api.HandleAsync(context, path));
+        var dashboard = endpoints.ServiceProvider.GetRequiredService<LlmTrace.Domain.Dashboard.DashboardAssets>();
+        endpoints.Map("/ui", context => dashboard.HandleAsync(context, null));
+        endpoints.Map("/ui/{**path}", (HttpContext context, string? path) => dashboard.HandleAsync(context, path));
         endpoints.MapGet("/health", api.HealthAsync);
         endpoints.MapGet("/health/live", ManagementApi.LiveAsync);
         endpoints.MapGet("/health/ready", api.ReadyAsync);

@@ -40,12 +40,16 @@ for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$cosmos") 2>/dev/null && 
 (exec 3<>/dev/tcp/127.0.0.1/"$cosmos") 2>/dev/null || { cat "$emulators/cosmos.log"; fail_setup "the Cosmos DB emulator did not start"; }
 export LLMTRACE_TEST_COSMOS="http://127.0.0.1:$cosmos/"
 
-# promtool, from Debian's prometheus package, parses the /metrics scrape in the tests. The package would also start a
-# Prometheus server where systemd runs: it is stopped and disabled again, only the tool is wanted.
-if ! command -v promtool >/dev/null 2>&1; then
+# From Debian: promtool (package prometheus) parses the /metrics scrape in the tests, and Chromium runs the dashboard's
+# browser tests (driven by Playwright for .NET). The prometheus package would also start a Prometheus server where
+# systemd runs: it is stopped and disabled again, only the tool is wanted.
+wanted=()
+command -v promtool >/dev/null 2>&1 || wanted+=(prometheus)
+[ -x "${LLMTRACE_CHROMIUM:-/usr/bin/chromium}" ] || wanted+=(chromium)
+if [ ${#wanted[@]} -gt 0 ]; then
   as_root=""; [ "$(id -u)" -ne 0 ] && as_root="sudo"
-  { $as_root apt-get update && DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y --no-install-recommends prometheus; } \
-    >"$emulators/apt.log" 2>&1 || { cat "$emulators/apt.log"; fail_setup "apt-get install prometheus (for promtool)"; }
+  { $as_root apt-get update && DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y --no-install-recommends "${wanted[@]}"; } \
+    >"$emulators/apt.log" 2>&1 || { cat "$emulators/apt.log"; fail_setup "apt-get install ${wanted[*]}"; }
   if command -v systemctl >/dev/null 2>&1; then $as_root systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
 fi
 

@@ -205,7 +205,7 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITraffi
         var exhausted = false;
         while (items.Count < limit && scanned < FindingScanPerPage)
         {
-            var page = await traces.QueryAsync(new TraceQuery { TenantId = tenantId, Since = since, Until = until, After = after, Limit = 200 }, context.RequestAborted).ConfigureAwait(false);
+            var page = await traces.QueryAsync(new TraceQuery { TenantId = tenantId, HasFindings = true, Since = since, Until = until, After = after, Limit = 200 }, context.RequestAborted).ConfigureAwait(false);
             foreach (var trace in page.Items)
             {
                 scanned++;

@@ -1,0 +1,54 @@
+import { api, query } from '../api.js';
+import { h, replace, fmt, table, meter } from '../dom.js';
+import { bars } from '../charts.js';
+
+/** Spend by day, model, agent and tenant, and every budget window as a bar against its soft and hard limits. */
+export async function render(main, ctx) {
+  const body = h('div');
+  const draw = async () => {
+    try {
+      replace(body, ...(await content(ctx)));
+    } catch (err) {
+      replace(body, ctx.error(err));
+    }
+  };
+  replace(main, h('div', { class: 'page-head' }, h('h1', {}, 'Spend')), ctx.toolbar(draw), body);
+  await draw();
+}
+
+async function content(ctx) {
+  const { from, to } = ctx.window();
+  const long = ['7d', '30d'].includes(ctx.range);
+  const stats = await api('/api/stats' + query({ tenantId: ctx.scope, from, to, bucket: long ? 'day' : 'hour' }));
+  const label = long ? iso => iso.slice(5, 10) : iso => fmt.time(iso).slice(12, 17);
+  const parts = [
+    h('div', { class: 'tiles' },
+      h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, 'Spend in range'), h('div', { class: 'tile-value' }, fmt.usd(stats.totals.costUsd))),
+      h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, 'Tokens'), h('div', { class: 'tile-value' }, fmt.compact(stats.totals.promptTokens + stats.totals.completionTokens)),
+        h('div', { class: 'tile-detail' }, `${fmt.compact(stats.totals.promptTokens)} in · ${fmt.compact(stats.totals.completionTokens)} out`)),
+      h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, 'Requests'), h('div', { class: 'tile-value' }, fmt.int(stats.totals.requests)))),
+    bars(long ? 'Cost per day' : 'Cost per hour', stats.points, [{ name: 'USD', cls: 's-alt', value: p => p.costUsd }], { label, format: fmt.usd }),
+    h('div', { class: 'grid2' },
+      table('By model', ['Model', 'Requests', 'Tokens', 'Cost'], stats.models.map(r => [r.name, fmt.int(r.requests), fmt.compact(r.tokens), fmt.usd(r.costUsd)]), 'No spend in this range.'),
+      table('By agent', ['Agent', 'Requests', 'Tokens', 'Cost'], stats.agents.map(r => [r.name, fmt.int(r.requests), fmt.compact(r.tokens), fmt.usd(r.costUsd)]), 'No spend in this range.')),
+  ];
+  if (stats.tenants) {
+    parts.push(table('By tenant', ['Tenant', 'Requests', 'Tokens', 'Cost'], stats.tenants.map(r => [h('a', { href: '#/tenants/' + r.name }, ctx.tenantName(r.name)), fmt.int(r.requests), fmt.compact(r.tokens), fmt.usd(r.costUsd)]), 'No spend in this range.'));
+  }
+  parts.push(h('h2', {}, 'Budgets'));
+  const tenants = ctx.scope ? [ctx.scope] : ctx.tenants.filter(t => Object.keys(t.budgets ?? {}).length || Object.keys(t.agentBudgets ?? {}).length).map(t => t.tenantId);
+  if (tenants.length === 0) parts.push(h('p', { class: 'empty' }, 'No tenant has a budget. Set one on the Tenants & keys page.'));
+  for (const id of tenants.slice(0, 20)) {
+    const budget = await api(`/api/tenants/${id}/budget`);
+    const groups = new Map();
+    for (const w of budget.windows) {
+      const key = w.agentId ?? '';
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(w);
+    }
+    parts.push(h('section', { class: 'card' }, h('h3', {}, ctx.tenantName(id)),
+      [...groups].map(([agent, windows]) => h('div', { class: 'meters' }, h('h4', {}, agent ? 'Agent ' + agent : 'Tenant'),
+        windows.map(w => meter(`${w.window} · ${w.windowKey}${w.hardCapReached ? ' · cap reached' : ''}`, w.spentUsd, w.hardUsd ?? 0, w.softUsd ?? 0))))));
+  }
+  return parts;
+}
