@@ -46,6 +46,9 @@ public sealed class TrafficCounters
     /// <summary>Calls with at least one finding.</summary>
     public long FlaggedRequests { get; set; }
 
+    /// <summary>Calls the security policy refused (403), stopped mid-stream, or did not forward because it could not check them.</summary>
+    public long BlockedRequests { get; set; }
+
     public Dictionary<string, long>? FindingTypes { get; set; }
 
     public Dictionary<string, Breakdown>? Models { get; set; }
@@ -84,6 +87,7 @@ public sealed class TrafficCounters
         }
 
         FlaggedRequests += trace.Findings.Count > 0 ? 1 : 0;
+        BlockedRequests += IsBlocked(trace) ? 1 : 0;
         if (!detail)
         {
             return;
@@ -123,6 +127,7 @@ public sealed class TrafficCounters
         CompletionTokens += other.CompletionTokens;
         NanoUsd += other.NanoUsd;
         FlaggedRequests += other.FlaggedRequests;
+        BlockedRequests += other.BlockedRequests;
         AddArray(Latency, other.Latency);
         AddArray(Ttft, other.Ttft);
         AddArray(Findings, other.Findings);
@@ -136,6 +141,11 @@ public sealed class TrafficCounters
         Agents = MergeInto(Agents, other.Agents);
         Tenants = MergeInto(Tenants, other.Tenants);
     }
+
+    /// <summary>Refused or stopped by the security policy (the error codes the proxy records for those outcomes).</summary>
+    public static bool IsBlocked(Trace trace)
+        => trace.Error is { } error
+            && (error == "security_violation" || error == "security_analysis_incomplete" || error.StartsWith("stream_stopped", StringComparison.Ordinal));
 
     private static void AddArray(long[] into, long[]? from)
     {

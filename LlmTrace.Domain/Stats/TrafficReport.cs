@@ -134,6 +134,9 @@ public sealed record TrafficPoint
 
     public long FlaggedRequests { get; init; }
 
+    /// <summary>Calls the security policy refused or stopped.</summary>
+    public long BlockedRequests { get; init; }
+
     public static TrafficPoint Of(DateTimeOffset? start, TrafficCounters c) => new()
     {
         Start = start,
@@ -152,6 +155,7 @@ public sealed record TrafficPoint
         TtftP95Ms = LatencyHistogram.Percentile(c.Ttft, 0.95),
         Findings = c.Findings,
         FlaggedRequests = c.FlaggedRequests,
+        BlockedRequests = c.BlockedRequests,
     };
 }
 

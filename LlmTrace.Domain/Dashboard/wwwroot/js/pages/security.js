@@ -26,8 +26,15 @@ async function content(ctx) {
   const flaggedAgents = stats.agents.filter(a => a.findings > 0).sort((a, b) => b.findings - a.findings);
   const flaggedTenants = (stats.tenants ?? []).filter(a => a.findings > 0).sort((a, b) => b.findings - a.findings);
   return [
+    h('div', { class: 'tiles' },
+      h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, 'Blocked calls'), h('div', { class: 'tile-value' }, fmt.int(stats.totals.blockedRequests))),
+      h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, 'Flagged calls'), h('div', { class: 'tile-value' }, fmt.int(stats.totals.flaggedRequests)))),
     h('div', { class: 'tiles' }, SEVERITIES.slice().reverse().map(s => h('div', { class: 'tile sev-tile sev-' + s },
       h('div', { class: 'tile-label' }, s), h('div', { class: 'tile-value' }, fmt.int(stats.totals.findings[SEVERITIES.indexOf(s)]))))),
+    bars('Flagged calls by action', stats.points, [
+      { name: 'blocked', cls: 's-bad', value: p => p.blockedRequests },
+      { name: 'flagged and answered', cls: 's-warn', value: p => Math.max(0, p.flaggedRequests - p.blockedRequests) },
+    ], { label }),
     bars('Findings by severity', stats.points, SEVERITIES.map((s, i) => ({ name: s, cls: 'sev-' + s, value: p => p.findings[i] })), { label }),
     h('div', { class: 'grid2' },
       table('By type', ['Type', 'Findings'], stats.findingTypes.map(f => [f.name, fmt.int(f.requests)]), 'No findings in this range.'),
