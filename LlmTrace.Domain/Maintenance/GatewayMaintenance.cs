@@ -6,15 +6,16 @@ namespace LlmTrace.Domain.Maintenance;
 
 /// <summary>
 /// The gateway's periodic housekeeping, the same on every host (SelfHost's minute timer, the Functions timer trigger):
-/// close the budget windows that have ended, put parked captures back on the capture queue, and delete traces past
-/// their retention. Each part runs only where its port exists; a failing part does not stop the others.
+/// close the budget windows that have ended, put parked captures back on the capture queue, delete traces past their
+/// retention, and prune the dashboard counters' minute rows and applied markers. Each part runs only where its port exists; a failing part does not stop the others.
 /// </summary>
 public sealed class GatewayMaintenance(
     BudgetWindowCloser closer,
     TenantStore tenants,
     TimeProvider timeProvider,
     IEnumerable<ParkedCaptureReplayer> replayers,
-    IEnumerable<ITraceRetention> retention)
+    IEnumerable<ITraceRetention> retention,
+    Stats.ITrafficStatsStore stats)
 {
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -26,6 +27,7 @@ public sealed class GatewayMaintenance(
         }
 
         await TryAsync(() => PurgeAsync(cancellationToken), failures).ConfigureAwait(false);
+        await TryAsync(() => stats.PruneAsync(timeProvider.GetUtcNow(), cancellationToken), failures).ConfigureAwait(false);
         if (failures.Count > 0)
         {
             // The caller (a timer) logs it; the next run tries again, and nothing is lost meanwhile.

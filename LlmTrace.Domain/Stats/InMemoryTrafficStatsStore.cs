@@ -7,7 +7,7 @@ public sealed class InMemoryTrafficStatsStore : ITrafficStatsStore
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<StatsKey, TrafficCounters> _rows = [];
-    private readonly HashSet<Guid> _applied = [];
+    private readonly Dictionary<Guid, DateTimeOffset> _applied = [];
 
     public Task ApplyAsync(IReadOnlyList<Trace> traces, CancellationToken cancellationToken)
     {
@@ -15,7 +15,7 @@ public sealed class InMemoryTrafficStatsStore : ITrafficStatsStore
         {
             foreach (var trace in traces)
             {
-                if (!_applied.Add(trace.TraceId))
+                if (!_applied.TryAdd(trace.TraceId, trace.StartedAt))
                 {
                     continue;
                 }
@@ -47,6 +47,18 @@ public sealed class InMemoryTrafficStatsStore : ITrafficStatsStore
                     .Select(r => new TrafficBucket(r.Key.Start, TrafficStats.Deserialize(TrafficStats.Serialize(r.Value)))),
             ];
             return Task.FromResult(buckets);
+        }
+    }
+
+    public Task<int> PruneAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var rows = _rows.Keys.Where(k => k.Resolution == StatsResolution.Minute && k.Start < now - TrafficStats.MinuteRowsKept).ToList();
+            var markers = _applied.Where(a => a.Value < now - TrafficStats.MarkersKept).Select(a => a.Key).ToList();
+            rows.ForEach(k => _rows.Remove(k));
+            markers.ForEach(k => _applied.Remove(k));
+            return Task.FromResult(rows.Count + markers.Count);
         }
     }
 }

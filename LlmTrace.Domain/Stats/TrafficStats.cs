@@ -29,6 +29,13 @@ public interface ITrafficStatsStore
 
     /// <summary>The stored buckets of a scope whose start is in [<paramref name="from"/>, <paramref name="to"/>), ascending; empty buckets are absent.</summary>
     Task<IReadOnlyList<TrafficBucket>> ReadAsync(string scope, StatsResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes minute rows older than <see cref="TrafficStats.MinuteRowsKept"/> and applied markers of traces older than
+    /// <see cref="TrafficStats.MarkersKept"/> (hour rows are kept); returns how many rows went. Stores where this is a
+    /// scan may do it less often than they are asked.
+    /// </summary>
+    Task<int> PruneAsync(DateTimeOffset now, CancellationToken cancellationToken);
 }
 
 /// <summary>The rows a trace is folded into, and how.</summary>
@@ -36,6 +43,15 @@ public static class TrafficStats
 {
     /// <summary>The scope that counts every tenant.</summary>
     public const string AllTenants = "all";
+
+    /// <summary>How long minute rows are kept: a minute report spans at most about 33 hours, so a week is ample.</summary>
+    public static readonly TimeSpan MinuteRowsKept = TimeSpan.FromDays(8);
+
+    /// <summary>
+    /// How long a trace's applied marker is kept: longer than any capture can wait before it is processed (queue
+    /// messages live 7 days, parked captures are replayed within minutes of storage coming back).
+    /// </summary>
+    public static readonly TimeSpan MarkersKept = TimeSpan.FromDays(35);
 
     public static string TenantScope(Guid tenantId) => tenantId.ToString("N");
 

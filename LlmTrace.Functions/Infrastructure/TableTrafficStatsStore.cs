@@ -19,6 +19,8 @@ public sealed class TableTrafficStatsStore(AzureStorageClients clients, TimeProv
     private const int TracesPerTransaction = 30;
     private const int ReadConcurrency = 8;
 
+    private DateTimeOffset _nextPrune;
+
     private TableClient Table => clients.Traffic;
 
     public async Task ApplyAsync(IReadOnlyList<Trace> traces, CancellationToken cancellationToken)
@@ -65,6 +67,44 @@ public sealed class TableTrafficStatsStore(AzureStorageClients clients, TimeProv
                 buckets[i] = found;
             }).ConfigureAwait(false);
         return [.. buckets.SelectMany(b => b).OrderBy(b => b.Start)];
+    }
+
+    /// <summary>
+    /// Pruning reads across partitions (a table scan), so it runs at most once an hour per instance; minute rows go by
+    /// their day (the partition), markers by the start of their trace.
+    /// </summary>
+    public async Task<int> PruneAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (now < _nextPrune)
+        {
+            return 0;
+        }
+
+        _nextPrune = now.AddHours(1);
+        var minuteDays = TrafficStats.Floor(now - TrafficStats.MinuteRowsKept, TimeSpan.FromDays(1));
+        var markersBefore = now - TrafficStats.MarkersKept;
+        var doomed = new List<TableEntity>();
+        var minutes = TableClient.CreateQueryFilter($"RowKey ge {"m|"} and RowKey lt {"m}"}");
+        await foreach (var row in Table.QueryAsync<TableEntity>(minutes, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (DateTimeOffset.TryParseExact(row.PartitionKey[(row.PartitionKey.LastIndexOf('|') + 1)..], "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var day) && day < minuteDays)
+            {
+                doomed.Add(row);
+            }
+        }
+
+        var markers = TableClient.CreateQueryFilter($"RowKey ge {"applied|"} and RowKey lt {"applied}"} and At lt {markersBefore}");
+        await foreach (var row in Table.QueryAsync<TableEntity>(markers, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            doomed.Add(row);
+        }
+
+        foreach (var batch in doomed.GroupBy(r => r.PartitionKey).SelectMany(p => p.Chunk(100)))
+        {
+            await Table.SubmitTransactionAsync(batch.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken).ConfigureAwait(false);
+        }
+
+        return doomed.Count;
     }
 
     private async Task ApplyChunkAsync(string partition, List<(Trace Trace, StatsKey[] Keys)> chunk, CancellationToken cancellationToken)
@@ -123,7 +163,7 @@ public sealed class TableTrafficStatsStore(AzureStorageClients clients, TimeProv
                 : new TableTransactionAction(TableTransactionActionType.Add, entity));
         }
 
-        actions.AddRange(chunk.Select(c => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, Marker(c.Trace)))));
+        actions.AddRange(chunk.Select(c => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, Marker(c.Trace)) { ["At"] = c.Trace.StartedAt })));
         await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
         return true;
     }

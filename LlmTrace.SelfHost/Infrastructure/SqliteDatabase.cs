@@ -77,7 +77,9 @@ public sealed class SqliteDatabase : IAsyncDisposable
                 counters   BLOB NOT NULL,
                 PRIMARY KEY (scope, resolution, start_at)
             ) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS traffic_applied (trace_id TEXT PRIMARY KEY);
+            CREATE INDEX IF NOT EXISTS ix_traffic_age ON traffic (resolution, start_at);
+            CREATE TABLE IF NOT EXISTS traffic_applied (trace_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS ix_traffic_applied_at ON traffic_applied (at);
 
             CREATE TABLE IF NOT EXISTS anomaly_state (tenant_id TEXT PRIMARY KEY, state BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS anomaly_applied (trace_id TEXT PRIMARY KEY, findings BLOB NOT NULL);

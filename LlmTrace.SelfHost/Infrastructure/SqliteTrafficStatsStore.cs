@@ -19,8 +19,9 @@ public sealed class SqliteTrafficStatsStore(SqliteDatabase database) : ITrafficS
                 await using (var mark = connection.CreateCommand())
                 {
                     mark.Transaction = transaction;
-                    mark.CommandText = "INSERT OR IGNORE INTO traffic_applied (trace_id) VALUES ($id)";
+                    mark.CommandText = "INSERT OR IGNORE INTO traffic_applied (trace_id, at) VALUES ($id, $at)";
                     mark.Parameters.AddWithValue("$id", trace.TraceId.ToString("N"));
+                    mark.Parameters.AddWithValue("$at", trace.StartedAt.ToUnixTimeSeconds());
                     if (await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
                     {
                         continue; // counted before
@@ -76,6 +77,20 @@ public sealed class SqliteTrafficStatsStore(SqliteDatabase database) : ITrafficS
 
         return buckets;
     }
+
+    public Task<int> PruneAsync(DateTimeOffset now, CancellationToken cancellationToken)
+        => database.WriteAsync(async (connection, transaction) =>
+        {
+            await using var prune = connection.CreateCommand();
+            prune.Transaction = transaction;
+            prune.CommandText = """
+                DELETE FROM traffic WHERE resolution = 0 AND start_at < $minutes;
+                DELETE FROM traffic_applied WHERE at < $markers;
+                """;
+            prune.Parameters.AddWithValue("$minutes", (now - TrafficStats.MinuteRowsKept).ToUnixTimeSeconds());
+            prune.Parameters.AddWithValue("$markers", (now - TrafficStats.MarkersKept).ToUnixTimeSeconds());
+            return await prune.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 
     private static async Task<TrafficCounters> LoadAsync(SqliteConnection connection, SqliteTransaction transaction, StatsKey key, CancellationToken cancellationToken)
     {

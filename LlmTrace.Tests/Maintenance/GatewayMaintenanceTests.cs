@@ -24,6 +24,7 @@ public sealed class GatewayMaintenanceTests
         var parked = new Mock<IParkedCaptureStore>();
         parked.Setup(p => p.ListAsync(It.IsAny<int>(), It.IsAny<CancellationToken>())).ReturnsAsync([]);
         var retention = new Mock<ITraceRetention>();
+        var stats = new Mock<LlmTrace.Domain.Stats.ITrafficStatsStore>();
         var tenants = new TenantStore(new InMemoryRecordStore(), new OptionsMonitorStub<TenancyOptions>(new()), _time);
         var shortLived = Guid.NewGuid();
         await tenants.CreateAsync(new Tenant { TenantId = shortLived, Name = "short", RetentionDays = 7 }, CancellationToken.None);
@@ -33,7 +34,8 @@ public sealed class GatewayMaintenanceTests
             tenants,
             _time,
             [new ParkedCaptureReplayer(parked.Object, Mock.Of<ICaptureQueue>(), NullLogger<ParkedCaptureReplayer>.Instance)],
-            [retention.Object]);
+            [retention.Object],
+            stats.Object);
 
         var error = await Assert.ThrowsAsync<IOException>(() => maintenance.RunAsync(CancellationToken.None));
 
@@ -43,6 +45,7 @@ public sealed class GatewayMaintenanceTests
             It.Is<IReadOnlyDictionary<Guid, DateTimeOffset>>(c => c.Count == 1 && c[shortLived] == _time.GetUtcNow().AddDays(-7)),
             _time.GetUtcNow(),
             It.IsAny<CancellationToken>()), Times.Once);
+        stats.Verify(s => s.PruneAsync(_time.GetUtcNow(), It.IsAny<CancellationToken>()), Times.Once);
     }
 
     [Fact]
@@ -56,7 +59,8 @@ public sealed class GatewayMaintenanceTests
             new TenantStore(new InMemoryRecordStore(), new OptionsMonitorStub<TenancyOptions>(new()), _time),
             _time,
             [],
-            []);
+            [],
+            new LlmTrace.Domain.Stats.InMemoryTrafficStatsStore());
 
         await maintenance.RunAsync(CancellationToken.None);
 

@@ -106,6 +106,26 @@ public abstract class TrafficStatsContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Prune_DropsOldMinuteRowsAndMarkers_KeepsHoursAndRecentMarkers()
+    {
+        var tenant = Guid.NewGuid();
+        var now = At;
+        var recent = Call(tenant, now.AddDays(-1));
+        var tenDays = Call(tenant, now.AddDays(-10));
+        var fortyDays = Call(tenant, now.AddDays(-40));
+        await Store.ApplyAsync([recent, tenDays, fortyDays], CancellationToken.None);
+
+        var pruned = await Store.PruneAsync(now, CancellationToken.None);
+        await Store.ApplyAsync([tenDays], CancellationToken.None); // its marker is kept: still counted once
+
+        var scope = TrafficStats.TenantScope(tenant);
+        Assert.True(pruned >= 2, $"pruned {pruned}");
+        Assert.Single(await Store.ReadAsync(scope, StatsResolution.Minute, now.AddDays(-50), now, CancellationToken.None));
+        var hours = await Store.ReadAsync(scope, StatsResolution.Hour, now.AddDays(-50), now, CancellationToken.None);
+        Assert.Equal([1L, 1L, 1L], hours.Select(h => h.Counters.Requests));
+    }
+
+    [Fact]
     public async Task Latency_PercentilesFromStoredBins_AreWithinTenPercent()
     {
         var tenant = Guid.NewGuid();

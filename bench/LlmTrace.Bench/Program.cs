@@ -10,6 +10,15 @@ using LlmTrace.Bench;
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- journal [--seconds 5] [--concurrency 1,16] [--rounds 3]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- telemetry [--seconds 5] [--concurrency 1,16] [--rounds 3]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- routing [--seconds 5] [--concurrency 1,16] [--rounds 3]
+//   dotnet run -c Release --project bench/LlmTrace.Bench -- dashboard [traces, default 100000] [rounds, default 20]
+if (args.Length > 0 && args[0] == "dashboard")
+{
+    await DashboardBenchmark.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 20);
+    return;
+}
+
 if (args.Length > 0 && args[0] == "rules")
 {
     BenchmarkRunner.Run<SecurityRulesBenchmarks>(args: args[1..]);
