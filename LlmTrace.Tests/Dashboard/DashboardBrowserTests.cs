@@ -1,6 +1,7 @@
 using System.Net;
 using LlmTrace.Domain.Capture;
 using LlmTrace.Tests.Infrastructure;
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -44,6 +45,7 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         var page = await NewPageAsync();
         await page.GotoAsync(Url("/ui/"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Navigation)).ToBeHiddenAsync();
         await page.GetByLabel("Key", new() { Exact = true }).FillAsync("wrong-key");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("key");
@@ -86,6 +88,7 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         await Expect(page.Locator("table.traces tbody tr")).ToHaveCountAsync(1);
         await page.GotoAsync(Url("/ui/#/traces?findings=true"));
         await Expect(page.Locator("table.traces tbody tr")).ToHaveCountAsync(2);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Load more" })).ToBeHiddenAsync();
         await ShotAsync(page, "traces");
 
         // A trace: the PII is marked on the text, the injection's message is flagged, markup stays text.
@@ -261,8 +264,21 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         }
     }
 
+    /// <summary>axe-core's WCAG 2 A/AA rules on the page as it stands: no serious or critical violation.</summary>
+    private static async Task AssertAccessibleAsync(IPage page)
+    {
+        var result = await page.RunAxe(new Deque.AxeCore.Commons.AxeRunOptions
+        {
+            RunOnly = new Deque.AxeCore.Commons.RunOnlyOptions { Type = "tag", Values = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+        });
+        var serious = result.Violations.Where(v => v.Impact is "serious" or "critical")
+            .Select(v => $"{v.Id}: {v.Help} ({string.Join(" | ", v.Nodes.Take(3).Select(n => n.Html))})").ToList();
+        Assert.True(serious.Count == 0, string.Join("\n", serious));
+    }
+
     private static async Task ShotAsync(IPage page, string name)
     {
+        await AssertAccessibleAsync(page);
         if (Environment.GetEnvironmentVariable("LLMTRACE_SCREENSHOTS") is { Length: > 0 } folder)
         {
             Directory.CreateDirectory(folder);

@@ -31,11 +31,11 @@ async function content(ctx) {
       h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, 'Flagged calls'), h('div', { class: 'tile-value' }, fmt.int(stats.totals.flaggedRequests)))),
     h('div', { class: 'tiles' }, SEVERITIES.slice().reverse().map(s => h('div', { class: 'tile sev-tile sev-' + s },
       h('div', { class: 'tile-label' }, s), h('div', { class: 'tile-value' }, fmt.int(stats.totals.findings[SEVERITIES.indexOf(s)]))))),
-    bars('Flagged calls by action', stats.points, [
+    h('div', { class: 'grid2' }, bars('Flagged calls by action', stats.points, [
       { name: 'blocked', cls: 's-bad', value: p => p.blockedRequests },
       { name: 'flagged and answered', cls: 's-warn', value: p => Math.max(0, p.flaggedRequests - p.blockedRequests) },
     ], { label }),
-    bars('Findings by severity', stats.points, SEVERITIES.map((s, i) => ({ name: s, cls: 'sev-' + s, value: p => p.findings[i] })), { label }),
+    bars('Findings by severity', stats.points, SEVERITIES.map((s, i) => ({ name: s, cls: 'sev-' + s, value: p => p.findings[i] })), { label })),
     h('div', { class: 'grid2' },
       table('By type', ['Type', 'Findings'], stats.findingTypes.map(f => [f.name, fmt.int(f.requests)]), 'No findings in this range.'),
       table('Most flagged agents', ['Agent', 'Findings', 'Requests'], flaggedAgents.map(a => [h('a', { href: '#/traces?findings=true&agentId=' + encodeURIComponent(a.name) }, a.name), fmt.int(a.findings), fmt.int(a.requests)]), 'No agent was flagged.')),

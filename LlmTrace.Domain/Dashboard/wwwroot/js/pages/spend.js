@@ -27,14 +27,15 @@ async function content(ctx) {
       h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, 'Tokens'), h('div', { class: 'tile-value' }, fmt.compact(stats.totals.promptTokens + stats.totals.completionTokens)),
         h('div', { class: 'tile-detail' }, `${fmt.compact(stats.totals.promptTokens)} in · ${fmt.compact(stats.totals.completionTokens)} out`)),
       h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, 'Requests'), h('div', { class: 'tile-value' }, fmt.int(stats.totals.requests)))),
-    bars(long ? 'Cost per day' : 'Cost per hour', stats.points, [{ name: 'USD', cls: 's-alt', value: p => p.costUsd }], { label, format: fmt.usd }),
     h('div', { class: 'grid2' },
-      table('By model', ['Model', 'Requests', 'Tokens', 'Cost'], stats.models.map(r => [r.name, fmt.int(r.requests), fmt.compact(r.tokens), fmt.usd(r.costUsd)]), 'No spend in this range.'),
-      table('By agent', ['Agent', 'Requests', 'Tokens', 'Cost'], stats.agents.map(r => [r.name, fmt.int(r.requests), fmt.compact(r.tokens), fmt.usd(r.costUsd)]), 'No spend in this range.')),
+      bars(long ? 'Cost per day' : 'Cost per hour', stats.points, [{ name: 'USD', cls: 's-alt', value: p => p.costUsd }], { label, format: fmt.usd }),
+      table('By model', ['Model', 'Requests', 'Tokens', 'Cost'], stats.models.map(r => [r.name, fmt.int(r.requests), fmt.compact(r.tokens), fmt.usd(r.costUsd)]), 'No spend in this range.')),
+    h('div', { class: 'grid2' },
+      table('By agent', ['Agent', 'Requests', 'Tokens', 'Cost'], stats.agents.map(r => [r.name, fmt.int(r.requests), fmt.compact(r.tokens), fmt.usd(r.costUsd)]), 'No spend in this range.'),
+      stats.tenants
+        ? table('By tenant', ['Tenant', 'Requests', 'Tokens', 'Cost'], stats.tenants.map(r => [h('a', { href: '#/tenants/' + r.name }, ctx.tenantName(r.name)), fmt.int(r.requests), fmt.compact(r.tokens), fmt.usd(r.costUsd)]), 'No spend in this range.')
+        : null),
   ];
-  if (stats.tenants) {
-    parts.push(table('By tenant', ['Tenant', 'Requests', 'Tokens', 'Cost'], stats.tenants.map(r => [h('a', { href: '#/tenants/' + r.name }, ctx.tenantName(r.name)), fmt.int(r.requests), fmt.compact(r.tokens), fmt.usd(r.costUsd)]), 'No spend in this range.'));
-  }
   parts.push(h('h2', {}, 'Budgets'));
   const tenants = ctx.scope ? [ctx.scope] : ctx.tenants.filter(t => Object.keys(t.budgets ?? {}).length || Object.keys(t.agentBudgets ?? {}).length).map(t => t.tenantId);
   if (tenants.length === 0) parts.push(h('p', { class: 'empty' }, 'No tenant has a budget. Set one on the Tenants & keys page.'));
