@@ -162,19 +162,46 @@ internal static class ProxyOverheadBenchmark
                 .WithTracing(tracing => tracing.AddSource(LlmTrace.Domain.Telemetry.GatewayTelemetry.Name))),
         ];
 
-        Console.WriteLine($"# Telemetry cost (JSON chat completion), {Environment.ProcessorCount} cores, {options.Seconds} s per measurement, {options.Rounds} rounds each");
+        await CompareVariantsAsync(options, "Telemetry cost", "telemetry off", upstream.Address, variants);
+    }
+
+    /// <summary>
+    /// The cost of the dashboard's counters (<c>ITrafficStatsStore</c>: four rows folded per trace, in the SQLite
+    /// transaction after the trace write), in one run: the default, and the same gateway with a store that discards
+    /// them (a diagnostic variant only; the product always counts).
+    /// </summary>
+    public static async Task RunCountersAsync(BenchOptions options)
+    {
+        await using var upstream = await StartUpstreamAsync();
+        (string Name, Dictionary<string, string?> Settings, Action<WebApplicationBuilder>? Configure)[] variants =
+        [
+            ("counters off (diagnostic)", new(), builder => builder.Services.AddSingleton<LlmTrace.Domain.Stats.ITrafficStatsStore>(new DiscardingTrafficStatsStore())),
+            ("counters on (default)", new(), null),
+        ];
+        await CompareVariantsAsync(options, "Dashboard counters cost", "counters off (diagnostic)", upstream.Address, variants);
+    }
+
+    /// <summary>
+    /// Gateways configured differently, measured one at a time against the same upstream: each started afresh in every
+    /// round (process-wide listeners cannot leak into the next), and each round starting with another variant, so no
+    /// variant always runs first (or last) on a warming machine. Each row is compared with <paramref name="baseline"/>.
+    /// </summary>
+    private static async Task CompareVariantsAsync(
+        BenchOptions options, string title, string baseline, string upstream,
+        IReadOnlyList<(string Name, Dictionary<string, string?> Settings, Action<WebApplicationBuilder>? Configure)> variants)
+    {
+        Console.WriteLine($"# {title} (JSON chat completion), {Environment.ProcessorCount} cores, {options.Seconds} s per measurement, {options.Rounds} rounds each");
         var table = new StringBuilder()
-            .AppendLine("| clients | gateway | p50 ms | p99 ms | req/s | p50 added vs off, ms | throughput vs off | errors |")
+            .AppendLine($"| clients | gateway | p50 ms | p99 ms | req/s | p50 added vs {baseline}, ms | throughput vs {baseline} | errors |")
             .AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|");
         foreach (var concurrency in options.Concurrency)
         {
             var results = variants.ToDictionary(v => v.Name, _ => new List<Measurement>());
             for (var round = 0; round < options.Rounds; round++)
             {
-                // Each round starts with another variant, so no variant always runs first (or last) on a warming machine.
-                foreach (var (name, settings, configure) in variants.Skip(round % variants.Length).Concat(variants.Take(round % variants.Length)))
+                foreach (var (name, settings, configure) in variants.Skip(round % variants.Count).Concat(variants.Take(round % variants.Count)))
                 {
-                    var (app, address) = await StartGatewayAsync(upstream.Address, settings, configure);
+                    var (app, address) = await StartGatewayAsync(upstream, settings, configure);
                     await MeasureAsync(address, RequestBody, concurrency, TimeSpan.FromSeconds(2)); // warm-up
                     results[name].Add(await MeasureAsync(address, RequestBody, concurrency, TimeSpan.FromSeconds(options.Seconds)));
                     await app.StopAsync();
@@ -182,12 +209,12 @@ internal static class ProxyOverheadBenchmark
                 }
             }
 
-            var off = Measurement.Merge(results["telemetry off"]);
+            var reference = Measurement.Merge(results[baseline]);
             foreach (var (name, _, _) in variants)
             {
                 var m = Measurement.Merge(results[name]);
                 var row = string.Create(CultureInfo.InvariantCulture,
-                    $"| {concurrency} | {name} | {m.Percentile(50):F3} | {m.Percentile(99):F3} | {m.RequestsPerSecond:F0} | {m.Percentile(50) - off.Percentile(50):F3} | {m.RequestsPerSecond / off.RequestsPerSecond:F2} | {m.Errors} |");
+                    $"| {concurrency} | {name} | {m.Percentile(50):F3} | {m.Percentile(99):F3} | {m.RequestsPerSecond:F0} | {m.Percentile(50) - reference.Percentile(50):F3} | {m.RequestsPerSecond / reference.RequestsPerSecond:F2} | {m.Errors} |");
                 table.AppendLine(row);
                 Console.WriteLine(row);
             }
@@ -227,38 +254,7 @@ internal static class ProxyOverheadBenchmark
             ("primary cooling", Pool(cooling.Address, upstream.Address)),
             ("failover every call", Pool(throttling.Address, upstream.Address)),
         ];
-        Console.WriteLine($"# Routing cost (JSON chat completion), {Environment.ProcessorCount} cores, {options.Seconds} s per measurement, {options.Rounds} rounds each");
-        var table = new StringBuilder()
-            .AppendLine("| clients | routing | p50 ms | p99 ms | req/s | p50 added vs single URL, ms | throughput vs single URL | errors |")
-            .AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|");
-        foreach (var concurrency in options.Concurrency)
-        {
-            var results = variants.ToDictionary(v => v.Name, _ => new List<Measurement>());
-            for (var round = 0; round < options.Rounds; round++)
-            {
-                foreach (var (name, settings) in variants.Skip(round % variants.Length).Concat(variants.Take(round % variants.Length)))
-                {
-                    var (app, address) = await StartGatewayAsync(upstream.Address, settings);
-                    await MeasureAsync(address, RequestBody, concurrency, TimeSpan.FromSeconds(2)); // warm-up
-                    results[name].Add(await MeasureAsync(address, RequestBody, concurrency, TimeSpan.FromSeconds(options.Seconds)));
-                    await app.StopAsync();
-                    await app.DisposeAsync();
-                }
-            }
-
-            var baseline = Measurement.Merge(results["single URL"]);
-            foreach (var (name, _) in variants)
-            {
-                var m = Measurement.Merge(results[name]);
-                var row = string.Create(CultureInfo.InvariantCulture,
-                    $"| {concurrency} | {name} | {m.Percentile(50):F3} | {m.Percentile(99):F3} | {m.RequestsPerSecond:F0} | {m.Percentile(50) - baseline.Percentile(50):F3} | {m.RequestsPerSecond / baseline.RequestsPerSecond:F2} | {m.Errors} |");
-                table.AppendLine(row);
-                Console.WriteLine(row);
-            }
-        }
-
-        Console.WriteLine();
-        Console.WriteLine(table);
+        await CompareVariantsAsync(options, "Routing cost", "single URL", upstream.Address, [.. variants.Select(v => (v.Name, v.Settings, (Action<WebApplicationBuilder>?)null))]);
     }
 
     /// <summary>An upstream that answers every call with 429 and one waiting header.</summary>
@@ -399,6 +395,16 @@ internal static class ProxyOverheadBenchmark
             => Task.FromResult(new LlmTrace.Domain.Capture.TracePage([], null));
 
         public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private sealed class DiscardingTrafficStatsStore : LlmTrace.Domain.Stats.ITrafficStatsStore
+    {
+        public Task ApplyAsync(IReadOnlyList<LlmTrace.Domain.Capture.Trace> traces, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<IReadOnlyList<LlmTrace.Domain.Stats.TrafficBucket>> ReadAsync(string scope, LlmTrace.Domain.Stats.StatsResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+            => Task.FromResult<IReadOnlyList<LlmTrace.Domain.Stats.TrafficBucket>>([]);
+
+        public Task<int> PruneAsync(DateTimeOffset now, CancellationToken cancellationToken) => Task.FromResult(0);
     }
 
     private sealed record Upstream(WebApplication App, string Address) : IAsyncDisposable
