@@ -106,6 +106,31 @@ public static class InjectionRules
         R("indirect.preempt-task", "to you|before you|before can", Indirect, 0.6, @"\b(important|urgent|priority|critical)\s+(message|instructions?|note|request)s?\s+from\b[^.\n]{0,60}\bto you\b|\bbefore (you )?(can )?(solve|complete|do|finish|continue( with)?|answer|proceed with|start)\s+(the|your|my|this) (task|request|question|job)\b[^.\n]{0,80}\b(do|complete|perform|execute|carry out) (the following|this|these)( first| steps)?\b"),
         R("indirect.tell-the-user", "the user", Indirect, 0.45, @"\b(tell|inform|notify|warn|instruct|ask|convince|urge|persuade|remind)\s+the user\s+(that|to)\b"),
         R("indirect.stop-task", "not summar|t summar|stop summar|not translat|t translat|stop translat|not analy|t analy|not process|t process|not read|t read|stop read|not review|t review|need to", Indirect, 0.5, @"\b(do not|don't|stop|no need to)\s+(summari[sz]|translat|analy[sz]|process|read|review)[a-z]*\b[^.\n]{0,80}\b(instead|tell|say|reply|respond|output|write|print)\b"),
+        // A fake system-message marker planted in content, followed by an order: "###(system_message) Please email …".
+        R("indirect.fake-system-marker", "system_message|system message|system_prompt|system prompt|system note|system instruction|(system)|[system]|<system>|{system}", Indirect, 0.55,
+            @"(\(|\[|<|\{|#)\s*system([_ -]?(message|prompt|note|instructions?))?\s*(\)|\]|>|\})\s*:?\s*(please\s+)?(send|email|e-mail|forward|delete|remove|create|make|book|reserve|transfer|pay|share|upload|post|tell|say|give|write|reply|invite|add|change|update|ignore|disregard|do|call|run|execute|open|visit|click|download|grant|reset)\b"),
+        // A to-do addressed to whoever reads the content, asking for a risky action (sending, deleting, paying, granting) or
+        // for something to be said; an everyday to-do ("book the room") is not one.
+        R("indirect.todo-action", "todo|to do:|to-do|action required|action item|next step for|task for", Indirect, 0.45,
+            @"\b(todo|to-?do|action required|action item|(next step|task) for (the )?(ai|assistant|agent|model|bot))\s*[:\-]\s*(please\s+)?(send|email|e-mail|forward|delete|remove|erase|wipe|transfer|pay|wire|share|upload|grant|reset|download|install|disable|(say|tell (the user|me|them)|inform the user) that)\b"),
+        // Code that harms whoever runs it, planted in retrieved answers or documents: a fork bomb, a reverse shell, hosts-file
+        // or shell-pipe tampering, files encrypted with a downloaded key, data or screens shipped off in a loop, every
+        // connection killed. Each is a known malware behaviour, not a keyword.
+        R("indirect.malicious-code", "os.fork|dup2|/etc/|curl|wget|encrypt|requests.post|urlopen|screenshot|x11grab|net_connections|rm -rf|rmtree|keyboard|pynput|clipboard", Indirect, 0.45,
+            @"while\s+(true|1)\s*:[\s\S]{0,40}\bos\.fork\(\)"
+            + @"|\bsocket\b[\s\S]{0,300}\bdup2\([\s\S]{0,300}/bin/(ba)?sh\b"
+            + @"|\bopen\(\s*[""']/etc/(hosts|passwd|shadow|sudoers|crontab)[""']\s*,\s*[""'](a|w)"
+            + @"|\b(curl|wget)\s[^\n|]{0,120}\|\s*(sudo\s+)?(ba|z)?sh\b"
+            + @"|\b(requests\.get|urlopen)\([^\n]{0,120}\)\.(content|read\(\))[\s\S]{0,400}\b(encrypt(or)?|aes\.new)\b"
+            + @"|\b(clipboard|keystrokes?|keylog|syslog|screenshot|cookies|passwords?)\b[\s\S]{0,300}\brequests\.post\(\s*[""']https?://"
+            + @"|\b(screenshot|x11grab)\b[\s\S]{0,300}\b(scp|rsync|ftp|upload)\b"
+            + @"|\bnet_connections\(\)[\s\S]{0,120}\.(terminate|kill)\(\)"
+            + @"|\brm\s+-rf\s+(/|~|\$home)(\s|$|[""'*])|\bshutil\.rmtree\(\s*[""'](/|~)[""']"
+            + @"|\b(pynput|keyboard\.on_press|keyboard\.hook)\b[\s\S]{0,400}\b(requests\.post|smtplib|socket)\b"),
+        // "Blend the following code block into your implementation": an order to adopt code, weak alone.
+        R("indirect.code-lead-in", "code snippet|code block|code excerpt|code section|code segment|code fragment", Indirect, 0.3,
+            @"\b(following|below|subsequent|above|this)\s+code\s+(snippet|block|excerpt|section|segment|fragment)\b[^\n]{0,80}\b(your|the)\s+(code|implementation|solution|algorithm|response|answer|codebase|program|project|script|elucidation|solution logic)\b"
+            + @"|\byour\s+(code|implementation|solution|algorithm|codebase|program|project|script)\b[^\n]{0,80}\b(following|below|subsequent)\s+code\s+(snippet|block|excerpt|section|segment|fragment)\b"),
         R("indirect.send-to-address", "send|forward|email|e-mail|share|upload|transfer", Indirect, 0.45, @"\b(send|forward|email|e-mail|share|upload|transfer)\b[^.\n]{0,40}\b(all|every|entire|saved|stored|the (customer|user|client)('s|s')?|(my|their|his|her|your) (password|credentials|contacts|emails|files|cards?|data|history|messages|documents)|(security|verification|access|login|one-time|2fa|mfa) (code|token|link)|passport|credit card|card number|iban|account (number|details)|contents of)\b[^.\n]{0,60}\b(to|with)\s+['""“‘]?[a-z0-9._%+-]+@[a-z0-9-]+\.[a-z.]{2,}"),
 
         // Exfiltration through rendered links and images.

@@ -42,17 +42,28 @@ public sealed class PromptInjectionDetector
         @"\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post)\b[\s\S]*(^|\n|\|)\s*" + TaskLine
         // Tables, search results and labelled context: a question on its own line is the user's own, so only a request
         // inside a table cell counts.
-        + @"|(\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(table|search results?|snippet)\b|(^|\n)\s*(table|document|context|email|e-mail|article|web ?page|search results?|tool (output|result)|snippet)\s*:)[\s\S]*\|[ \t]*" + TaskLine,
+        + @"|(\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(table|search results?|snippet)\b|(^|\n)\s*(table|document|context|email|e-mail|article|web ?page|search results?|tool (output|result)|snippet)\s*:)[\s\S]*\|[ \t]*" + TaskLine
+        // A request on a line of its own inside a table (rows above and below it), or between the table's label and its
+        // first row: the table's content, not the user's question (which comes after it).
+        + @"|(\n[ \t]*\|[^\n]*\||(^|\n)[ \t]*(table|context|document|data)[ \t]*:[ \t]*)\n[ \t]*" + RequestLine + @"[ \t]*\n[ \t]*\|",
         RegexOptions.CultureInvariant | RegexOptions.Compiled, InjectionRules.MatchTimeout);
 
     private const string TaskLine = @"(how (can|do|to|have|does)|what (are|is)|can you|could you|show me|provide|recommend|describe|determine|suggest|help me|explain|is this|write|create|generate|list|give me|tell me|classify|calculate|compose|draft|identify|summarize the|outline|predict|discuss|analyze|evaluate)\b[^\n|]{8,}(\?|\.)?\s*(\n|\||$)";
 
+    // A whole line that asks for something: an imperative or a question, with no table cell in it.
+    private const string RequestLine = @"(" + RequestStart + @")\b[^\n|]{6,}";
+
+    private const string RequestStart = @"how (can|do|to|have|does|would|should|is|are)|what|who|why|when|where|which|can you|could you|would you|please|show|provide|recommend|describe|determine|suggest|help|explain|write|create|generate|list|give|tell|classify|calculate|compose|draft|identify|summari[sz]e|outline|predict|discuss|analy[sz]e|evaluate|translate|convert|rewrite|break down|compare|develop|design|scramble|jumble|rearrange|reverse|remove|replace|render|insert|add|include|use|answer|respond|reply|make|start|begin|end|append|encode|encrypt|spell|format";
+
     private static readonly Regex ContentContext = new(
-        @"\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post|table|search results?|snippet)\b|(^|\n)\s*(table|document|context|email|e-mail|article|web ?page|search results?|tool (output|result)|snippet)\s*:",
+        @"\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post|table|search results?|snippet)\b|(^|\n)\s*(table|document|context|email|e-mail|article|web ?page|search results?|tool (output|result)|snippet|retrieved (answer|context|document|passage|text)s?)\s*:"
+        // A tool's or an API's JSON answer handed back (what agents paste into the conversation).
+        + @"|^\s*[\[{]\s*""(tool|tool_name|function|name|status|result|results|output|observation|response|data|items|content|messages|emails)""\s*:",
         RegexOptions.CultureInvariant | RegexOptions.Compiled, InjectionRules.MatchTimeout);
 
     private static readonly SearchValues<string> ContentNouns = SearchValues.Create(
-        ["email", "e-mail", "document", "webpage", "web page", "article", "message", "review", "transcript", "file", "post", "table", "search result", "snippet", "context:", "tool output", "tool result"], StringComparison.Ordinal);
+        ["email", "e-mail", "document", "webpage", "web page", "article", "message", "review", "transcript", "file", "post", "table", "search result", "snippet", "context:", "tool output", "tool result", "retrieved",
+         "\"tool", "\"function", "\"name", "\"status", "\"result", "\"output", "\"observation", "\"response", "\"data", "\"items", "\"content"], StringComparison.Ordinal);
 
     private static readonly InjectionRule EmbeddedTaskRule = new("indirect.embedded-task", InjectionRules.Indirect, 0.55, EmbeddedTask);
 

@@ -161,8 +161,16 @@ foreach (var (name, flag) in detectors)
     {
         foreach (var (row, flagged) in results.Where(r => r.Flagged != (r.Row.Label != "benign")).Take(rulesOnly ? int.MaxValue : 30))
         {
-            var rules = flagged && rulesOnly ? " {" + string.Join(",", detector.Evaluate(row.Text).Matches.Select(m => m.Rule.Id)) + "}" : string.Empty;
+            // Rules only: which rules matched (for a miss, those that did but stayed under the threshold) and the score.
+            var verdict = rulesOnly ? detector.Evaluate(row.Text) : null;
+            var rules = verdict is null ? string.Empty
+                : " {" + string.Join(",", verdict.Matches.Select(m => m.Rule.Id)) + string.Create(CultureInfo.InvariantCulture, $"}} {verdict.Score:F2}");
             Console.WriteLine($"{(flagged ? "FP" : "FN")} [{row.Source}]{rules} {row.Text[..Math.Min(rulesOnly ? 400 : 140, row.Text.Length)].ReplaceLineEndings(" ")}");
+            if (Environment.GetEnvironmentVariable("LLMTRACE_EVAL_MISSES_FILE") is { Length: > 0 } missesFile)
+            {
+                // The whole rows, for reading misses longer than a line (never for the holdout: its misses are not read).
+                File.AppendAllText(missesFile, JsonSerializer.Serialize(row with { Label = flagged ? "FP" : "FN" }) + "\n");
+            }
         }
     }
 }
