@@ -95,6 +95,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<RateLimiter>();
         services.TryAddSingleton<BudgetGate>();
         services.TryAddSingleton<UnauthenticatedRefusals>();
+        services.TryAddSingleton<GatewayAuthenticator>();
         services.TryAddSingleton<GatewayAdmission>();
         return services;
     }

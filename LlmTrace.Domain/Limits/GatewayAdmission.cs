@@ -3,10 +3,8 @@ using LlmTrace.Domain.Budgets;
 using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Costs;
 using LlmTrace.Domain.Providers;
-using LlmTrace.Domain.Proxy;
 using LlmTrace.Domain.Tenancy;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -22,128 +20,20 @@ public sealed record UpstreamCredential(string HeaderName, string Value);
 public sealed record AdmissionTicket(RateLease Lease, bool BudgetHeld);
 
 /// <summary>
-/// Everything between a call arriving and being forwarded that is about who may spend what: gateway-key
-/// authentication, per-request token caps, hard cost caps and rate limits. Refusals are written in the provider's
-/// error shape, before anything reaches the upstream.
+/// What may be spent once the caller is known (<see cref="GatewayAuthenticator"/>): per-request token caps, hard cost
+/// caps and rate limits, and settling them when the call ends. Refusals are written in the provider's error shape,
+/// before anything reaches the upstream.
 /// </summary>
 public sealed class GatewayAdmission(
-    TenantStore tenants,
-    GatewayKeyStore keys,
     RateLimiter rateLimiter,
     BudgetGate budgets,
     PricingCatalog catalog,
     TokenEstimator estimator,
-    IConfiguration configuration,
-    IOptionsMonitor<AuthOptions> auth,
-    IOptionsMonitor<TenancyOptions> tenancy,
     IOptionsMonitor<RateLimitOptions> rateOptions,
     IOptionsMonitor<BudgetOptions> budgetOptions,
-    UnauthenticatedRefusals refusals,
     TimeProvider timeProvider,
     ILogger<GatewayAdmission> logger)
 {
-    public const string KeyHeader = "x-llmtrace-key";
-    public const string ProviderKeysSection = "LlmTrace:ProviderKeys";
-    // The client's credential headers, and the OpenAI headers that would pick another organisation or project of the
-    // gateway's key: in gateway-keys mode the gateway decides all of these.
-    private static readonly string[] CredentialHeaders = ["Authorization", "api-key", "x-api-key", "x-goog-api-key", "OpenAI-Organization", "OpenAI-Project"];
-
-    /// <summary>Who is calling; null when refused (the 401/403/503 has been written).</summary>
-    /// <param name="signsInItself">Every backend of the route signs in with the gateway's identity: no provider key is needed.</param>
-    internal async ValueTask<CallIdentity?> AuthenticateAsync(HttpContext context, CompletedExchange exchange, bool signsInItself = false)
-    {
-        var request = context.Request;
-        var gatewayKeysMode = auth.CurrentValue.RequiresGatewayKey;
-        // A gateway key is looked for where SDKs put their API key in both modes, so one is never forwarded upstream:
-        // in pass-through mode, a gateway key in a provider header also makes the gateway send the provider credential.
-        var presented = FindGatewayKey(request, out var inProviderHeader);
-        var substituteCredential = gatewayKeysMode || inProviderHeader;
-        GatewayKey? key = null;
-        if (presented is not null)
-        {
-            key = await keys.AuthenticateAsync(presented, context.RequestAborted).ConfigureAwait(false);
-            if (key is null)
-            {
-                // A refused call is recorded under the default tenant (the exchange's tenant until authentication), never
-                // under a tenant the client names.
-                logger.KeyRejected(exchange.TraceId, GatewayKeyFormat.TryParse(presented, out var id, out _) ? id : "(malformed)");
-                await RefuseUnauthenticatedAsync(context, exchange, StatusCodes.Status401Unauthorized, "authentication_error", "invalid_api_key",
-                    "The LlmTrace gateway key is unknown, malformed or revoked.").ConfigureAwait(false);
-                return null;
-            }
-
-            if (!key.CanProxy)
-            {
-                // The key is genuine: its refusal belongs to the key's own tenant, whatever tenant header came with it.
-                exchange.TenantId = key.TenantId;
-                exchange.AgentId = exchange.RequestedAgentId;
-                await FailAsync(context, exchange, StatusCodes.Status403Forbidden, "permission_error", "key_cannot_proxy",
-                    "This gateway key is a viewer key; it can read traces but not make calls.").ConfigureAwait(false);
-                return null;
-            }
-
-            _ = TouchQuietlyAsync(key);
-        }
-        else if (gatewayKeysMode)
-        {
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            await RefuseUnauthenticatedAsync(context, exchange, StatusCodes.Status401Unauthorized, "authentication_error", "missing_api_key",
-                "This gateway needs an LlmTrace gateway key (ltk_…) in Authorization: Bearer, or in x-llmtrace-key.").ConfigureAwait(false);
-            return null;
-        }
-
-        // Pass-through mode trusts the tenant the client names (that is what pass-through means); a key decides otherwise.
-        var tenantId = key?.TenantId ?? exchange.RequestedTenantId;
-        Tenant? tenant;
-        if (key is null && tenancy.CurrentValue.AutoCreateTenants)
-        {
-            tenant = await tenants.GetOrCreateAsync(tenantId, context.RequestAborted).ConfigureAwait(false);
-        }
-        else
-        {
-            tenant = await tenants.GetCachedAsync(tenantId, context.RequestAborted).ConfigureAwait(false);
-            if (tenant is null && key is not null)
-            {
-                await RefuseUnauthenticatedAsync(context, exchange, StatusCodes.Status401Unauthorized, "authentication_error", "invalid_api_key",
-                    "The gateway key's tenant no longer exists.").ConfigureAwait(false);
-                return null;
-            }
-        }
-
-        tenant ??= Tenant.Unconfigured(tenantId);
-        // From here on the call is the tenant's: its trace, refusals included, is recorded under it.
-        exchange.TenantId = tenant.TenantId;
-        exchange.AgentId = exchange.RequestedAgentId;
-        UpstreamCredential? credential = null;
-        // A route whose every backend signs in with the gateway's identity needs no provider key.
-        if (substituteCredential && !signsInItself)
-        {
-            var provider = exchange.Provider.ToWireName();
-            // No fallback between providers: an OpenAI key must never reach another host because a setting is missing.
-            var name = tenant.ProviderKeyFor(provider) ?? exchange.Provider.KeySettingName();
-            var value = configuration[$"{ProviderKeysSection}:{name}"];
-
-            if (KeyVaultReferences.IsUnresolved(value))
-            {
-                // App Service leaves a reference it could not resolve (missing secret, no access) as its literal text.
-                logger.UnresolvedKeyVaultReference(exchange.TraceId, name);
-                value = null;
-            }
-
-            if (string.IsNullOrEmpty(value))
-            {
-                await FailAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "upstream_not_configured", "provider_key_not_configured",
-                    $"No provider credential is configured for {provider}: set {ProviderKeysSection.Replace(":", "__", StringComparison.Ordinal)}__{name}.").ConfigureAwait(false);
-                return null;
-            }
-
-            var (header, headerValue) = exchange.Provider.Credential(value);
-            credential = new UpstreamCredential(header, headerValue);
-        }
-
-        return new CallIdentity(tenant, key, credential);
-    }
-
     /// <summary>Token caps, hard cost caps and rate limits; null when refused (the 400/429 has been written).</summary>
     internal async ValueTask<AdmissionTicket?> AdmitAsync(HttpContext context, CompletedExchange exchange, CallIdentity identity)
     {
@@ -160,7 +50,7 @@ public sealed class GatewayAdmission(
 
         if (caps?.MaxPromptTokens is { } maxPrompt && promptTokens > maxPrompt)
         {
-            await FailAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "prompt_tokens_cap_exceeded",
+            await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "prompt_tokens_cap_exceeded",
                 $"The prompt is about {promptTokens} tokens; this tenant's limit is {maxPrompt} tokens per request.", "messages").ConfigureAwait(false);
             return null;
         }
@@ -169,14 +59,14 @@ public sealed class GatewayAdmission(
             && request.Operation is "chat" or "completions" or "responses" or "messages" or "generate_content")
         {
             // Without max_tokens the provider's default applies, which the cap cannot bound: ask for it.
-            await FailAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "max_tokens_required",
+            await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "max_tokens_required",
                 $"This tenant caps output at {requiredCap} tokens per request: set max_tokens (or max_completion_tokens / max_output_tokens) to at most {requiredCap}.", "max_tokens").ConfigureAwait(false);
             return null;
         }
 
         if (caps?.MaxOutputTokens is { } maxOutput && request?.MaxOutputTokens > maxOutput)
         {
-            await FailAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "max_tokens_cap_exceeded",
+            await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "max_tokens_cap_exceeded",
                 $"max_tokens is {request.MaxOutputTokens}; this tenant allows at most {maxOutput} output tokens per request.", "max_tokens").ConfigureAwait(false);
             return null;
         }
@@ -193,7 +83,7 @@ public sealed class GatewayAdmission(
                 var reason = request is { ParseError: null, Model: { } named }
                     ? $"the model '{named}' is not listed in the gateway's pricing catalog"
                     : "the gateway cannot read which model this call uses (it needs a JSON body with a model)";
-                await FailAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "model_not_priced",
+                await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "model_not_priced",
                     $"This tenant has a hard cost cap, and {reason}, so its cost cannot be counted. Ask the operator to add the model (LlmTrace__Pricing__CatalogPath).", "model").ConfigureAwait(false);
                 return null;
             }
@@ -210,7 +100,7 @@ public sealed class GatewayAdmission(
                 if (budgetOptions.CurrentValue.LedgerUnavailable == UnpricedModelPolicy.Refuse)
                 {
                     context.Response.Headers.RetryAfter = "5";
-                    await FailAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "service_unavailable", "budget_unavailable",
+                    await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "service_unavailable", "budget_unavailable",
                         "This tenant has a hard cost cap and the gateway cannot read its spend right now, so the call is not forwarded. Try again shortly.").ConfigureAwait(false);
                     return null;
                 }
@@ -225,7 +115,7 @@ public sealed class GatewayAdmission(
                 logger.CostCapExceeded(exchange.TraceId, exchange.TenantId, window.Key);
                 context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
                 var scope = decision.AgentId is null ? "tenant" : $"agent '{decision.AgentId}'";
-                await FailAsync(context, exchange, StatusCodes.Status429TooManyRequests, "cost_cap_exceeded", "cost_cap_exceeded",
+                await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status429TooManyRequests, "cost_cap_exceeded", "cost_cap_exceeded",
                     string.Create(CultureInfo.InvariantCulture, $"The {scope}'s {WindowNames.Of(window.Kind)} cost cap of {decision.LimitUsd} USD is reached ({decision.SpentUsd:0.######} USD spent). It resets at {window.End:O}.")).ConfigureAwait(false);
                 return null;
             }
@@ -248,7 +138,7 @@ public sealed class GatewayAdmission(
             if (rules.FirstOrDefault(r => r.Cost > r.Limit) is { Counter: not null } tooLarge)
             {
                 // It could never fit in a minute: say so, rather than take the whole minute's allowance and refuse anyway.
-                await FailAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "request_exceeds_rate_limit",
+                await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "request_exceeds_rate_limit",
                     string.Create(CultureInfo.InvariantCulture, $"This call needs about {tooLarge.Cost} tokens, more than the limit of {tooLarge.Limit} tokens per minute. Lower max_tokens or the prompt."), "max_tokens").ConfigureAwait(false);
                 return null;
             }
@@ -260,7 +150,7 @@ public sealed class GatewayAdmission(
                 logger.RateLimited(exchange.TraceId, exchange.TenantId, exceeded.Counter, exceeded.Dimension.ToString());
                 WriteRateHeaders(context.Response.Headers, rate);
                 var unit = exceeded.Dimension == RateDimension.Requests ? "requests per minute (RPM)" : "tokens per minute (TPM)";
-                await FailAsync(context, exchange, StatusCodes.Status429TooManyRequests, "rate_limit_exceeded", "rate_limit_exceeded",
+                await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status429TooManyRequests, "rate_limit_exceeded", "rate_limit_exceeded",
                     string.Create(CultureInfo.InvariantCulture, $"Rate limit reached for {(exceeded.Counter.StartsWith("k:", StringComparison.Ordinal) ? "this key" : "this tenant")} on {unit}: limit {exceeded.Limit}, requested {exceeded.Cost}. Try again in {rate.ResetSeconds}s.")).ConfigureAwait(false);
                 return null;
             }
@@ -308,48 +198,6 @@ public sealed class GatewayAdmission(
         }
     }
 
-    /// <summary>Removes every client credential and adds the gateway's, in the header the provider expects.</summary>
-    /// <summary>The headers that carry a credential upstream (all replaced when the gateway signs in itself).</summary>
-    internal static IReadOnlyList<string> CredentialHeaderNames => CredentialHeaders;
-
-    internal static void ApplyCredential(UpstreamCredential credential, HttpRequestMessage request)
-    {
-        foreach (var name in CredentialHeaders)
-        {
-            request.Headers.Remove(name);
-        }
-
-        request.Headers.TryAddWithoutValidation(credential.HeaderName, credential.Value);
-    }
-
-    /// <summary>The query string without a <c>key</c> parameter (Gemini clients may put their key there).</summary>
-    internal static string? StripQueryKey(string? query)
-    {
-        if (string.IsNullOrEmpty(query) || !query.Contains('=', StringComparison.Ordinal))
-        {
-            return query;
-        }
-
-        // Compare decoded names: ASP.NET reads "%6Bey" as "key", so the upstream would too.
-        var kept = query.TrimStart('?').Split('&').Where(p => !IsKeyParameter(p));
-        var joined = string.Join('&', kept);
-        return joined.Length == 0 ? string.Empty : "?" + joined;
-
-        static bool IsKeyParameter(string pair)
-        {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            var name = equals < 0 ? pair : pair[..equals];
-            try
-            {
-                return string.Equals(Uri.UnescapeDataString(name.Replace('+', ' ')).Trim(), "key", StringComparison.OrdinalIgnoreCase);
-            }
-            catch (UriFormatException)
-            {
-                return true; // Undecodable: drop it rather than risk forwarding a credential.
-            }
-        }
-    }
-
     /// <summary>OpenAI's rate-limit headers, for the binding counters of each dimension.</summary>
     public static void WriteRateHeaders(IHeaderDictionary headers, RateDecision decision)
     {
@@ -382,57 +230,5 @@ public sealed class GatewayAdmission(
         {
             rules.Add(new RateRule(scope + ":t", RateDimension.Tokens, tpm, tokenCost));
         }
-    }
-
-    private static string? FindGatewayKey(HttpRequest request, out bool inProviderHeader)
-    {
-        inProviderHeader = false;
-        var explicitKey = request.Headers[KeyHeader].ToString().Trim();
-        if (explicitKey.Length > 0)
-        {
-            return explicitKey;
-        }
-
-        // SDKs put their api_key where their provider expects it: accept a gateway key in any of those places.
-        var candidate = TenantResolver.FindApiKey(request.Headers, request.Query);
-        inProviderHeader = candidate is not null && GatewayKeyFormat.LooksLikeKey(candidate);
-        return inProviderHeader ? candidate : null;
-    }
-
-    private async Task TouchQuietlyAsync(GatewayKey key)
-    {
-        try
-        {
-            await keys.TouchAsync(key, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            logger.KeyTouchFailed(key.KeyId, ex);
-        }
-    }
-
-    /// <summary>
-    /// A refusal written before the caller is known, recorded under the default tenant. Past the client's limit of such
-    /// refusals it becomes a 429 with no trace, so unauthenticated traffic cannot flood the store.
-    /// </summary>
-    internal async Task RefuseUnauthenticatedAsync(HttpContext context, CompletedExchange exchange, int status, string type, string code, string message)
-    {
-        if (!refusals.TryAcquire(context, out var retryAfter))
-        {
-            exchange.SkipTrace = true;
-            context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-            await FailAsync(context, exchange, StatusCodes.Status429TooManyRequests, "rate_limit_exceeded", "too_many_refusals",
-                string.Create(CultureInfo.InvariantCulture, $"Too many refused calls from this address (last: {code}). Try again in {retryAfter}s.")).ConfigureAwait(false);
-            return;
-        }
-
-        await FailAsync(context, exchange, status, type, code, message).ConfigureAwait(false);
-    }
-
-    private static async Task FailAsync(HttpContext context, CompletedExchange exchange, int status, string type, string code, string message, string? param = null)
-    {
-        exchange.StatusCode = status;
-        exchange.Error = code;
-        await GatewayErrors.WriteAsync(context, exchange.Provider, status, type, code, message, param).ConfigureAwait(false);
     }
 }

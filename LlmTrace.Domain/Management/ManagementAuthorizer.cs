@@ -23,7 +23,7 @@ public sealed partial class ManagementAuthorizer(IOptionsMonitor<ManagementOptio
     {
         var settings = options.CurrentValue;
         var header = context.Request.Headers.Authorization.ToString();
-        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : context.Request.Headers[Limits.GatewayAdmission.KeyHeader].ToString().Trim();
+        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : context.Request.Headers[Limits.GatewayAuthenticator.KeyHeader].ToString().Trim();
         if (GatewayKeyFormat.LooksLikeKey(presented))
         {
             var key = await keys.AuthenticateAsync(presented, context.RequestAborted).ConfigureAwait(false);

@@ -28,6 +28,7 @@ public sealed class GatewayProxy(
     TraceBuilder traceBuilder,
     CaptureRedactor redactor,
     RequestGuard guard,
+    GatewayAuthenticator authenticator,
     GatewayAdmission admission,
     IOptionsMonitor<SecurityOptions> security,
     TimeProvider timeProvider,
@@ -73,13 +74,13 @@ public sealed class GatewayProxy(
             if (plan is null)
             {
                 logger.UpstreamNotConfigured(traceId, route.Name, route.SettingName);
-                await admission.RefuseUnauthenticatedAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "upstream_not_configured", "upstream_not_configured",
+                await authenticator.RefuseUnauthenticatedAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "upstream_not_configured", "upstream_not_configured",
                     $"LlmTrace has no upstream for {route.ClientPrefix}/. Set {route.SettingName}.").ConfigureAwait(false);
                 return;
             }
 
             // Who is calling is settled before the body is read: an unauthenticated call costs nothing.
-            exchange.Identity = await admission.AuthenticateAsync(context, exchange, backends.SignsInItself(route.Name)).ConfigureAwait(false);
+            exchange.Identity = await authenticator.AuthenticateAsync(context, exchange, backends.SignsInItself(route.Name)).ConfigureAwait(false);
             if (exchange.Identity is null)
             {
                 return;
@@ -144,7 +145,7 @@ public sealed class GatewayProxy(
                 exchange.UsageInjected = true;
             }
 
-            var query = exchange.Identity.Credential is null ? request.QueryString.Value : GatewayAdmission.StripQueryKey(request.QueryString.Value);
+            var query = exchange.Identity.Credential is null ? request.QueryString.Value : GatewayAuthenticator.StripQueryKey(request.QueryString.Value);
             var path = pathAfterPrefix.ToUriComponent();
             // The route's first backend: a single URL's only one, and the server telemetry names for a pool.
             var primaryUri = route.BuildUpstreamUri(plan.Primary, path, query);
@@ -188,7 +189,7 @@ public sealed class GatewayProxy(
             Method = context.Request.Method,
             StartedAt = timeProvider.GetUtcNow(),
         };
-        await admission.RefuseUnauthenticatedAsync(context, exchange, StatusCodes.Status404NotFound, "invalid_request_error", "route_not_found",
+        await authenticator.RefuseUnauthenticatedAsync(context, exchange, StatusCodes.Status404NotFound, "invalid_request_error", "route_not_found",
             $"No LlmTrace route for {context.Request.Method} {context.Request.Path}. Use /v1/, /openai/, /anthropic/ or /gemini/.").ConfigureAwait(false);
         exchange.DurationMs = timeProvider.GetElapsedTime(startedTimestamp).TotalMilliseconds;
         await CaptureAsync(exchange).ConfigureAwait(false);
@@ -485,12 +486,12 @@ public sealed class GatewayProxy(
             CopyRequestHeaders(context.Request.Headers, upstreamRequest);
             if (exchange.Identity?.Credential is { } credential)
             {
-                GatewayAdmission.ApplyCredential(credential, upstreamRequest);
+                GatewayAuthenticator.ApplyCredential(credential, upstreamRequest);
             }
 
             if (backend is not null)
             {
-                await backend.AuthorizeAsync(upstreamRequest, GatewayAdmission.CredentialHeaderNames, exchange.Provider, exchange.Identity?.Credential is not null, token).ConfigureAwait(false);
+                await backend.AuthorizeAsync(upstreamRequest, GatewayAuthenticator.CredentialHeaderNames, exchange.Provider, exchange.Identity?.Credential is not null, token).ConfigureAwait(false);
             }
 
             return await client.SendAsync(upstreamRequest, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);

@@ -347,7 +347,7 @@ public sealed class Backend
     {
         if (Key is { } key && substituted)
         {
-            var value = key.Configuration[$"{Limits.GatewayAdmission.ProviderKeysSection}:{key.Setting}"];
+            var value = key.Configuration[$"{Limits.GatewayAuthenticator.ProviderKeysSection}:{key.Setting}"];
             if (string.IsNullOrEmpty(value) || KeyVaultReferences.IsUnresolved(value))
             {
                 throw new BackendSignInException(Name, new InvalidOperationException($"No key is configured at LlmTrace__ProviderKeys__{key.Setting}."));

@@ -115,8 +115,9 @@ public static class InjectionRules
             @"\b(todo|to-?do|action required|action item|(next step|task) for (the )?(ai|assistant|agent|model|bot))\s*[:\-]\s*(please\s+)?(send|email|e-mail|forward|delete|remove|erase|wipe|transfer|pay|wire|share|upload|grant|reset|download|install|disable|(say|tell (the user|me|them)|inform the user) that)\b"),
         // Code that harms whoever runs it, planted in retrieved answers or documents: a fork bomb, a reverse shell, hosts-file
         // or shell-pipe tampering, files encrypted with a downloaded key, data or screens shipped off in a loop, every
-        // connection killed. Each is a known malware behaviour, not a keyword.
-        R("indirect.malicious-code", "os.fork|dup2|/etc/|curl|wget|encrypt|requests.post|urlopen|screenshot|x11grab|net_connections|rm -rf|rmtree|keyboard|pynput|clipboard", Indirect, 0.45,
+        // connection killed. Each is a known malware behaviour, not a keyword. The anchors are the code's own punctuated
+        // forms (".fork(", "-rf "), whose first letters are rare in prose, so prose does not wake the pattern.
+        R("indirect.malicious-code", ".fork(|.dup2(|/etc/|curl |wget |.encrypt|aes.new|.post(|screenshot|x11grab|_connections(|-rf |.rmtree(|pynput|.on_press|.hook(", Indirect, 0.45,
             @"while\s+(true|1)\s*:[\s\S]{0,40}\bos\.fork\(\)"
             + @"|\bsocket\b[\s\S]{0,300}\bdup2\([\s\S]{0,300}/bin/(ba)?sh\b"
             + @"|\bopen\(\s*[""']/etc/(hosts|passwd|shadow|sudoers|crontab)[""']\s*,\s*[""'](a|w)"

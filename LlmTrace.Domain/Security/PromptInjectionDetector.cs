@@ -62,8 +62,7 @@ public sealed class PromptInjectionDetector
         RegexOptions.CultureInvariant | RegexOptions.Compiled, InjectionRules.MatchTimeout);
 
     private static readonly SearchValues<string> ContentNouns = SearchValues.Create(
-        ["email", "e-mail", "document", "webpage", "web page", "article", "message", "review", "transcript", "file", "post", "table", "search result", "snippet", "context:", "tool output", "tool result", "retrieved",
-         "\"tool", "\"function", "\"name", "\"status", "\"result", "\"output", "\"observation", "\"response", "\"data", "\"items", "\"content"], StringComparison.Ordinal);
+        ["email", "e-mail", "document", "webpage", "web page", "article", "message", "review", "transcript", "file", "post", "table", "search result", "snippet", "context:", "tool output", "tool result", "retrieved"], StringComparison.Ordinal);
 
     private static readonly InjectionRule EmbeddedTaskRule = new("indirect.embedded-task", InjectionRules.Indirect, 0.55, EmbeddedTask);
 
@@ -308,7 +307,7 @@ public sealed class PromptInjectionDetector
 
         // Content handed over for processing (an e-mail, a document, a page) makes reader-directed requests in it weigh more.
         var contentContext = false;
-        if (views[0].Span.ContainsAny(ContentNouns))
+        if (views[0].Span.ContainsAny(ContentNouns) || StartsLikeJson(views[0].Span))
         {
             var lower = text.ToLowerInvariant();
             contentContext = SafeIsMatch(ContentContext, lower);
@@ -319,6 +318,13 @@ public sealed class PromptInjectionDetector
         }
 
         return contentContext;
+    }
+
+    /// <summary>A JSON object or array: the shape of a tool's or an API's answer (its keys are checked by the regex).</summary>
+    private static bool StartsLikeJson(ReadOnlySpan<char> text)
+    {
+        var trimmed = text.TrimStart();
+        return trimmed.Length > 1 && trimmed[0] is '{' or '[';
     }
 
     /// <summary>A rule counts once over all windows (a plain loop: this runs for every rule on every call).</summary>

@@ -103,7 +103,7 @@ public sealed class LimitsTests : IAsyncLifetime
     [InlineData("?KEY=ltk_x", "")]
     [InlineData("?alt=sse&keyword=1", "?alt=sse&keyword=1")]
     public void StripQueryKey_RemovesTheKeyParameterHoweverItIsEncoded(string query, string expected)
-        => Assert.Equal(expected, LlmTrace.Domain.Limits.GatewayAdmission.StripQueryKey(query));
+        => Assert.Equal(expected, LlmTrace.Domain.Limits.GatewayAuthenticator.StripQueryKey(query));
 
     [Fact]
     public async Task ACallLargerThanTheWholeMinutesTokenLimit_Is400_NotAnEndless429()

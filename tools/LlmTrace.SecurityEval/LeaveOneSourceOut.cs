@@ -24,6 +24,9 @@ internal static class LeaveOneSourceOut
         Console.WriteLine("| held-out source | rows | attacks | benign | rules recall | rules FPR | ML recall | ML FPR | union recall | union FPR | union FPR, hard benign test |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var totals = new Totals();
+        // Every held-out row's scores under its own fold's head, to compare ensemble rules on out-of-source data.
+        var scored = new List<(bool Attack, double Rules, double Model, double Threshold)>();
+        var hardScored = new List<(double Rules, double Model, double Threshold)>();
         foreach (var source in rows.Select(r => r.Source).Distinct().Order(StringComparer.Ordinal))
         {
             var held = Enumerable.Range(0, rows.Count).Where(i => rows[i].Source == source).ToList();
@@ -43,7 +46,10 @@ internal static class LeaveOneSourceOut
             foreach (var i in held)
             {
                 line.Add(rows[i].Label != "benign", rulesScores[i] >= PromptInjectionDetector.DefaultThreshold, Model(examples[i]) >= threshold, rulesScores[i], Model(examples[i]));
+                scored.Add((rows[i].Label != "benign", rulesScores[i], Model(examples[i]), threshold));
             }
+
+            hardScored.AddRange(hardExamples.Select((e, k) => (hardRules[k], Model(e), threshold)));
 
             var hardUnion = hardExamples.Select((e, k) => Union(hardRules[k] >= PromptInjectionDetector.DefaultThreshold, Model(e) >= threshold, hardRules[k], Model(e))).Count(f => f);
             totals.Merge(line);
@@ -51,6 +57,39 @@ internal static class LeaveOneSourceOut
         }
 
         Console.WriteLine(totals.Row("**all held-out rows**", double.NaN));
+        CompareEnsembles(scored, hardScored);
+    }
+
+    /// <summary>
+    /// Ensemble rules side by side on the held-out rows (each scored by a head that never saw its source) and on the hard
+    /// benign test rows: the union as shipped, and the union gated on the rules having seen anything at all (a rule
+    /// match of any weight) unless the model is very sure.
+    /// </summary>
+    private static void CompareEnsembles(List<(bool Attack, double Rules, double Model, double Threshold)> scored, List<(double Rules, double Model, double Threshold)> hard)
+    {
+        const double RulesThreshold = PromptInjectionDetector.DefaultThreshold;
+        var candidates = new List<(string Name, Func<double, double, double, bool> Flag)>
+        {
+            ("rules only", (r, m, t) => r >= RulesThreshold),
+            ("union (shipped)", (r, m, t) => Union(r >= RulesThreshold, m >= t, r, m)),
+        };
+        foreach (var sure in new[] { 0.95, 0.98, 0.99, 0.995 })
+        {
+            candidates.Add(($"gated, model alone at ≥ {sure}", (r, m, t) => Union(r >= RulesThreshold, m >= t && (r > 0 || m >= sure), r, m)));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| ensemble rule | recall, held-out rows | FPR, held-out rows | FPR, hard benign test |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var (name, flag) in candidates)
+        {
+            var attacks = scored.Where(x => x.Attack).ToList();
+            var benign = scored.Where(x => !x.Attack).ToList();
+            var recall = attacks.Count(x => flag(x.Rules, x.Model, x.Threshold)) / (double)Math.Max(1, attacks.Count);
+            var fpr = benign.Count(x => flag(x.Rules, x.Model, x.Threshold)) / (double)Math.Max(1, benign.Count);
+            var hardFpr = hard.Count(x => flag(x.Rules, x.Model, x.Threshold)) / (double)Math.Max(1, hard.Count);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {recall:0.000} | {fpr:0.000} | {hardFpr:0.000} |"));
+        }
     }
 
     /// <summary>The union ensemble's rule (<see cref="EnsembleDetector"/>), with its over-defence suppression.</summary>
