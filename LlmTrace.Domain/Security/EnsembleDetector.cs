@@ -7,6 +7,14 @@ public enum EnsembleMode
 
     /// <summary>Flag when both flag, or when either is very confident (score ≥ 0.9).</summary>
     Majority,
+
+    /// <summary>
+    /// Flag when the rules flag, or when the model flags a text in which the rules found anything at all (a match of any
+    /// weight), or when the model is all but certain (≥ <see cref="EnsembleDetector.GatedCertainty"/>). Chosen on
+    /// leave-one-source-out data: the model's false positives on prompts unlike its training data are mostly texts with
+    /// no injection vocabulary whatever (code, clean e-mails), which the gate keeps out.
+    /// </summary>
+    Gated,
 }
 
 /// <summary>The verdict of the rules and the model together.</summary>
@@ -19,6 +27,9 @@ public sealed record EnsembleVerdict(bool Flagged, double RulesScore, double? Mo
 /// </summary>
 public sealed class EnsembleDetector(PromptInjectionDetector rules, IInjectionClassifier? model, EnsembleMode mode = EnsembleMode.Union)
 {
+    /// <summary>How sure the model must be to flag alone in <see cref="EnsembleMode.Gated"/> (leave-one-source-out: 4.6 % false positives).</summary>
+    public const double GatedCertainty = 0.99;
+
     public EnsembleVerdict Evaluate(string text, double rulesThreshold = PromptInjectionDetector.DefaultThreshold, bool content = false)
     {
         var verdict = rules.Evaluate(text, content);
@@ -35,9 +46,12 @@ public sealed class EnsembleDetector(PromptInjectionDetector rules, IInjectionCl
             rulesFlag = false;
         }
 
-        var flagged = mode == EnsembleMode.Union
-            ? rulesFlag || modelFlag
-            : (rulesFlag && modelFlag) || verdict.Score >= 0.9 || score >= 0.9;
+        var flagged = mode switch
+        {
+            EnsembleMode.Union => rulesFlag || modelFlag,
+            EnsembleMode.Gated => rulesFlag || (modelFlag && (verdict.Matches.Count > 0 || score >= GatedCertainty)),
+            _ => (rulesFlag && modelFlag) || verdict.Score >= 0.9 || score >= 0.9,
+        };
         return new EnsembleVerdict(flagged, verdict.Score, score, verdict.Type ?? (modelFlag ? InjectionRules.Injection : null));
     }
 }

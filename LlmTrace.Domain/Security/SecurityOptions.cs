@@ -13,8 +13,12 @@ public sealed class SecurityOptions
     /// <summary>Score at or above which the fast injection rules report a finding.</summary>
     public double InjectionThreshold { get; set; } = PromptInjectionDetector.DefaultThreshold;
 
-    /// <summary>How the rules and the ML classifier (when one is registered) are combined.</summary>
-    public EnsembleMode EnsembleMode { get; set; } = EnsembleMode.Union;
+    /// <summary>
+    /// How the rules and the ML classifier (when one is registered) are combined. <see cref="EnsembleMode.Gated"/> by
+    /// default: on prompts unlike the training data (leave-one-source-out) it keeps false positives under 5 %, where
+    /// <see cref="EnsembleMode.Union"/> has more recall at about 10 %.
+    /// </summary>
+    public EnsembleMode EnsembleMode { get; set; } = EnsembleMode.Gated;
 
     /// <summary>Watching streamed output while it flows (OpenAI-style and Anthropic SSE).</summary>
     public StreamMonitorOptions StreamMonitor { get; set; } = new();

@@ -73,7 +73,8 @@ internal static class LeaveOneSourceOut
             ("rules only", (r, m, t) => r >= RulesThreshold),
             ("union (shipped)", (r, m, t) => Union(r >= RulesThreshold, m >= t, r, m)),
         };
-        foreach (var sure in new[] { 0.95, 0.98, 0.99, 0.995 })
+        // EnsembleDetector's Gated mode: any rule match counts as "the rules saw something" (a score above 0).
+        foreach (var sure in new[] { 0.95, 0.98, EnsembleDetector.GatedCertainty, 0.995 })
         {
             candidates.Add(($"gated, model alone at ≥ {sure}", (r, m, t) => Union(r >= RulesThreshold, m >= t && (r > 0 || m >= sure), r, m)));
         }

@@ -127,6 +127,7 @@ if (head is not null && classifier is not null)
 
 var union = new EnsembleDetector(detector, classifier, EnsembleMode.Union);
 var majority = new EnsembleDetector(detector, classifier, EnsembleMode.Majority);
+var gated = new EnsembleDetector(detector, classifier, EnsembleMode.Gated);
 
 var report = new StringBuilder();
 var headLine = head is null ? "." : string.Create(CultureInfo.InvariantCulture, $"; ML head threshold {head.Threshold} (fitted on `{head.Split}`, data sha256 `{head.DataSha256[..12]}…`).");
@@ -136,6 +137,7 @@ var detectors = new List<(string Name, Func<string, bool> Flag)> { ("Rules only"
 if (classifier is not null)
 {
     detectors.Add(("ML only (MiniLM embedding + hashed n-grams, logistic regression)", t => classifier.Score(t) >= classifier.Threshold));
+    detectors.Add(("Ensemble, gated (the default when ML is on)", t => gated.Evaluate(t, threshold).Flagged));
     detectors.Add(("Ensemble, union (with over-defence suppression)", t => union.Evaluate(t, threshold).Flagged));
     detectors.Add(("Ensemble, majority", t => majority.Evaluate(t, threshold).Flagged));
 }
