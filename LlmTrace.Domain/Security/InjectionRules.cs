@@ -107,7 +107,7 @@ public static class InjectionRules
         R("indirect.tell-the-user", "the user", Indirect, 0.45, @"\b(tell|inform|notify|warn|instruct|ask|convince|urge|persuade|remind)\s+the user\s+(that|to)\b"),
         R("indirect.stop-task", "not summar|t summar|stop summar|not translat|t translat|stop translat|not analy|t analy|not process|t process|not read|t read|stop read|not review|t review|need to", Indirect, 0.5, @"\b(do not|don't|stop|no need to)\s+(summari[sz]|translat|analy[sz]|process|read|review)[a-z]*\b[^.\n]{0,80}\b(instead|tell|say|reply|respond|output|write|print)\b"),
         // A fake system-message marker planted in content, followed by an order: "###(system_message) Please email …".
-        R("indirect.fake-system-marker", "system_message|system message|system_prompt|system prompt|system note|system instruction|(system)|[system]|<system>|{system}", Indirect, 0.55,
+        R("indirect.fake-system-marker", "system_message|system message|system_prompt|system prompt|system note|system instruction|system)|system]|system>|system}", Indirect, 0.55,
             @"(\(|\[|<|\{|#)\s*system([_ -]?(message|prompt|note|instructions?))?\s*(\)|\]|>|\})\s*:?\s*(please\s+)?(send|email|e-mail|forward|delete|remove|create|make|book|reserve|transfer|pay|share|upload|post|tell|say|give|write|reply|invite|add|change|update|ignore|disregard|do|call|run|execute|open|visit|click|download|grant|reset)\b"),
         // A to-do addressed to whoever reads the content, asking for a risky action (sending, deleting, paying, granting) or
         // for something to be said; an everyday to-do ("book the room") is not one.
@@ -115,9 +115,10 @@ public static class InjectionRules
             @"\b(todo|to-?do|action required|action item|(next step|task) for (the )?(ai|assistant|agent|model|bot))\s*[:\-]\s*(please\s+)?(send|email|e-mail|forward|delete|remove|erase|wipe|transfer|pay|wire|share|upload|grant|reset|download|install|disable|(say|tell (the user|me|them)|inform the user) that)\b"),
         // Code that harms whoever runs it, planted in retrieved answers or documents: a fork bomb, a reverse shell, hosts-file
         // or shell-pipe tampering, files encrypted with a downloaded key, data or screens shipped off in a loop, every
-        // connection killed. Each is a known malware behaviour, not a keyword. The anchors are the code's own punctuated
-        // forms (".fork(", "-rf "), whose first letters are rare in prose, so prose does not wake the pattern.
-        R("indirect.malicious-code", ".fork(|.dup2(|/etc/|curl |wget |.encrypt|aes.new|.post(|screenshot|x11grab|_connections(|-rf |.rmtree(|pynput|.on_press|.hook(", Indirect, 0.45,
+        // connection killed. Each is a known malware behaviour, not a keyword. The anchors are the code's own forms
+        // ("os.fork", "dup2", "rmtree"), whose first three letters are rare in prose, and none starts with a symbol: symbols
+        // such as "." are looked up at every occurrence.
+        R("indirect.malicious-code", "os.fork|dup2|etc/|curl |wget |encrypt|aes.new|s.post(|screenshot|x11grab|net_connections|rm -rf|rmtree|pynput|on_press|board.hook", Indirect, 0.45,
             @"while\s+(true|1)\s*:[\s\S]{0,40}\bos\.fork\(\)"
             + @"|\bsocket\b[\s\S]{0,300}\bdup2\([\s\S]{0,300}/bin/(ba)?sh\b"
             + @"|\bopen\(\s*[""']/etc/(hosts|passwd|shadow|sudoers|crontab)[""']\s*,\s*[""'](a|w)"
