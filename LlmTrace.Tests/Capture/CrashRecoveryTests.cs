@@ -18,6 +18,7 @@ public sealed class CrashRecoveryTests(Xunit.Abstractions.ITestOutputHelper outp
     private readonly string _data = Path.Combine(Path.GetTempPath(), "llmtrace-crash", Guid.NewGuid().ToString("N"));
     private FakeUpstream _upstream = null!;
     private Process? _process;
+    private string? _pooledDown;
 
     public async Task InitializeAsync() => _upstream = await FakeUpstream.StartAsync();
 
@@ -35,10 +36,14 @@ public sealed class CrashRecoveryTests(Xunit.Abstractions.ITestOutputHelper outp
         }
     }
 
-    [Fact]
-    public async Task KillDuringLoad_ThenRestart_EveryAnsweredCallHasItsTrace_AndSpendAgrees()
+    /// <param name="pooled">The OpenAI route is a pool whose first backend refuses connections: calls fail over while the process dies.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task KillDuringLoad_ThenRestart_EveryAnsweredCallHasItsTrace_AndSpendAgrees(bool pooled)
     {
         var port = Ports.Free();
+        _pooledDown = pooled ? $"http://127.0.0.1:{Ports.Free()}" : null;
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
         await StartAsync(port, http);
 
@@ -96,7 +101,7 @@ public sealed class CrashRecoveryTests(Xunit.Abstractions.ITestOutputHelper outp
             }
         }
 
-        output.WriteLine($"{answered.Count} calls answered before kill -9; {missing.Count} without a trace after the restart");
+        output.WriteLine($"{(pooled ? "pooled: " : string.Empty)}{answered.Count} calls answered before kill -9; {missing.Count} without a trace after the restart");
         Assert.True(missing.Count == 0, $"{missing.Count} of {answered.Count} answered calls have no trace after the restart");
 
         // Spend: the ledger's month for the tenant equals the sum of its traces' costs, and counts each call once.
@@ -125,6 +130,15 @@ public sealed class CrashRecoveryTests(Xunit.Abstractions.ITestOutputHelper outp
         start.Environment["LlmTrace__Sqlite__Path"] = Path.Combine(_data, "traces.db");
         start.Environment["LlmTrace__Upstreams__Default"] = _upstream.BaseAddress.GetLeftPart(UriPartial.Authority);
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        if (_pooledDown is not null)
+        {
+            start.Environment["LlmTrace__Upstreams__Pools__Default__Backends__0__Url"] = _pooledDown;
+            start.Environment["LlmTrace__Upstreams__Pools__Default__Backends__0__Name"] = "down";
+            start.Environment["LlmTrace__Upstreams__Pools__Default__Backends__1__Url"] = _upstream.BaseAddress.GetLeftPart(UriPartial.Authority);
+            start.Environment["LlmTrace__Upstreams__Pools__Default__Backends__1__Name"] = "up";
+            start.Environment["LlmTrace__Upstreams__Pools__Default__Backends__1__Priority"] = "1";
+        }
+
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };

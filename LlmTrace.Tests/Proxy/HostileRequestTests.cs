@@ -29,10 +29,35 @@ public sealed class HostileRequestTests : IAsyncLifetime
 
     [Theory]
     [MemberData(nameof(SelfHostCases))]
-    public async Task SelfHost_AnswersEveryHostileRequest_WithoutAGateway500(string name)
+    public Task SelfHost_AnswersEveryHostileRequest_WithoutAGateway500(string name) => AnswersWithoutAGateway500Async(name, null);
+
+    /// <summary>
+    /// The same corpus over pooled routes: every route is a pool whose first backend refuses connections, so each call
+    /// also goes through failover (and, after five, an open breaker) before the fake upstream answers it.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SelfHostCases))]
+    public Task SelfHost_OverPooledRoutes_AnswersEveryHostileRequest_WithoutAGateway500(string name)
+    {
+        var down = $"http://127.0.0.1:{Ports.Free()}";
+        var settings = new Dictionary<string, string?>();
+        foreach (var route in LlmTrace.Domain.Providers.GatewayRoute.All)
+        {
+            var prefix = $"LlmTrace:Upstreams:Pools:{route.PoolKey}:Backends:";
+            settings[prefix + "0:Url"] = down;
+            settings[prefix + "0:Name"] = "down";
+            settings[prefix + "1:Url"] = _upstream.BaseAddress.GetLeftPart(UriPartial.Authority);
+            settings[prefix + "1:Name"] = "up";
+            settings[prefix + "1:Priority"] = "1";
+        }
+
+        return AnswersWithoutAGateway500Async(name, settings);
+    }
+
+    private async Task AnswersWithoutAGateway500Async(string name, Dictionary<string, string?>? settings)
     {
         var testCase = Case(name);
-        await using var gateway = await GatewayHost.StartAsync(_upstream);
+        await using var gateway = await GatewayHost.StartAsync(_upstream, settings);
         var before = _upstream.Requests.Count();
 
         var (status, answer) = await SendRawAsync(gateway.BaseAddress, testCase);
