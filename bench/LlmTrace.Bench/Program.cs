@@ -10,6 +10,7 @@ using LlmTrace.Bench;
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- journal [--seconds 5] [--concurrency 1,16] [--rounds 3]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- telemetry [--seconds 5] [--concurrency 1,16] [--rounds 3]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- routing [--seconds 5] [--concurrency 1,16] [--rounds 3]
+//   dotnet run -c Release --project bench/LlmTrace.Bench -- stream-timing [--seconds 5] [--concurrency 1,16] [--rounds 3]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- counters [--seconds 5] [--concurrency 1,16] [--rounds 4]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- dashboard [traces, default 100000] [rounds, default 20]
 if (args.Length > 0 && args[0] == "dashboard")
@@ -48,6 +49,12 @@ if (args.Length > 0 && args[0] == "soak")
 if (args.Length > 0 && args[0] == "telemetry")
 {
     await ProxyOverheadBenchmark.RunTelemetryAsync(BenchOptions.Parse(args[1..]));
+    return;
+}
+
+if (args.Length > 0 && args[0] == "stream-timing")
+{
+    await StreamTimingBenchmark.RunAsync(BenchOptions.Parse(args[1..]));
     return;
 }
 

@@ -277,7 +277,7 @@ internal static class ProxyOverheadBenchmark
     }
 
     /// <summary>A SelfHost gateway of this build on a free loopback port, with its own data folder.</summary>
-    private static async Task<(WebApplication App, string Address)> StartGatewayAsync(string upstream, Dictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
+    internal static async Task<(WebApplication App, string Address)> StartGatewayAsync(string upstream, Dictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
     {
         var folder = Path.Combine(Path.GetTempPath(), "llmtrace-bench", Guid.NewGuid().ToString("N"));
         var app = SelfHostApp.Build([], builder =>
@@ -357,7 +357,7 @@ internal static class ProxyOverheadBenchmark
     }
 
     /// <summary>A bare YARP forwarder to the same upstream: the cost of any reverse proxy hop, for comparison.</summary>
-    private static async Task<Upstream> StartYarpAsync(string upstream)
+    internal static async Task<Upstream> StartYarpAsync(string upstream)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -407,7 +407,7 @@ internal static class ProxyOverheadBenchmark
         public Task<int> PruneAsync(DateTimeOffset now, CancellationToken cancellationToken) => Task.FromResult(0);
     }
 
-    private sealed record Upstream(WebApplication App, string Address) : IAsyncDisposable
+    internal sealed record Upstream(WebApplication App, string Address) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
