@@ -36,7 +36,7 @@ public static class GatewayServiceCollectionExtensions
 
     /// <summary>
     /// Pricing, the processing stages, anomaly detection and alerting. Hosts register the stores
-    /// (<see cref="ISpendLedger"/>, <see cref="IAnomalyStateStore"/>, <see cref="ITraceStore"/>).
+    /// (<see cref="ISpendLedger"/>, <see cref="IAnomalyStateStore"/>, <see cref="ITraceStore"/>, <see cref="Stats.ITrafficStatsStore"/>).
     /// </summary>
     public static IServiceCollection AddProcessing(this IServiceCollection services)
     {
@@ -53,8 +53,6 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<CostAccountingStage>();
         services.TryAddSingleton<AnomalyDetectionStage>();
         services.TryAddSingleton<SecurityAnalysisStage>();
-        // The dashboard's counters; hosts with durable storage register their own first.
-        services.TryAddSingleton<Stats.ITrafficStatsStore, Stats.InMemoryTrafficStatsStore>();
         services.TryAddSingleton<TracePipeline>();
         services.TryAddSingleton<ITraceProcessor>(sp => sp.GetRequiredService<TracePipeline>());
         services.TryAddSingleton<BudgetWindowCloser>();

@@ -53,6 +53,7 @@ public static class FunctionsGatewayExtensions
         {
             builder.Services.TryAddSingleton<ISpendLedger, InMemorySpendLedger>();
             builder.Services.TryAddSingleton<IAnomalyStateStore, InMemoryAnomalyStateStore>();
+            builder.Services.TryAddSingleton<Domain.Stats.ITrafficStatsStore, Domain.Stats.InMemoryTrafficStatsStore>();
             builder.Services.TryAddSingleton<IRecordStore, InMemoryRecordStore>();
             builder.Services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
             builder.Services.TryAddSingleton<IPoisonStore, InMemoryPoisonStore>();

@@ -109,35 +109,40 @@ public sealed class TableTrafficStatsStore(AzureStorageClients clients, TimeProv
 
     private async Task ApplyChunkAsync(string partition, List<(Trace Trace, StatsKey[] Keys)> chunk, CancellationToken cancellationToken)
     {
-        while (chunk.Count > 0)
+        for (var attempt = 1; chunk.Count > 0; attempt++)
         {
             try
             {
-                await TableTransactions.RunAsync(token => FoldAsync(partition, chunk, token), timeProvider, cancellationToken).ConfigureAwait(false);
+                await FoldAsync(partition, chunk, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (TableTransactionFailedException ex) when (ex.Status == 409)
+            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 && attempt < TableTransactions.MaxAttempts)
             {
-                // A marker may be there already (a redelivery): drop the traces counted before and fold the rest.
-                var before = chunk.Count;
-                var remaining = new List<(Trace, StatsKey[])>(chunk.Count);
-                foreach (var item in chunk)
+                // 409: a marker is there already (a redelivery: drop the traces counted before, at once) or another writer
+                // added a row first; 412: another writer changed a row. Either way, read again and fold what is left.
+                if (ex.Status == 409)
                 {
-                    var marker = await Table.GetEntityIfExistsAsync<TableEntity>(partition, Marker(item.Trace), select: ["RowKey"], cancellationToken).ConfigureAwait(false);
-                    if (!marker.HasValue)
-                    {
-                        remaining.Add(item);
-                    }
+                    chunk = await UncountedAsync(partition, chunk, cancellationToken).ConfigureAwait(false);
                 }
 
-                if (remaining.Count == before)
-                {
-                    throw; // a conflict of another kind that outlasted the retries
-                }
-
-                chunk = remaining;
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(2, 10 * attempt)), timeProvider, cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    private async Task<List<(Trace Trace, StatsKey[] Keys)>> UncountedAsync(string partition, List<(Trace Trace, StatsKey[] Keys)> chunk, CancellationToken cancellationToken)
+    {
+        var remaining = new List<(Trace, StatsKey[])>(chunk.Count);
+        foreach (var item in chunk)
+        {
+            var marker = await Table.GetEntityIfExistsAsync<TableEntity>(partition, Marker(item.Trace), select: ["RowKey"], cancellationToken).ConfigureAwait(false);
+            if (!marker.HasValue)
+            {
+                remaining.Add(item);
+            }
+        }
+
+        return remaining;
     }
 
     private async Task<bool> FoldAsync(string partition, List<(Trace Trace, StatsKey[] Keys)> chunk, CancellationToken cancellationToken)

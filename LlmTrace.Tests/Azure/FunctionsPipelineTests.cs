@@ -84,6 +84,13 @@ public sealed class FunctionsPipelineTests : IAsyncLifetime
         Assert.Equal("hello", trace.Prompt!["user: ".Length..]);
         var totals = await _host.Services.GetRequiredService<ISpendLedger>().GetTotalsAsync(TestKeys.TenantOf(key), null, trace.StartedAt, CancellationToken.None);
         Assert.All(totals, t => Assert.Equal((0.000005625m, 18L, 1L), (t.CostUsd, t.Tokens, t.Requests)));
+        // The dashboard's counters, in Table Storage: the redelivered last stage counted the call once.
+        var stats = _host.Services.GetRequiredService<LlmTrace.Domain.Stats.ITrafficStatsStore>();
+        Assert.IsType<TableTrafficStatsStore>(stats);
+        var hour = await stats.ReadAsync(LlmTrace.Domain.Stats.TrafficStats.TenantScope(TestKeys.TenantOf(key)), LlmTrace.Domain.Stats.StatsResolution.Hour,
+            trace.StartedAt.AddHours(-1), trace.StartedAt.AddHours(1), CancellationToken.None);
+        var counters = Assert.Single(hour).Counters;
+        Assert.Equal((1L, 5_625L), (counters.Requests, counters.NanoUsd));
     }
 
     [Fact]
