@@ -52,15 +52,21 @@ public sealed class TraceStoreBreakerTests
         var ids = new List<Guid>();
         var slowest = TimeSpan.Zero;
 
-        for (var i = 0; i < 10; i++)
+        for (var i = 0; i < 11; i++)
         {
             var started = Stopwatch.GetTimestamp();
             var reply = await client.SendAsync(HttpMethod.Post, "/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}""");
-            slowest = TimeSpan.FromTicks(Math.Max(slowest.Ticks, Stopwatch.GetElapsedTime(started).Ticks));
+            // The first call also pays for the process's first JIT of the request path: only the others are timed.
+            if (i > 0)
+            {
+                slowest = TimeSpan.FromTicks(Math.Max(slowest.Ticks, Stopwatch.GetElapsedTime(started).Ticks));
+            }
+
             Assert.Equal(HttpStatusCode.OK, reply.Status);
             ids.Add(Guid.Parse(reply.Header("x-llmtrace-trace-id")!));
         }
 
+        // A store outage must not hold calls up (writes happen after the answer): no call near a store timeout.
         Assert.True(slowest < TimeSpan.FromSeconds(1), $"slowest call {slowest.TotalMilliseconds} ms while the store was down");
 
         // Writes through the pipeline: after 5 outage failures the breaker opens and the store is no longer asked.
