@@ -107,28 +107,31 @@ public sealed class TableTrafficStatsStore(AzureStorageClients clients, TimeProv
         return doomed.Count;
     }
 
-    private async Task ApplyChunkAsync(string partition, List<(Trace Trace, StatsKey[] Keys)> chunk, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; chunk.Count > 0; attempt++)
-        {
-            try
+    private Task ApplyChunkAsync(string partition, List<(Trace Trace, StatsKey[] Keys)> chunk, CancellationToken cancellationToken)
+        => TableTransactions.RunAsync(
+            async token =>
             {
-                await FoldAsync(partition, chunk, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 && attempt < TableTransactions.MaxAttempts)
-            {
-                // 409: a marker is there already (a redelivery: drop the traces counted before, at once) or another writer
-                // added a row first; 412: another writer changed a row. Either way, read again and fold what is left.
-                if (ex.Status == 409)
+                if (chunk.Count == 0)
                 {
-                    chunk = await UncountedAsync(partition, chunk, cancellationToken).ConfigureAwait(false);
+                    return true;
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(2, 10 * attempt)), timeProvider, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+                try
+                {
+                    await FoldAsync(partition, chunk, token).ConfigureAwait(false);
+                }
+                catch (TableTransactionFailedException ex) when (ex.Status == 409)
+                {
+                    // A marker may be there already (a redelivery): drop the traces counted before at once, so the retry
+                    // that follows folds only the rest (or a row another writer added first, read afresh).
+                    chunk = await UncountedAsync(partition, chunk, token).ConfigureAwait(false);
+                    throw;
+                }
+
+                return true;
+            },
+            timeProvider,
+            cancellationToken);
 
     private async Task<List<(Trace Trace, StatsKey[] Keys)>> UncountedAsync(string partition, List<(Trace Trace, StatsKey[] Keys)> chunk, CancellationToken cancellationToken)
     {
@@ -145,7 +148,7 @@ public sealed class TableTrafficStatsStore(AzureStorageClients clients, TimeProv
         return remaining;
     }
 
-    private async Task<bool> FoldAsync(string partition, List<(Trace Trace, StatsKey[] Keys)> chunk, CancellationToken cancellationToken)
+    private async Task FoldAsync(string partition, List<(Trace Trace, StatsKey[] Keys)> chunk, CancellationToken cancellationToken)
     {
         var keys = chunk.SelectMany(c => c.Keys.Where(k => Partition(k.Scope, k.Start) == partition)).Distinct().ToList();
         var rowKeys = keys.ToDictionary(k => k, RowKey);
@@ -170,7 +173,6 @@ public sealed class TableTrafficStatsStore(AzureStorageClients clients, TimeProv
 
         actions.AddRange(chunk.Select(c => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, Marker(c.Trace)) { ["At"] = c.Trace.StartedAt })));
         await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
-        return true;
     }
 
     // Two range conditions read every row a chunk touches, whatever its size (a filter allows only 15 comparisons).
