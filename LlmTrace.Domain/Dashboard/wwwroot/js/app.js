@@ -84,9 +84,8 @@ async function route() {
     parts[0] === 'tenants' ? () => tenants.render(main, ctx, parts[1]) :
     () => overview.render(main, ctx);
   for (const link of document.querySelectorAll('#nav a')) {
-    const target = link.getAttribute('href').slice(2);
-    link.toggleAttribute('aria-current', (parts[0] ?? '') === target);
-    if ((parts[0] ?? '') === target) link.setAttribute('aria-current', 'page');
+    if ((parts[0] ?? '') === link.getAttribute('href').slice(2)) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
   }
   replace(main, h('p', { class: 'loading', role: 'status' }, 'Loading…'));
   await refreshTenants();

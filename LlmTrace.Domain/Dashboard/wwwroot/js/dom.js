@@ -95,3 +95,33 @@ export function meter(label, value, max, soft) {
     h('div', { class: 'meter-label' }, h('span', {}, label), h('span', {}, words)),
     h('div', { class: 'meter-track' }, bar));
 }
+
+/** A figure with its label and an optional detail line; cls adds classes (a warning, a severity). */
+export function tile(label, value, detail, cls = '') {
+  return h('div', { class: 'tile ' + cls }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, value),
+    detail ? h('div', { class: 'tile-detail' }, detail) : null);
+}
+
+/** How a chart labels a bucket of a /api/stats report: the time for minutes, date and hour for hours, the date for days. */
+export function bucketLabel(bucket) {
+  return bucket === 'minute' ? iso => fmt.clock(iso).slice(0, 5) : bucket === 'hour' ? iso => fmt.time(iso).slice(0, 17) : iso => iso.slice(0, 10);
+}
+
+/**
+ * A page whose content depends on the shared tenant and range: its heading (and an optional aside), the toolbar, and a
+ * body drawn by content(), redrawn when the toolbar changes; errors are shown in words in the body. Returns the redraw.
+ */
+export async function statsPage(main, ctx, title, content, { aside = null, onDrawn = null } = {}) {
+  const body = h('div', { 'aria-live': 'polite' });
+  const draw = async () => {
+    try {
+      replace(body, ...(await content()));
+      onDrawn?.();
+    } catch (err) {
+      replace(body, ctx.error(err));
+    }
+  };
+  replace(main, h('div', { class: 'page-head' }, h('h1', {}, title), aside), ctx.toolbar(draw), body);
+  await draw();
+  return draw;
+}

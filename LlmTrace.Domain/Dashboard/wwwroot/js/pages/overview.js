@@ -1,23 +1,16 @@
 import { api, query } from '../api.js';
-import { h, replace, fmt, table, meter, SEVERITIES } from '../dom.js';
+import { h, fmt, table, meter, tile, bucketLabel, statsPage, SEVERITIES } from '../dom.js';
 import { bars, lines } from '../charts.js';
 
 const REFRESH_MS = 10_000;
 
 /** Requests, errors, latency, TTFT, spend against budgets, findings, top models and agents, refreshed live. */
 export async function render(main, ctx) {
-  const body = h('div', { 'aria-live': 'polite' });
   const updated = h('span', { class: 'muted' });
-  const draw = async () => {
-    try {
-      replace(body, ...(await content(ctx)));
-      updated.textContent = 'Live · updated ' + fmt.clock(new Date().toISOString());
-    } catch (err) {
-      replace(body, ctx.error(err));
-    }
-  };
-  replace(main, h('div', { class: 'page-head' }, h('h1', {}, 'Overview'), updated), ctx.toolbar(draw), body);
-  await draw();
+  const draw = await statsPage(main, ctx, 'Overview', () => content(ctx), {
+    aside: updated,
+    onDrawn: () => { updated.textContent = 'Live · updated ' + fmt.clock(new Date().toISOString()); },
+  });
   const timer = setInterval(() => { if (!document.hidden) draw(); }, REFRESH_MS);
   return () => clearInterval(timer);
 }
@@ -26,7 +19,7 @@ async function content(ctx) {
   const { from, to } = ctx.window();
   const stats = await api('/api/stats' + query({ tenantId: ctx.scope, from, to }));
   const t = stats.totals;
-  const label = stats.bucket === 'minute' ? iso => fmt.clock(iso).slice(0, 5) : stats.bucket === 'hour' ? iso => fmt.time(iso).slice(0, 17) : iso => iso.slice(0, 10);
+  const label = bucketLabel(stats.bucket);
   const points = stats.points;
   const tiles = h('div', { class: 'tiles' },
     tile('Requests', fmt.int(t.requests), `${fmt.int(t.streams)} streamed`),
@@ -58,9 +51,6 @@ async function content(ctx) {
   return [tiles, charts, budgets, top];
 }
 
-function tile(label, value, detail, cls = '') {
-  return h('div', { class: 'tile ' + cls }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, value), h('div', { class: 'tile-detail' }, detail));
-}
 
 async function budgetSection(ctx, stats) {
   if (!ctx.scope) {

@@ -1,19 +1,10 @@
 import { api, query } from '../api.js';
-import { h, replace, fmt, table, SEVERITIES } from '../dom.js';
+import { h, fmt, table, tile, bucketLabel, statsPage, SEVERITIES } from '../dom.js';
 import { bars } from '../charts.js';
 
 /** Findings by severity over time and by type, the most flagged agents and tenants, and the latest findings. */
 export async function render(main, ctx) {
-  const body = h('div');
-  const draw = async () => {
-    try {
-      replace(body, ...(await content(ctx)));
-    } catch (err) {
-      replace(body, ctx.error(err));
-    }
-  };
-  replace(main, h('div', { class: 'page-head' }, h('h1', {}, 'Security')), ctx.toolbar(draw), body);
-  await draw();
+  await statsPage(main, ctx, 'Security', () => content(ctx));
 }
 
 async function content(ctx) {
@@ -22,15 +13,14 @@ async function content(ctx) {
     api('/api/stats' + query({ tenantId: ctx.scope, from, to })),
     api('/api/findings' + query({ tenantId: ctx.scope, since: from, until: to, limit: 50 })),
   ]);
-  const label = stats.bucket === 'minute' ? iso => fmt.clock(iso).slice(0, 5) : stats.bucket === 'hour' ? iso => fmt.time(iso).slice(0, 17) : iso => iso.slice(0, 10);
+  const label = bucketLabel(stats.bucket);
   const flaggedAgents = stats.agents.filter(a => a.findings > 0).sort((a, b) => b.findings - a.findings);
   const flaggedTenants = (stats.tenants ?? []).filter(a => a.findings > 0).sort((a, b) => b.findings - a.findings);
   return [
     h('div', { class: 'tiles' },
-      h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, 'Blocked calls'), h('div', { class: 'tile-value' }, fmt.int(stats.totals.blockedRequests))),
-      h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, 'Flagged calls'), h('div', { class: 'tile-value' }, fmt.int(stats.totals.flaggedRequests)))),
-    h('div', { class: 'tiles' }, SEVERITIES.slice().reverse().map(s => h('div', { class: 'tile sev-tile sev-' + s },
-      h('div', { class: 'tile-label' }, s), h('div', { class: 'tile-value' }, fmt.int(stats.totals.findings[SEVERITIES.indexOf(s)]))))),
+      tile('Blocked calls', fmt.int(stats.totals.blockedRequests)),
+      tile('Flagged calls', fmt.int(stats.totals.flaggedRequests))),
+    h('div', { class: 'tiles' }, SEVERITIES.slice().reverse().map(s => tile(s, fmt.int(stats.totals.findings[SEVERITIES.indexOf(s)]), null, 'sev-tile sev-' + s))),
     h('div', { class: 'grid2' }, bars('Flagged calls by action', stats.points, [
       { name: 'blocked', cls: 's-bad', value: p => p.blockedRequests },
       { name: 'flagged and answered', cls: 's-warn', value: p => Math.max(0, p.flaggedRequests - p.blockedRequests) },

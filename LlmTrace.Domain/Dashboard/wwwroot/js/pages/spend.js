@@ -1,19 +1,10 @@
 import { api, query } from '../api.js';
-import { h, replace, fmt, table, meter } from '../dom.js';
+import { h, fmt, table, meter, tile, statsPage } from '../dom.js';
 import { bars } from '../charts.js';
 
 /** Spend by day, model, agent and tenant, and every budget window as a bar against its soft and hard limits. */
 export async function render(main, ctx) {
-  const body = h('div');
-  const draw = async () => {
-    try {
-      replace(body, ...(await content(ctx)));
-    } catch (err) {
-      replace(body, ctx.error(err));
-    }
-  };
-  replace(main, h('div', { class: 'page-head' }, h('h1', {}, 'Spend')), ctx.toolbar(draw), body);
-  await draw();
+  await statsPage(main, ctx, 'Spend', () => content(ctx));
 }
 
 async function content(ctx) {
@@ -23,10 +14,9 @@ async function content(ctx) {
   const label = long ? iso => iso.slice(5, 10) : iso => fmt.time(iso).slice(12, 17);
   const parts = [
     h('div', { class: 'tiles' },
-      h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, 'Spend in range'), h('div', { class: 'tile-value' }, fmt.usd(stats.totals.costUsd))),
-      h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, 'Tokens'), h('div', { class: 'tile-value' }, fmt.compact(stats.totals.promptTokens + stats.totals.completionTokens)),
-        h('div', { class: 'tile-detail' }, `${fmt.compact(stats.totals.promptTokens)} in · ${fmt.compact(stats.totals.completionTokens)} out`)),
-      h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, 'Requests'), h('div', { class: 'tile-value' }, fmt.int(stats.totals.requests)))),
+      tile('Spend in range', fmt.usd(stats.totals.costUsd)),
+      tile('Tokens', fmt.compact(stats.totals.promptTokens + stats.totals.completionTokens), `${fmt.compact(stats.totals.promptTokens)} in · ${fmt.compact(stats.totals.completionTokens)} out`),
+      tile('Requests', fmt.int(stats.totals.requests))),
     h('div', { class: 'grid2' },
       bars(long ? 'Cost per day' : 'Cost per hour', stats.points, [{ name: 'USD', cls: 's-alt', value: p => p.costUsd }], { label, format: fmt.usd }),
       table('By model', ['Model', 'Requests', 'Tokens', 'Cost'], stats.models.map(r => [r.name, fmt.int(r.requests), fmt.compact(r.tokens), fmt.usd(r.costUsd)]), 'No spend in this range.')),

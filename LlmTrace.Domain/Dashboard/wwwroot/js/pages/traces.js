@@ -1,5 +1,5 @@
 import { api, query } from '../api.js';
-import { h, replace, fmt, field } from '../dom.js';
+import { h, replace, fmt, field, SEVERITIES } from '../dom.js';
 
 const TAIL_MS = 2_000;
 const PAGE = 50;
@@ -90,8 +90,8 @@ export async function render(main, ctx, params) {
 }
 
 function row(ctx, t, fresh = false) {
-  const sev = t.findings.reduce((m, f) => Math.max(m, ['info', 'low', 'medium', 'high', 'critical'].indexOf(f.severity)), -1);
-  const tr = h('tr', { dataset: { id: t.traceId }, class: fresh ? 'fresh' : '' },
+  const worst = SEVERITIES[t.findings.reduce((m, f) => Math.max(m, SEVERITIES.indexOf(f.severity)), 0)];
+  return h('tr', { dataset: { id: t.traceId }, class: fresh ? 'fresh' : '' },
     h('td', {}, h('a', { href: '#/traces/' + t.traceId }, fmt.time(t.startedAt))),
     h('td', {}, ctx.tenantName(t.tenantId)),
     h('td', {}, t.agentId ?? '–'),
@@ -101,8 +101,7 @@ function row(ctx, t, fresh = false) {
     h('td', { class: 'num' }, fmt.ms(t.ttftMs)),
     h('td', { class: 'num' }, t.totalTokens ? fmt.int(t.totalTokens) : '–'),
     h('td', { class: 'num' }, t.cost ? fmt.usd(t.cost.total) : '–'),
-    h('td', {}, t.findings.length ? h('span', { class: 'badge sev-' + ['info', 'low', 'medium', 'high', 'critical'][sev] }, `${t.findings.length} · ${['info', 'low', 'medium', 'high', 'critical'][sev]}`) : '–'));
-  return tr;
+    h('td', {}, t.findings.length ? h('span', { class: 'badge sev-' + worst }, `${t.findings.length} · ${worst}`) : '–'));
 }
 
 function local(iso) {
