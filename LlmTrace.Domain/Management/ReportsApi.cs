@@ -106,27 +106,13 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITraffi
     /// </summary>
     public async Task StatsAsync(HttpContext context, Caller caller)
     {
-        var (ok, tenantId) = await ScopeAsync(context, caller).ConfigureAwait(false);
+        var (ok, tenantId, from, to) = await ScopeAndRangeAsync(context, caller, TimeSpan.FromHours(1)).ConfigureAwait(false);
         if (!ok)
         {
             return;
         }
 
         var query = context.Request.Query;
-        if (!TryDate(query, "from", out var f) || !TryDate(query, "to", out var t))
-        {
-            await ManagementHttp.InvalidAsync(context, "from", "from and to must be ISO 8601 date-times.").ConfigureAwait(false);
-            return;
-        }
-
-        var to = t ?? timeProvider.GetUtcNow();
-        var from = f ?? to.AddHours(-1);
-        if (from >= to)
-        {
-            await ManagementHttp.InvalidAsync(context, "from", "from must be before to.").ConfigureAwait(false);
-            return;
-        }
-
         var bucket = query["bucket"].ToString() is { Length: > 0 } b ? b : Stats.TrafficReport.DefaultBucket(to - from);
         if (bucket is not ("minute" or "hour" or "day"))
         {
@@ -399,7 +385,8 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITraffi
     }
 
     /// <summary>The tenant scope, then the time range; not ok when either is refused (the answer has been written).</summary>
-    private async Task<(bool Ok, Guid? TenantId, DateTimeOffset From, DateTimeOffset To)> ScopeAndRangeAsync(HttpContext context, Caller caller)
+    /// <param name="defaultSpan">How far back <c>from</c> lies when it is not given (30 days unless said).</param>
+    private async Task<(bool Ok, Guid? TenantId, DateTimeOffset From, DateTimeOffset To)> ScopeAndRangeAsync(HttpContext context, Caller caller, TimeSpan? defaultSpan = null)
     {
         var (ok, tenantId) = await ScopeAsync(context, caller).ConfigureAwait(false);
         if (!ok)
@@ -407,12 +394,12 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITraffi
             return (false, null, default, default);
         }
 
-        var (rangeOk, from, to) = await RangeAsync(context).ConfigureAwait(false);
+        var (rangeOk, from, to) = await RangeAsync(context, defaultSpan ?? TimeSpan.FromDays(30)).ConfigureAwait(false);
         return (rangeOk, tenantId, from, to);
     }
 
-    /// <summary><c>from</c>/<c>to</c> (default: the last 30 days up to now); not ok when invalid (the 400 has been written).</summary>
-    private async Task<(bool Ok, DateTimeOffset From, DateTimeOffset To)> RangeAsync(HttpContext context)
+    /// <summary><c>from</c>/<c>to</c> (default: <paramref name="defaultSpan"/> up to now); not ok when invalid (the 400 has been written).</summary>
+    private async Task<(bool Ok, DateTimeOffset From, DateTimeOffset To)> RangeAsync(HttpContext context, TimeSpan defaultSpan)
     {
         var query = context.Request.Query;
         if (!TryDate(query, "from", out var f) || !TryDate(query, "to", out var t))
@@ -422,7 +409,7 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITraffi
         }
 
         var to = t ?? timeProvider.GetUtcNow();
-        var from = f ?? to.AddDays(-30);
+        var from = f ?? to - defaultSpan;
         if (from >= to)
         {
             await ManagementHttp.InvalidAsync(context, "from", "from must be before to.").ConfigureAwait(false);
