@@ -347,7 +347,7 @@ public sealed class PromptInjectionDetector
     /// </summary>
     private static bool IsMatchNearAnchors(InjectionRule rule, ReadOnlySpan<char> view, Dictionary<string, List<int>> anchors)
     {
-        if (view.Length <= WholeTextLimit || rule.Anchors.Count == 0)
+        if (view.Length <= WholeTextLimit || rule.Anchors.Count == 0 || rule.WholeText)
         {
             return rule.IsMatch(view);
         }
