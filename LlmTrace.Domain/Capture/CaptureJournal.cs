@@ -39,6 +39,12 @@ public sealed class CaptureJournal : IAsyncDisposable
 
     private readonly JournalOptions _options;
     private readonly ILogger<CaptureJournal> _logger;
+    /// <summary>The serializer's own writer settings for the context (no indentation, its encoder).</summary>
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = CaptureJsonContext.Default.Options.Encoder, Indented = false, SkipValidation = true };
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<(Guid TraceId, bool Started), Segment> _segmentOf = [];
     private readonly Lock _gate = new();
@@ -90,19 +96,45 @@ public sealed class CaptureJournal : IAsyncDisposable
             return Task.CompletedTask;
         }
 
-        var json = JsonSerializer.SerializeToUtf8Bytes(trace, CaptureJsonContext.Default.Trace);
-        var record = new byte[HeaderBytes + json.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(record, json.Length + 1);
-        record[PrefixBytes] = started ? Started : Completed;
-        json.CopyTo(record, HeaderBytes);
-        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), Crc32.HashToUInt32(record.AsSpan(PrefixBytes)));
-        var pending = new Pending(trace.TraceId, started, record);
+        var pending = new Pending(trace.TraceId, started, Encode(trace, started));
         if (!_pending.Writer.TryWrite(pending))
         {
+            pending.Record.Dispose();
             throw new ObjectDisposedException(nameof(CaptureJournal));
         }
 
         return pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// One record in a pooled buffer, serialized in place behind its header (the writer loop returns the buffer once the
+    /// record is written): on the request path, an append costs no allocation that grows with the trace.
+    /// </summary>
+    private static PendingBytes Encode(Trace trace, bool started)
+    {
+        var record = new PendingBytes();
+        record.Advance(HeaderBytes);
+        var writer = t_writer ??= new Utf8JsonWriter(record, WriterOptions);
+        writer.Reset(record);
+        try
+        {
+            JsonSerializer.Serialize(writer, trace, CaptureJsonContext.Default.Trace);
+        }
+        catch
+        {
+            record.Dispose();
+            throw;
+        }
+        finally
+        {
+            writer.Reset(Stream.Null); // the thread's writer must not keep the buffer alive
+        }
+
+        var bytes = record.WrittenSpan;
+        BinaryPrimitives.WriteInt32LittleEndian(bytes, bytes.Length - PrefixBytes);
+        bytes[PrefixBytes] = started ? Started : Completed;
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes[4..], Crc32.HashToUInt32(bytes[PrefixBytes..]));
+        return record;
     }
 
     /// <summary>These traces are processed and stored: their segments may go once nothing in them is outstanding.</summary>
@@ -265,6 +297,11 @@ public sealed class CaptureJournal : IAsyncDisposable
                 await ResetAsync().ConfigureAwait(false);
             }
 
+            foreach (var item in group)
+            {
+                item.Record.Dispose();
+            }
+
             group.Clear();
         }
     }
@@ -278,7 +315,7 @@ public sealed class CaptureJournal : IAsyncDisposable
 
         foreach (var item in group)
         {
-            _file!.Write(item.Record);
+            _file!.Write(item.Record.Span);
         }
 
         // Process: the bytes reach the operating system, which keeps them if the process dies. Machine: and the disk.
@@ -363,7 +400,7 @@ public sealed class CaptureJournal : IAsyncDisposable
         public bool Sealed { get; set; }
     }
 
-    private sealed record Pending(Guid TraceId, bool Started, byte[] Record)
+    private sealed record Pending(Guid TraceId, bool Started, PendingBytes Record)
     {
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -282,7 +282,7 @@ public sealed class PromptInjectionDetector
 
             for (var i = 0; i < views.Count; i++)
             {
-                if (rule.Anchors.Count > 0 && !rule.Anchors.Any(anchors[i].ContainsKey))
+                if (rule.Anchors.Count > 0 && !AnyPresent(rule.Anchors, anchors[i]))
                 {
                     continue;
                 }
@@ -318,6 +318,25 @@ public sealed class PromptInjectionDetector
         }
 
         return contentContext;
+    }
+
+    /// <summary>Whether any of a rule's anchors occurs in the view (a plain loop: it runs for every rule and view on every call).</summary>
+    private static bool AnyPresent(IReadOnlyList<string> ruleAnchors, Dictionary<string, List<int>> present)
+    {
+        if (present.Count == 0)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < ruleAnchors.Count; i++)
+        {
+            if (present.ContainsKey(ruleAnchors[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>A JSON object or array: the shape of a tool's or an API's answer (its keys are checked by the regex).</summary>

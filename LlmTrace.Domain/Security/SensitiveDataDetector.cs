@@ -141,9 +141,14 @@ public static partial class SensitiveDataDetector
     /// the whole text is scanned instead: the results are the same as scanning the whole text, only cheaper.
     /// </summary>
     private static void AddNear(List<SensitiveMatch> found, string text, string category, string kind, Regex pattern, Func<ReadOnlySpan<char>, int>? next, int before, int after, SpanPredicate? validate = null)
-        => AddNear(found, text, category, kind, pattern, next, (t, anchor) => (Math.Max(0, anchor - before), Math.Min(t.Length, anchor + after)), validate);
+        => AddNear(found, text, category, kind, pattern, next, before, after, extent: null, validate);
 
     private static void AddNear(List<SensitiveMatch> found, string text, string category, string kind, Regex pattern, Func<ReadOnlySpan<char>, int>? next, Func<string, int, (int Start, int End)> extent, SpanPredicate? validate = null)
+        => AddNear(found, text, category, kind, pattern, next, before: 0, after: 0, extent, validate);
+
+    /// <param name="extent">The window around an anchor; when null, <paramref name="before"/> and <paramref name="after"/> characters either side.</param>
+    private static void AddNear(
+        List<SensitiveMatch> found, string text, string category, string kind, Regex pattern, Func<ReadOnlySpan<char>, int>? next, int before, int after, Func<string, int, (int Start, int End)>? extent, SpanPredicate? validate)
     {
         if (next is null)
         {
@@ -151,7 +156,7 @@ public static partial class SensitiveDataDetector
             return;
         }
 
-        var matches = new List<(int Index, int Length)>();
+        List<(int Index, int Length)>? matches = null; // most texts have no anchor at all
         var position = 0;
         var windowStart = -1;
         var windowEnd = -1;
@@ -164,14 +169,14 @@ public static partial class SensitiveDataDetector
             }
 
             var anchor = position + offset;
-            var (start, end) = extent(text, anchor);
+            var (start, end) = extent is null ? (Math.Max(0, anchor - before), Math.Min(text.Length, anchor + after)) : extent(text, anchor);
             if (windowEnd >= 0 && start <= windowEnd)
             {
                 windowEnd = Math.Max(windowEnd, end);
             }
             else
             {
-                if (windowEnd >= 0 && !Window(text, pattern, windowStart, windowEnd, matches))
+                if (windowEnd >= 0 && !Window(text, pattern, windowStart, windowEnd, ref matches))
                 {
                     Add(found, text, category, kind, pattern, validate);
                     return;
@@ -183,9 +188,14 @@ public static partial class SensitiveDataDetector
             position = anchor + 1;
         }
 
-        if (windowEnd >= 0 && !Window(text, pattern, windowStart, windowEnd, matches))
+        if (windowEnd >= 0 && !Window(text, pattern, windowStart, windowEnd, ref matches))
         {
             Add(found, text, category, kind, pattern, validate);
+            return;
+        }
+
+        if (matches is null)
+        {
             return;
         }
 
@@ -196,7 +206,7 @@ public static partial class SensitiveDataDetector
     }
 
     /// <summary>The matches inside one window, or false when one touches an edge that is not the text's own.</summary>
-    private static bool Window(string text, Regex pattern, int start, int end, List<(int Index, int Length)> matches)
+    private static bool Window(string text, Regex pattern, int start, int end, ref List<(int Index, int Length)>? matches)
     {
         foreach (var match in pattern.EnumerateMatches(text.AsSpan(start, end - start)))
         {
@@ -206,7 +216,7 @@ public static partial class SensitiveDataDetector
                 return false;
             }
 
-            matches.Add((index, match.Length));
+            (matches ??= []).Add((index, match.Length));
         }
 
         return true;
