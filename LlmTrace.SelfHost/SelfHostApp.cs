@@ -11,9 +11,21 @@ public static class SelfHostApp
 {
     public const string DefaultUrl = "http://127.0.0.1:7071";
 
+    /// <summary>Read by every <c>PhysicalFileProvider</c> when it is created: poll the files it watches instead of a recursive OS watch.</summary>
+    internal const string PollingFileWatcherVariable = "DOTNET_USE_POLLING_FILE_WATCHER";
+
     /// <param name="configure">Lets tests and benchmarks adjust the builder (configuration, handlers) before it is built.</param>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
+        // appsettings.json is watched for changes through the content root, usually the working directory, which also
+        // holds the data folder. An OS watch there is recursive, so every SQLite and journal write would wake it
+        // (about 5 % of the gateway's CPU under load). The configuration files are polled instead (every 4 s), unless the
+        // operator chose otherwise.
+        if (Environment.GetEnvironmentVariable(PollingFileWatcherVariable) is null)
+        {
+            Environment.SetEnvironmentVariable(PollingFileWatcherVariable, "true");
+        }
+
         var builder = WebApplication.CreateBuilder(args);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
