@@ -16,26 +16,27 @@ public sealed class SqliteAnomalyStateStore(SqliteDatabase database) : IAnomalyS
         {
             var states = new Dictionary<Guid, AnomalyState>();
             var results = new List<IReadOnlyList<Finding>>(traces.Count);
+            // One prepared statement of each kind per batch: only the parameters change from trace to trace.
+            await using var seen = SqliteDatabase.Command(connection, transaction, "SELECT findings FROM anomaly_applied WHERE trace_id = $id");
+            var seenId = seen.Parameters.Add("$id", SqliteType.Text);
+            await using var load = SqliteDatabase.Command(connection, transaction, "SELECT state FROM anomaly_state WHERE tenant_id = $tenant");
+            var loadTenant = load.Parameters.Add("$tenant", SqliteType.Text);
+            await using var mark = SqliteDatabase.Command(connection, transaction, "INSERT INTO anomaly_applied (trace_id, findings) VALUES ($id, $findings)");
+            var markId = mark.Parameters.Add("$id", SqliteType.Text);
+            var markFindings = mark.Parameters.Add("$findings", SqliteType.Blob);
             foreach (var trace in traces)
             {
-                await using (var seen = connection.CreateCommand())
+                var traceId = trace.TraceId.ToString("N");
+                seenId.Value = traceId;
+                if (await seen.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] stored)
                 {
-                    seen.Transaction = transaction;
-                    seen.CommandText = "SELECT findings FROM anomaly_applied WHERE trace_id = $id";
-                    seen.Parameters.AddWithValue("$id", trace.TraceId.ToString("N"));
-                    if (await seen.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] stored)
-                    {
-                        results.Add(JsonSerializer.Deserialize(stored, AnomalyJsonContext.Default.ListFinding)!);
-                        continue;
-                    }
+                    results.Add(JsonSerializer.Deserialize(stored, AnomalyJsonContext.Default.ListFinding)!);
+                    continue;
                 }
 
                 if (!states.TryGetValue(trace.TenantId, out var state))
                 {
-                    await using var load = connection.CreateCommand();
-                    load.Transaction = transaction;
-                    load.CommandText = "SELECT state FROM anomaly_state WHERE tenant_id = $tenant";
-                    load.Parameters.AddWithValue("$tenant", trace.TenantId.ToString("N"));
+                    loadTenant.Value = trace.TenantId.ToString("N");
                     state = await load.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] json
                         ? JsonSerializer.Deserialize(json, AnomalyJsonContext.Default.AnomalyState)!
                         : AnomalyState.Empty;
@@ -44,11 +45,8 @@ public sealed class SqliteAnomalyStateStore(SqliteDatabase database) : IAnomalyS
                 var (next, findings) = detector.Observe(state, trace);
                 states[trace.TenantId] = next;
                 results.Add(findings);
-                await using var mark = connection.CreateCommand();
-                mark.Transaction = transaction;
-                mark.CommandText = "INSERT INTO anomaly_applied (trace_id, findings) VALUES ($id, $findings)";
-                mark.Parameters.AddWithValue("$id", trace.TraceId.ToString("N"));
-                mark.Parameters.AddWithValue("$findings", JsonSerializer.SerializeToUtf8Bytes([.. findings], AnomalyJsonContext.Default.ListFinding));
+                markId.Value = traceId;
+                markFindings.Value = JsonSerializer.SerializeToUtf8Bytes([.. findings], AnomalyJsonContext.Default.ListFinding);
                 await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 

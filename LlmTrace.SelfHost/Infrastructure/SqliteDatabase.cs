@@ -173,6 +173,15 @@ public sealed class SqliteDatabase : IAsyncDisposable
         }
     }
 
+    /// <summary>A command in the write transaction (see <see cref="WriteAsync{T}"/>); reuse it for every row of a batch.</summary>
+    public static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string text)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = text;
+        return command;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _writeGate.WaitAsync().ConfigureAwait(false);

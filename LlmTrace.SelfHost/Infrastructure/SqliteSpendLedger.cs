@@ -19,9 +19,9 @@ public sealed class SqliteSpendLedger(SqliteDatabase database) : ISpendLedger
     public Task<IReadOnlyList<SpendApplication>> ApplyAsync(IReadOnlyList<SpendEntry> entries, CancellationToken cancellationToken)
         => database.WriteAsync<IReadOnlyList<SpendApplication>>(async (connection, transaction) =>
         {
-            await using var mark = Command(connection, transaction, "INSERT INTO spend_applied (trace_id) VALUES ($id) ON CONFLICT DO NOTHING");
+            await using var mark = SqliteDatabase.Command(connection, transaction, "INSERT INTO spend_applied (trace_id) VALUES ($id) ON CONFLICT DO NOTHING");
             var id = mark.Parameters.Add("$id", SqliteType.Text);
-            await using var read = Command(connection, transaction, "SELECT nano_usd, tokens, requests, closed FROM spend WHERE tenant_id = $tenant AND scope = $scope AND window_key = $key");
+            await using var read = SqliteDatabase.Command(connection, transaction, "SELECT nano_usd, tokens, requests, closed FROM spend WHERE tenant_id = $tenant AND scope = $scope AND window_key = $key");
             var readTenant = read.Parameters.Add("$tenant", SqliteType.Text);
             var readScope = read.Parameters.Add("$scope", SqliteType.Text);
             var readKey = read.Parameters.Add("$key", SqliteType.Text);
@@ -61,7 +61,7 @@ public sealed class SqliteSpendLedger(SqliteDatabase database) : ISpendLedger
                 results.Add(new SpendApplication(true, changes));
             }
 
-            await using var write = Command(connection, transaction, """
+            await using var write = SqliteDatabase.Command(connection, transaction, """
                 INSERT INTO spend (tenant_id, scope, window_key, kind, start_at, end_at, nano_usd, tokens, requests, closed)
                 VALUES ($tenant, $scope, $key, $kind, $start, $end, $nano, $tokens, $requests, $closed)
                 ON CONFLICT (tenant_id, scope, window_key) DO UPDATE SET
@@ -137,18 +137,10 @@ public sealed class SqliteSpendLedger(SqliteDatabase database) : ISpendLedger
     public Task CloseWindowAsync(Guid tenantId, SpendTotal total, CancellationToken cancellationToken)
         => database.WriteAsync(async (connection, transaction) =>
         {
-            await using var command = Command(connection, transaction, "UPDATE spend SET closed = 1 WHERE tenant_id = $tenant AND scope = $scope AND window_key = $key");
+            await using var command = SqliteDatabase.Command(connection, transaction, "UPDATE spend SET closed = 1 WHERE tenant_id = $tenant AND scope = $scope AND window_key = $key");
             command.Parameters.AddWithValue("$tenant", tenantId.ToString("N"));
             command.Parameters.AddWithValue("$scope", total.AgentId ?? TenantScope);
             command.Parameters.AddWithValue("$key", total.WindowKey);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
-
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string text)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = text;
-        return command;
-    }
 }

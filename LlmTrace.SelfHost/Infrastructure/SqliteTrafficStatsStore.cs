@@ -14,18 +14,16 @@ public sealed class SqliteTrafficStatsStore(SqliteDatabase database) : ITrafficS
         => database.WriteAsync(async (connection, transaction) =>
         {
             var rows = new Dictionary<StatsKey, TrafficCounters>();
+            // One prepared marker statement per batch: only the parameters change from trace to trace.
+            await using var mark = SqliteDatabase.Command(connection, transaction, "INSERT OR IGNORE INTO traffic_applied (trace_id, at) VALUES ($id, $at)");
+            var markId = mark.Parameters.Add("$id", SqliteType.Text);
+            var markAt = mark.Parameters.Add("$at", SqliteType.Integer);
             foreach (var trace in traces)
             {
-                await using (var mark = connection.CreateCommand())
+                (markId.Value, markAt.Value) = (trace.TraceId.ToString("N"), trace.StartedAt.ToUnixTimeSeconds());
+                if (await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
                 {
-                    mark.Transaction = transaction;
-                    mark.CommandText = "INSERT OR IGNORE INTO traffic_applied (trace_id, at) VALUES ($id, $at)";
-                    mark.Parameters.AddWithValue("$id", trace.TraceId.ToString("N"));
-                    mark.Parameters.AddWithValue("$at", trace.StartedAt.ToUnixTimeSeconds());
-                    if (await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
-                    {
-                        continue; // counted before
-                    }
+                    continue; // counted before
                 }
 
                 foreach (var key in TrafficStats.KeysOf(trace))
