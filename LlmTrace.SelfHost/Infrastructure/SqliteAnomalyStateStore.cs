@@ -52,9 +52,7 @@ public sealed class SqliteAnomalyStateStore(SqliteDatabase database) : IAnomalyS
 
             foreach (var (tenantId, state) in states)
             {
-                await using var save = connection.CreateCommand();
-                save.Transaction = transaction;
-                save.CommandText = "INSERT INTO anomaly_state (tenant_id, state) VALUES ($tenant, $state) ON CONFLICT (tenant_id) DO UPDATE SET state = excluded.state";
+                await using var save = SqliteDatabase.Command(connection, transaction, "INSERT INTO anomaly_state (tenant_id, state) VALUES ($tenant, $state) ON CONFLICT (tenant_id) DO UPDATE SET state = excluded.state");
                 save.Parameters.AddWithValue("$tenant", tenantId.ToString("N"));
                 save.Parameters.AddWithValue("$state", JsonSerializer.SerializeToUtf8Bytes(state, AnomalyJsonContext.Default.AnomalyState));
                 await save.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

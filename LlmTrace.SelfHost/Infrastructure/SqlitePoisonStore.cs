@@ -10,9 +10,7 @@ internal sealed class SqlitePoisonStore(SqliteDatabase database, TimeProvider ti
         var reference = $"{queue}/{messageId}";
         await database.WriteAsync(async (connection, transaction) =>
         {
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "INSERT OR REPLACE INTO poison (reference, queue, message_id, stored_at, message) VALUES ($r, $q, $m, $t, $b)";
+            await using var command = SqliteDatabase.Command(connection, transaction, "INSERT OR REPLACE INTO poison (reference, queue, message_id, stored_at, message) VALUES ($r, $q, $m, $t, $b)");
             command.Parameters.AddWithValue("$r", reference);
             command.Parameters.AddWithValue("$q", queue);
             command.Parameters.AddWithValue("$m", messageId);
@@ -32,9 +30,7 @@ internal sealed class SqlitePoisonStore(SqliteDatabase database, TimeProvider ti
     public Task RemoveAsync(string reference, CancellationToken cancellationToken)
         => database.WriteAsync(async (connection, transaction) =>
         {
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "DELETE FROM poison WHERE reference = $r";
+            await using var command = SqliteDatabase.Command(connection, transaction, "DELETE FROM poison WHERE reference = $r");
             command.Parameters.AddWithValue("$r", reference);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);

@@ -64,9 +64,7 @@ public sealed class SqliteRecordStore(SqliteDatabase database) : IRecordStore
                 throw new RecordConflictException($"{table}/{partition}/{key}: not a version this store issued.");
             }
 
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "UPDATE records SET json = $j, version = $n WHERE tbl = $t AND partition = $p AND key = $k AND version = $v RETURNING version";
+            await using var command = SqliteDatabase.Command(connection, transaction, "UPDATE records SET json = $j, version = $n WHERE tbl = $t AND partition = $p AND key = $k AND version = $v RETURNING version");
             Bind(command, table, partition, key);
             command.Parameters.AddWithValue("$j", json);
             command.Parameters.AddWithValue("$v", version);
@@ -79,18 +77,14 @@ public sealed class SqliteRecordStore(SqliteDatabase database) : IRecordStore
     public Task<bool> DeleteAsync(string table, string partition, string key, CancellationToken cancellationToken)
         => database.WriteAsync(async (connection, transaction) =>
         {
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "DELETE FROM records WHERE tbl = $t AND partition = $p AND key = $k";
+            await using var command = SqliteDatabase.Command(connection, transaction, "DELETE FROM records WHERE tbl = $t AND partition = $p AND key = $k");
             Bind(command, table, partition, key);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
         }, cancellationToken);
 
     private static async Task<long> NextVersionAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
     {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "UPDATE record_clock SET n = n + 1 WHERE id = 1 RETURNING n";
+        await using var command = SqliteDatabase.Command(connection, transaction, "UPDATE record_clock SET n = n + 1 WHERE id = 1 RETURNING n");
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 

@@ -23,9 +23,7 @@ public sealed class SqliteTraceStore(SqliteDatabase database) : ITraceStore, ITr
 
         return database.WriteAsync(async (connection, transaction) =>
         {
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "INSERT OR REPLACE INTO traces (trace_id, tenant_id, agent_id, provider, model, started_at, succeeded, findings, body) VALUES ($id, $tenant, $agent, $provider, $model, $started, $succeeded, $findings, $body)";
+            await using var command = SqliteDatabase.Command(connection, transaction, "INSERT OR REPLACE INTO traces (trace_id, tenant_id, agent_id, provider, model, started_at, succeeded, findings, body) VALUES ($id, $tenant, $agent, $provider, $model, $started, $succeeded, $findings, $body)");
             var id = command.Parameters.Add("$id", SqliteType.Text);
             var tenant = command.Parameters.Add("$tenant", SqliteType.Text);
             var agent = command.Parameters.Add("$agent", SqliteType.Text);
@@ -151,9 +149,7 @@ public sealed class SqliteTraceStore(SqliteDatabase database) : ITraceStore, ITr
             var deleted = 0;
             foreach (var (tenantId, cutoff) in tenantCutoffs)
             {
-                await using var command = connection.CreateCommand();
-                command.Transaction = transaction;
-                command.CommandText = "DELETE FROM traces WHERE tenant_id = $tenant AND started_at < $cutoff";
+                await using var command = SqliteDatabase.Command(connection, transaction, "DELETE FROM traces WHERE tenant_id = $tenant AND started_at < $cutoff");
                 command.Parameters.AddWithValue("$tenant", tenantId.ToString("N"));
                 command.Parameters.AddWithValue("$cutoff", cutoff.ToUnixTimeMilliseconds());
                 deleted += await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

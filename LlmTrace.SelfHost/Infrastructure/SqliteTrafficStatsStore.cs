@@ -39,12 +39,10 @@ public sealed class SqliteTrafficStatsStore(SqliteDatabase database) : ITrafficS
 
             foreach (var (key, counters) in rows)
             {
-                await using var save = connection.CreateCommand();
-                save.Transaction = transaction;
-                save.CommandText = """
+                await using var save = SqliteDatabase.Command(connection, transaction, """
                     INSERT INTO traffic (scope, resolution, start_at, counters) VALUES ($scope, $resolution, $start, $counters)
                     ON CONFLICT (scope, resolution, start_at) DO UPDATE SET counters = excluded.counters
-                    """;
+                    """);
                 AddKey(save, key);
                 save.Parameters.AddWithValue("$counters", TrafficStats.Serialize(counters));
                 await save.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -79,12 +77,10 @@ public sealed class SqliteTrafficStatsStore(SqliteDatabase database) : ITrafficS
     public Task<int> PruneAsync(DateTimeOffset now, CancellationToken cancellationToken)
         => database.WriteAsync(async (connection, transaction) =>
         {
-            await using var prune = connection.CreateCommand();
-            prune.Transaction = transaction;
-            prune.CommandText = """
+            await using var prune = SqliteDatabase.Command(connection, transaction, """
                 DELETE FROM traffic WHERE resolution = 0 AND start_at < $minutes;
                 DELETE FROM traffic_applied WHERE at < $markers;
-                """;
+                """);
             prune.Parameters.AddWithValue("$minutes", (now - TrafficStats.MinuteRowsKept).ToUnixTimeSeconds());
             prune.Parameters.AddWithValue("$markers", (now - TrafficStats.MarkersKept).ToUnixTimeSeconds());
             return await prune.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -92,9 +88,7 @@ public sealed class SqliteTrafficStatsStore(SqliteDatabase database) : ITrafficS
 
     private static async Task<TrafficCounters> LoadAsync(SqliteConnection connection, SqliteTransaction transaction, StatsKey key, CancellationToken cancellationToken)
     {
-        await using var load = connection.CreateCommand();
-        load.Transaction = transaction;
-        load.CommandText = "SELECT counters FROM traffic WHERE scope = $scope AND resolution = $resolution AND start_at = $start";
+        await using var load = SqliteDatabase.Command(connection, transaction, "SELECT counters FROM traffic WHERE scope = $scope AND resolution = $resolution AND start_at = $start");
         AddKey(load, key);
         return await load.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] json ? TrafficStats.Deserialize(json) : new TrafficCounters();
     }
