@@ -50,11 +50,13 @@ public sealed class SqliteAnomalyStateStore(SqliteDatabase database) : IAnomalyS
                 await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
+            await using var save = SqliteDatabase.Command(connection, transaction, "INSERT INTO anomaly_state (tenant_id, state) VALUES ($tenant, $state) ON CONFLICT (tenant_id) DO UPDATE SET state = excluded.state");
+            var saveTenant = save.Parameters.Add("$tenant", SqliteType.Text);
+            var saveState = save.Parameters.Add("$state", SqliteType.Blob);
             foreach (var (tenantId, state) in states)
             {
-                await using var save = SqliteDatabase.Command(connection, transaction, "INSERT INTO anomaly_state (tenant_id, state) VALUES ($tenant, $state) ON CONFLICT (tenant_id) DO UPDATE SET state = excluded.state");
-                save.Parameters.AddWithValue("$tenant", tenantId.ToString("N"));
-                save.Parameters.AddWithValue("$state", JsonSerializer.SerializeToUtf8Bytes(state, AnomalyJsonContext.Default.AnomalyState));
+                saveTenant.Value = tenantId.ToString("N");
+                saveState.Value = JsonSerializer.SerializeToUtf8Bytes(state, AnomalyJsonContext.Default.AnomalyState);
                 await save.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 

@@ -18,6 +18,7 @@ public sealed class SqliteTrafficStatsStore(SqliteDatabase database) : ITrafficS
             await using var mark = SqliteDatabase.Command(connection, transaction, "INSERT OR IGNORE INTO traffic_applied (trace_id, at) VALUES ($id, $at)");
             var markId = mark.Parameters.Add("$id", SqliteType.Text);
             var markAt = mark.Parameters.Add("$at", SqliteType.Integer);
+            await using var load = SqliteDatabase.Command(connection, transaction, "SELECT counters FROM traffic WHERE scope = $scope AND resolution = $resolution AND start_at = $start");
             foreach (var trace in traces)
             {
                 (markId.Value, markAt.Value) = (trace.TraceId.ToString("N"), trace.StartedAt.ToUnixTimeSeconds());
@@ -30,20 +31,20 @@ public sealed class SqliteTrafficStatsStore(SqliteDatabase database) : ITrafficS
                 {
                     if (!rows.TryGetValue(key, out var counters))
                     {
-                        rows[key] = counters = await LoadAsync(connection, transaction, key, cancellationToken).ConfigureAwait(false);
+                        rows[key] = counters = await LoadAsync(load, key, cancellationToken).ConfigureAwait(false);
                     }
 
                     TrafficStats.Fold(counters, key, trace);
                 }
             }
 
+            await using var save = SqliteDatabase.Command(connection, transaction, """
+                INSERT INTO traffic (scope, resolution, start_at, counters) VALUES ($scope, $resolution, $start, $counters)
+                ON CONFLICT (scope, resolution, start_at) DO UPDATE SET counters = excluded.counters
+                """);
             foreach (var (key, counters) in rows)
             {
-                await using var save = SqliteDatabase.Command(connection, transaction, """
-                    INSERT INTO traffic (scope, resolution, start_at, counters) VALUES ($scope, $resolution, $start, $counters)
-                    ON CONFLICT (scope, resolution, start_at) DO UPDATE SET counters = excluded.counters
-                    """);
-                AddKey(save, key);
+                SetKey(save, key);
                 save.Parameters.AddWithValue("$counters", TrafficStats.Serialize(counters));
                 await save.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -86,15 +87,17 @@ public sealed class SqliteTrafficStatsStore(SqliteDatabase database) : ITrafficS
             return await prune.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
-    private static async Task<TrafficCounters> LoadAsync(SqliteConnection connection, SqliteTransaction transaction, StatsKey key, CancellationToken cancellationToken)
+    /// <param name="load">The batch's prepared select of one row by its key.</param>
+    private static async Task<TrafficCounters> LoadAsync(SqliteCommand load, StatsKey key, CancellationToken cancellationToken)
     {
-        await using var load = SqliteDatabase.Command(connection, transaction, "SELECT counters FROM traffic WHERE scope = $scope AND resolution = $resolution AND start_at = $start");
-        AddKey(load, key);
+        SetKey(load, key);
         return await load.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] json ? TrafficStats.Deserialize(json) : new TrafficCounters();
     }
 
-    private static void AddKey(SqliteCommand command, StatsKey key)
+    /// <summary>A reused statement's parameters, replaced by one row's key.</summary>
+    private static void SetKey(SqliteCommand command, StatsKey key)
     {
+        command.Parameters.Clear();
         command.Parameters.AddWithValue("$scope", key.Scope);
         command.Parameters.AddWithValue("$resolution", (int)key.Resolution);
         command.Parameters.AddWithValue("$start", key.Start.ToUnixTimeSeconds());
