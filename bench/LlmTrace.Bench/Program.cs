@@ -1,3 +1,4 @@
+using System.Globalization;
 using BenchmarkDotNet.Running;
 using LlmTrace.Bench;
 
@@ -13,68 +14,48 @@ using LlmTrace.Bench;
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- stream-timing [--seconds 5] [--concurrency 1,16] [--rounds 3]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- counters [--seconds 5] [--concurrency 1,16] [--rounds 4]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- dashboard [traces, default 100000] [rounds, default 20]
-if (args.Length > 0 && args[0] == "dashboard")
-{
-    await DashboardBenchmark.RunAsync(
-        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000,
-        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 20);
-    return;
-}
+var command = args.Length > 0 ? args[0] : "proxy";
+var rest = args.Length > 0 ? args[1..] : [];
+int Positional(int index, int fallback) => rest.Length > index ? int.Parse(rest[index], CultureInfo.InvariantCulture) : fallback;
+int Named(string name, int fallback) => Array.IndexOf(rest, name) is var at and >= 0 && at + 1 < rest.Length ? int.Parse(rest[at + 1], CultureInfo.InvariantCulture) : fallback;
 
-if (args.Length > 0 && args[0] == "rules")
+switch (command)
 {
-    BenchmarkRunner.Run<SecurityRulesBenchmarks>(args: args[1..]);
-    return;
+    case "dashboard":
+        await DashboardBenchmark.RunAsync(Positional(0, 100_000), Positional(1, 20));
+        break;
+    case "rules":
+        BenchmarkRunner.Run<SecurityRulesBenchmarks>(args: rest);
+        break;
+    case "rules-calls":
+        RulesPerCallHarness.Run(Positional(0, 20_000));
+        break;
+    case "ml":
+        BenchmarkRunner.Run<MlDetectorBenchmarks>(args: rest);
+        break;
+    case "soak":
+        await SoakBenchmark.RunAsync(streams: Named("--streams", 1000), minutes: Named("--minutes", 10));
+        break;
+    case "telemetry":
+        await ProxyOverheadBenchmark.RunTelemetryAsync(BenchOptions.Parse(rest));
+        break;
+    case "stream-timing":
+        await StreamTimingBenchmark.RunAsync(BenchOptions.Parse(rest));
+        break;
+    case "counters":
+        await ProxyOverheadBenchmark.RunCountersAsync(BenchOptions.Parse(rest));
+        break;
+    case "routing":
+        await ProxyOverheadBenchmark.RunRoutingAsync(BenchOptions.Parse(rest));
+        break;
+    case "journal":
+        await ProxyOverheadBenchmark.RunJournalAsync(BenchOptions.Parse(rest));
+        break;
+    case "proxy":
+        await ProxyOverheadBenchmark.RunAsync(BenchOptions.Parse(rest));
+        break;
+    default:
+        // No mode named: the arguments are the proxy benchmark's own (e.g. --seconds 10).
+        await ProxyOverheadBenchmark.RunAsync(BenchOptions.Parse(args));
+        break;
 }
-
-if (args.Length > 0 && args[0] == "rules-calls")
-{
-    RulesPerCallHarness.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000);
-    return;
-}
-
-if (args.Length > 0 && args[0] == "ml")
-{
-    BenchmarkRunner.Run<MlDetectorBenchmarks>(args: args[1..]);
-    return;
-}
-
-if (args.Length > 0 && args[0] == "soak")
-{
-    int Arg(string name, int fallback) => Array.IndexOf(args, name) is var at and > 0 && at + 1 < args.Length ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
-    await SoakBenchmark.RunAsync(streams: Arg("--streams", 1000), minutes: Arg("--minutes", 10));
-    return;
-}
-
-if (args.Length > 0 && args[0] == "telemetry")
-{
-    await ProxyOverheadBenchmark.RunTelemetryAsync(BenchOptions.Parse(args[1..]));
-    return;
-}
-
-if (args.Length > 0 && args[0] == "stream-timing")
-{
-    await StreamTimingBenchmark.RunAsync(BenchOptions.Parse(args[1..]));
-    return;
-}
-
-if (args.Length > 0 && args[0] == "counters")
-{
-    await ProxyOverheadBenchmark.RunCountersAsync(BenchOptions.Parse(args[1..]));
-    return;
-}
-
-if (args.Length > 0 && args[0] == "routing")
-{
-    await ProxyOverheadBenchmark.RunRoutingAsync(BenchOptions.Parse(args[1..]));
-    return;
-}
-
-if (args.Length > 0 && args[0] == "journal")
-{
-    await ProxyOverheadBenchmark.RunJournalAsync(BenchOptions.Parse(args[1..]));
-    return;
-}
-
-var options = BenchOptions.Parse(args.Length > 0 && args[0] == "proxy" ? args[1..] : args);
-await ProxyOverheadBenchmark.RunAsync(options);
