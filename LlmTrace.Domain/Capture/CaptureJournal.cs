@@ -37,14 +37,14 @@ public sealed class CaptureJournal : IAsyncDisposable
     private const byte Completed = 1;
     private const byte Started = 2;
 
-    private readonly JournalOptions _options;
-    private readonly ILogger<CaptureJournal> _logger;
     /// <summary>The serializer's own writer settings for the context (no indentation, its encoder).</summary>
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = CaptureJsonContext.Default.Options.Encoder, Indented = false, SkipValidation = true };
 
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
+    private readonly JournalOptions _options;
+    private readonly ILogger<CaptureJournal> _logger;
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<(Guid TraceId, bool Started), Segment> _segmentOf = [];
     private readonly Lock _gate = new();
