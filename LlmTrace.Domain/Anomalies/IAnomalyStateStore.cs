@@ -1,12 +1,9 @@
-using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Folding;
 
 namespace LlmTrace.Domain.Anomalies;
 
 /// <summary>
-/// Per-tenant anomaly state. <see cref="ApplyAsync"/> folds traces into their tenant's state exactly once per trace id and
-/// returns each trace's findings; a trace seen before gets the findings recorded the first time.
+/// Per-tenant anomaly state, one row per tenant. Traces are folded into it by <see cref="ExactlyOnceFold"/> with
+/// <see cref="AnomalyFold"/>: exactly once per trace id, and a trace seen before gets the findings recorded the first time.
 /// </summary>
-public interface IAnomalyStateStore
-{
-    Task<IReadOnlyList<IReadOnlyList<Finding>>> ApplyAsync(IReadOnlyList<Trace> traces, AnomalyDetector detector, CancellationToken cancellationToken);
-}
+public interface IAnomalyStateStore : IFoldStore<Guid, AnomalyState>;

@@ -1,3 +1,5 @@
+using LlmTrace.Domain.Folding;
+
 namespace LlmTrace.Domain.Budgets;
 
 /// <summary>One call's spend, applied to every window of its tenant and (when set) its agent.</summary>
@@ -10,14 +12,12 @@ public sealed record SpendTotal(WindowKind Kind, string WindowKey, DateTimeOffse
 public sealed record SpendApplication(bool Applied, IReadOnlyList<(SpendTotal Before, SpendTotal After)> Changes);
 
 /// <summary>
-/// Per-tenant and per-agent spend in hourly, daily, weekly and monthly UTC windows. Applying is idempotent by trace id:
+/// Per-tenant and per-agent spend in hourly, daily, weekly and monthly UTC windows. Entries are applied by
+/// <see cref="SpendLedgerExtensions.ApplyAsync"/> (<see cref="SpendFold"/> over this store), idempotent by trace id:
 /// the same entry applied twice counts once.
 /// </summary>
-public interface ISpendLedger
+public interface ISpendLedger : IFoldStore<SpendKey, SpendCounter>
 {
-    /// <summary>Applies each entry once; the result at index i is for entry i (Applied is false for one seen before).</summary>
-    Task<IReadOnlyList<SpendApplication>> ApplyAsync(IReadOnlyList<SpendEntry> entries, CancellationToken cancellationToken);
-
     /// <summary>The totals of the windows that contain <paramref name="at"/>, for the tenant (agent null) or one agent.</summary>
     Task<IReadOnlyList<SpendTotal>> GetTotalsAsync(Guid tenantId, string? agentId, DateTimeOffset at, CancellationToken cancellationToken);
 
@@ -26,4 +26,12 @@ public interface ISpendLedger
 
     /// <summary>Marks a window closed (its summary written); closing twice is harmless.</summary>
     Task CloseWindowAsync(Guid tenantId, SpendTotal total, CancellationToken cancellationToken);
+}
+
+/// <summary>Applying spend: the one exactly-once algorithm with the spend rules, over any ledger.</summary>
+public static class SpendLedgerExtensions
+{
+    /// <summary>Applies each entry once; the result at index i is for entry i (Applied is false for one seen before).</summary>
+    public static Task<IReadOnlyList<SpendApplication>> ApplyAsync(this ISpendLedger ledger, IReadOnlyList<SpendEntry> entries, TimeProvider timeProvider, CancellationToken cancellationToken)
+        => ExactlyOnceFold.ApplyAsync(entries, SpendFold.Instance, ledger, timeProvider, cancellationToken);
 }

@@ -1,18 +1,21 @@
 using LlmTrace.Domain.Alerts;
 using LlmTrace.Domain.Anomalies;
 using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Folding;
 using Microsoft.Extensions.Options;
 
 namespace LlmTrace.Domain.Processing;
 
 /// <summary>Folds each call into its tenant's rolling statistics and attaches anomaly findings; alerts on the serious ones.</summary>
-public sealed class AnomalyDetectionStage(IAnomalyStateStore store, AnomalyDetector detector, FindingAlerter alerter) : ITraceStage
+public sealed class AnomalyDetectionStage(IAnomalyStateStore store, AnomalyDetector detector, FindingAlerter alerter, TimeProvider timeProvider) : ITraceStage
 {
+    private readonly AnomalyFold _fold = new(detector);
+
     public string Name => "anomaly";
 
     public async Task<IReadOnlyList<Trace>> ProcessAsync(IReadOnlyList<Trace> traces, CancellationToken cancellationToken)
     {
-        var findings = await store.ApplyAsync(traces, detector, cancellationToken).ConfigureAwait(false);
+        var findings = await ExactlyOnceFold.ApplyAsync(traces, _fold, store, timeProvider, cancellationToken).ConfigureAwait(false);
         var result = new Trace[traces.Count];
         for (var i = 0; i < traces.Count; i++)
         {

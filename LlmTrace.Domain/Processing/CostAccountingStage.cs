@@ -58,7 +58,7 @@ public sealed class CostAccountingStage(
 
         if (entries.Count > 0)
         {
-            var applications = await ledger.ApplyAsync(entries, cancellationToken).ConfigureAwait(false);
+            var applications = await ledger.ApplyAsync(entries, timeProvider, cancellationToken).ConfigureAwait(false);
             // Calls this process admitted stop being counted locally once the ledger has them.
             gate.Applied(entries.Select(e => (e.TraceId, e.TenantId)));
             for (var i = 0; i < entries.Count; i++)

@@ -1,3 +1,4 @@
+using LlmTrace.Domain.Stats;
 using LlmTrace.Domain.Anomalies;
 using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Costs;
@@ -11,7 +12,7 @@ namespace LlmTrace.Domain.Processing;
 /// Writes go through the trace store's breaker: while the store keeps failing, a batch fails at once instead of waiting
 /// on it, and stays where it is (the capture journal, the queue) until a probe finds the store back.
 /// </summary>
-public sealed class TracePipeline(CostAccountingStage costs, AnomalyDetectionStage anomalies, SecurityAnalysisStage security, ITraceStore store, Stats.ITrafficStatsStore stats, Resilience.Breakers breakers) : ITraceProcessor
+public sealed class TracePipeline(CostAccountingStage costs, AnomalyDetectionStage anomalies, SecurityAnalysisStage security, ITraceStore store, ITrafficStatsStore stats, Resilience.Breakers breakers, TimeProvider timeProvider) : ITraceProcessor
 {
     /// <summary>The breaker every trace write goes through, on both hosts.</summary>
     public const string StoreBreaker = "trace store";
@@ -41,7 +42,7 @@ public sealed class TracePipeline(CostAccountingStage costs, AnomalyDetectionSta
             async token =>
             {
                 await store.UpsertAsync(traces, token).ConfigureAwait(false);
-                await stats.ApplyAsync(traces, token).ConfigureAwait(false);
+                await stats.ApplyAsync(traces, timeProvider, token).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
 }

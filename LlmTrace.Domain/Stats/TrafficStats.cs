@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Folding;
 
 namespace LlmTrace.Domain.Stats;
 
@@ -19,14 +20,11 @@ public sealed record TrafficBucket(DateTimeOffset Start, TrafficCounters Counter
 
 /// <summary>
 /// Pre-aggregated traffic counters, so the dashboard's charts read a few hundred rows instead of scanning traces. Every
-/// stored trace is folded exactly once (by trace id) into four rows: its tenant's minute and hour buckets, and the
-/// all-tenants minute and hour buckets.
+/// stored trace is folded exactly once (by trace id, <see cref="TrafficStatsExtensions.ApplyAsync"/>) into four rows: its
+/// tenant's minute and hour buckets, and the all-tenants minute and hour buckets.
 /// </summary>
-public interface ITrafficStatsStore
+public interface ITrafficStatsStore : IFoldStore<StatsKey, TrafficCounters>
 {
-    /// <summary>Folds each trace into its rows; a trace id folded before changes nothing.</summary>
-    Task ApplyAsync(IReadOnlyList<Trace> traces, CancellationToken cancellationToken);
-
     /// <summary>The stored buckets of a scope whose start is in [<paramref name="from"/>, <paramref name="to"/>), ascending; empty buckets are absent.</summary>
     Task<IReadOnlyList<TrafficBucket>> ReadAsync(string scope, StatsResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
 
@@ -91,6 +89,14 @@ public static class TrafficStats
     public static TrafficCounters Deserialize(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, StatsJsonContext.Default.TrafficCounters) ?? new TrafficCounters();
 
     public static TrafficCounters Deserialize(string json) => JsonSerializer.Deserialize(json, StatsJsonContext.Default.TrafficCounters) ?? new TrafficCounters();
+}
+
+/// <summary>Counting traffic: the one exactly-once algorithm with the traffic rules, over any store.</summary>
+public static class TrafficStatsExtensions
+{
+    /// <summary>Folds each trace into its rows; a trace id folded before changes nothing.</summary>
+    public static Task ApplyAsync(this ITrafficStatsStore store, IReadOnlyList<Trace> traces, TimeProvider timeProvider, CancellationToken cancellationToken)
+        => ExactlyOnceFold.ApplyAsync(traces, TrafficFold.Instance, store, timeProvider, cancellationToken);
 }
 
 /// <summary>How stats rows and reports are written.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using LlmTrace.Domain.Capture;
@@ -10,33 +11,22 @@ namespace LlmTrace.Functions.Infrastructure;
 /// The dashboard's counters in Azure Table Storage. A partition holds one scope's day (<c>{scope}|{yyyyMMdd}</c>): its
 /// hour rows (<c>h|HH</c>), minute rows (<c>m|HHmm</c>) and the applied markers of the traces counted there
 /// (<c>applied|{traceId}</c>). Traces of one partition are folded in one entity-group transaction with their markers
-/// and ETag conditions on the rows, so a redelivered trace fails the transaction on its marker and is dropped, and two
-/// instances folding into the same row retry instead of losing a count.
+/// and ETag conditions on the rows (<see cref="TableFoldStore{TKey, TRow}"/>), so a redelivered trace fails the
+/// transaction on its marker and the retry leaves it out, and two instances folding into the same row retry instead
+/// of losing a count.
 /// </summary>
-public sealed class TableTrafficStatsStore(AzureStorageClients clients, TimeProvider timeProvider) : ITrafficStatsStore
+public sealed class TableTrafficStatsStore(AzureStorageClients clients) : TableFoldStore<StatsKey, TrafficCounters>, ITrafficStatsStore
 {
-    // Markers plus at most two rows per trace stay within a transaction's 100 actions.
-    private const int TracesPerTransaction = 30;
     private const int ReadConcurrency = 8;
 
     private DateTimeOffset _nextPrune;
 
-    private TableClient Table => clients.Traffic;
+    // Markers plus at most two rows per trace stay within a transaction's 100 actions.
+    public override int MaxItemsPerCommit => 30;
 
-    public async Task ApplyAsync(IReadOnlyList<Trace> traces, CancellationToken cancellationToken)
-    {
-        var byPartition = traces
-            .DistinctBy(t => t.TraceId)
-            .SelectMany(t => TrafficStats.KeysOf(t).Select(k => (Trace: t, Key: k)))
-            .GroupBy(x => Partition(x.Key.Scope, x.Key.Start));
-        foreach (var partition in byPartition)
-        {
-            foreach (var chunk in partition.GroupBy(x => x.Trace.TraceId).Chunk(TracesPerTransaction))
-            {
-                await ApplyChunkAsync(partition.Key, [.. chunk.Select(g => (g.First().Trace, g.Select(x => x.Key).ToArray()))], cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+    protected override TableClient Table => clients.Traffic;
+
+    public override string PartitionOf(StatsKey key) => Partition(key.Scope, key.Start);
 
     public async Task<IReadOnlyList<TrafficBucket>> ReadAsync(string scope, StatsResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
@@ -107,99 +97,16 @@ public sealed class TableTrafficStatsStore(AzureStorageClients clients, TimeProv
         return doomed.Count;
     }
 
-    private Task ApplyChunkAsync(string partition, List<(Trace Trace, StatsKey[] Keys)> chunk, CancellationToken cancellationToken)
-        => TableTransactions.RunAsync(
-            async token =>
-            {
-                if (chunk.Count == 0)
-                {
-                    return true;
-                }
-
-                try
-                {
-                    await FoldAsync(partition, chunk, token).ConfigureAwait(false);
-                }
-                catch (TableTransactionFailedException ex) when (ex.Status == 409)
-                {
-                    // A marker may be there already (a redelivery): drop the traces counted before at once, so the retry
-                    // that follows folds only the rest (or a row another writer added first, read afresh).
-                    chunk = await UncountedAsync(partition, chunk, token).ConfigureAwait(false);
-                    throw;
-                }
-
-                return true;
-            },
-            timeProvider,
-            cancellationToken);
-
-    private async Task<List<(Trace Trace, StatsKey[] Keys)>> UncountedAsync(string partition, List<(Trace Trace, StatsKey[] Keys)> chunk, CancellationToken cancellationToken)
-    {
-        var remaining = new List<(Trace, StatsKey[])>(chunk.Count);
-        foreach (var item in chunk)
-        {
-            var marker = await Table.GetEntityIfExistsAsync<TableEntity>(partition, Marker(item.Trace), select: ["RowKey"], cancellationToken).ConfigureAwait(false);
-            if (!marker.HasValue)
-            {
-                remaining.Add(item);
-            }
-        }
-
-        return remaining;
-    }
-
-    private async Task FoldAsync(string partition, List<(Trace Trace, StatsKey[] Keys)> chunk, CancellationToken cancellationToken)
-    {
-        var keys = chunk.SelectMany(c => c.Keys.Where(k => Partition(k.Scope, k.Start) == partition)).Distinct().ToList();
-        var rowKeys = keys.ToDictionary(k => k, RowKey);
-        var existing = await ReadRowsAsync(partition, [.. rowKeys.Values], cancellationToken).ConfigureAwait(false);
-        var counters = keys.ToDictionary(k => k, k => existing.TryGetValue(rowKeys[k], out var row) ? TrafficStats.Deserialize(row.GetString("Counters") ?? "{}") : new TrafficCounters());
-        foreach (var (trace, traceKeys) in chunk)
-        {
-            foreach (var key in traceKeys.Where(counters.ContainsKey))
-            {
-                TrafficStats.Fold(counters[key], key, trace);
-            }
-        }
-
-        var actions = new List<TableTransactionAction>(keys.Count + chunk.Count);
-        foreach (var (key, value) in counters)
-        {
-            var entity = new TableEntity(partition, rowKeys[key]) { ["Counters"] = System.Text.Encoding.UTF8.GetString(TrafficStats.Serialize(value)) };
-            actions.Add(existing.TryGetValue(rowKeys[key], out var row)
-                ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, row.ETag)
-                : new TableTransactionAction(TableTransactionActionType.Add, entity));
-        }
-
-        actions.AddRange(chunk.Select(c => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, Marker(c.Trace)) { ["At"] = c.Trace.StartedAt })));
-        await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
-    }
-
-    // Two range conditions read every row a chunk touches, whatever its size (a filter allows only 15 comparisons).
-    private async Task<Dictionary<string, TableEntity>> ReadRowsAsync(string partition, IReadOnlyCollection<string> rowKeys, CancellationToken cancellationToken)
-    {
-        var rows = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
-        foreach (var group in rowKeys.GroupBy(k => k[0]))
-        {
-            var low = group.Min(StringComparer.Ordinal)!;
-            var high = group.Max(StringComparer.Ordinal)!;
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {low} and RowKey le {high}");
-            await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                rows[row.RowKey] = row;
-            }
-        }
-
-        return rows;
-    }
-
-    private static string Partition(string scope, DateTimeOffset start) => scope + "|" + start.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-
-    private static string RowKey(StatsKey key) => key.Resolution == StatsResolution.Minute
+    protected override string RowKeyOf(StatsKey key) => key.Resolution == StatsResolution.Minute
         ? "m|" + key.Start.UtcDateTime.ToString("HHmm", CultureInfo.InvariantCulture)
         : "h|" + key.Start.UtcDateTime.ToString("HH", CultureInfo.InvariantCulture);
 
-    private static string Marker(Trace trace) => "applied|" + trace.TraceId.ToString("N");
+    protected override TableEntity ToEntity(string partition, string rowKey, StatsKey key, TrafficCounters row)
+        => new(partition, rowKey) { ["Counters"] = Encoding.UTF8.GetString(TrafficStats.Serialize(row)) };
+
+    protected override TrafficCounters FromEntity(StatsKey key, TableEntity entity) => TrafficStats.Deserialize(entity.GetString("Counters") ?? "{}");
+
+    private static string Partition(string scope, DateTimeOffset start) => scope + "|" + start.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
 
     private static DateTimeOffset StartOf(DateTimeOffset day, string rowKey)
     {

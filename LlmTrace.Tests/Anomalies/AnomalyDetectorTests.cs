@@ -1,5 +1,6 @@
 using LlmTrace.Domain.Anomalies;
 using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Folding;
 using LlmTrace.SelfHost.Infrastructure;
 using LlmTrace.Tests.Costs;
 using Microsoft.Extensions.Options;
@@ -76,14 +77,14 @@ public sealed class AnomalyDetectorTests
         var store = new SqliteAnomalyStateStore(database);
         var tenant = Guid.NewGuid();
         var warmup = Enumerable.Range(0, 100).Select(i => Call(Start.AddSeconds(i * 30), 0.01m + (i % 5 * 0.001m), 500, 800, tenant)).ToList();
-        await store.ApplyAsync(warmup, _detector, CancellationToken.None);
+        await ExactlyOnceFold.ApplyAsync(warmup, new AnomalyFold(_detector), store, TimeProvider.System, CancellationToken.None);
         var spike = Call(Start.AddHours(1), 0.5m, 500, 800, tenant);
 
-        var first = await store.ApplyAsync([spike], _detector, CancellationToken.None);
-        var again = await store.ApplyAsync([spike], _detector, CancellationToken.None);
+        var first = await ExactlyOnceFold.ApplyAsync([spike], new AnomalyFold(_detector), store, TimeProvider.System, CancellationToken.None);
+        var again = await ExactlyOnceFold.ApplyAsync([spike], new AnomalyFold(_detector), store, TimeProvider.System, CancellationToken.None);
         var memory = new InMemoryAnomalyStateStore();
-        await memory.ApplyAsync(warmup, _detector, CancellationToken.None);
-        var reference = await memory.ApplyAsync([spike], _detector, CancellationToken.None);
+        await ExactlyOnceFold.ApplyAsync(warmup, new AnomalyFold(_detector), memory, TimeProvider.System, CancellationToken.None);
+        var reference = await ExactlyOnceFold.ApplyAsync([spike], new AnomalyFold(_detector), memory, TimeProvider.System, CancellationToken.None);
 
         Assert.Equal("cost_anomaly", Assert.Single(first[0]).Type);
         Assert.Equal(first[0], again[0]);

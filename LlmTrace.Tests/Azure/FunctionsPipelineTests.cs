@@ -195,7 +195,7 @@ public sealed class FunctionsPipelineTests : IAsyncLifetime
     {
         var ledger = _host.Services.GetRequiredService<ISpendLedger>();
         var tenant = Guid.NewGuid();
-        await ledger.ApplyAsync([new SpendEntry(Guid.NewGuid(), tenant, null, DateTimeOffset.UtcNow.AddDays(-40), 1m, 1)], CancellationToken.None);
+        await ledger.ApplyAsync([new SpendEntry(Guid.NewGuid(), tenant, null, DateTimeOffset.UtcNow.AddDays(-40), 1m, 1)], TimeProvider.System, CancellationToken.None);
         var trace = new Trace { TraceId = Guid.NewGuid(), TenantId = tenant, Provider = "openai", Endpoint = "/v1/x", Method = "POST", StartedAt = DateTimeOffset.UtcNow };
         await _host.Services.GetRequiredService<IParkedCaptureStore>().ParkAsync(trace, CancellationToken.None);
 

@@ -24,9 +24,9 @@ public abstract class SpendLedgerContractTests : IAsyncLifetime
         var tenant = Guid.NewGuid();
         var entry = new SpendEntry(Guid.NewGuid(), tenant, "agent-a", At, 0.123456789m, 100);
 
-        var first = await Ledger.ApplyAsync([entry], CancellationToken.None);
-        var second = await Ledger.ApplyAsync([entry], CancellationToken.None);
-        var inOneBatch = await Ledger.ApplyAsync([entry with { TraceId = Guid.NewGuid() }, entry], CancellationToken.None);
+        var first = await Ledger.ApplyAsync([entry], TimeProvider.System, CancellationToken.None);
+        var second = await Ledger.ApplyAsync([entry], TimeProvider.System, CancellationToken.None);
+        var inOneBatch = await Ledger.ApplyAsync([entry with { TraceId = Guid.NewGuid() }, entry], TimeProvider.System, CancellationToken.None);
 
         Assert.True(first[0].Applied);
         Assert.False(second[0].Applied);
@@ -41,9 +41,9 @@ public abstract class SpendLedgerContractTests : IAsyncLifetime
     public async Task Apply_ReportsBeforeAndAfterForEveryWindowAndScope()
     {
         var tenant = Guid.NewGuid();
-        await Ledger.ApplyAsync([new SpendEntry(Guid.NewGuid(), tenant, null, At, 1m, 10)], CancellationToken.None);
+        await Ledger.ApplyAsync([new SpendEntry(Guid.NewGuid(), tenant, null, At, 1m, 10)], TimeProvider.System, CancellationToken.None);
 
-        var result = await Ledger.ApplyAsync([new SpendEntry(Guid.NewGuid(), tenant, "bot", At, 2m, 20)], CancellationToken.None);
+        var result = await Ledger.ApplyAsync([new SpendEntry(Guid.NewGuid(), tenant, "bot", At, 2m, 20)], TimeProvider.System, CancellationToken.None);
 
         var changes = result[0].Changes;
         Assert.Equal(8, changes.Count); // 4 windows × (tenant, agent)
@@ -58,7 +58,7 @@ public abstract class SpendLedgerContractTests : IAsyncLifetime
     public async Task Windows_AfterMidnightUtc_StartFromZeroAndEndedOnesCanBeClosed()
     {
         var tenant = Guid.NewGuid();
-        await Ledger.ApplyAsync([new SpendEntry(Guid.NewGuid(), tenant, null, At, 5m, 50)], CancellationToken.None);
+        await Ledger.ApplyAsync([new SpendEntry(Guid.NewGuid(), tenant, null, At, 5m, 50)], TimeProvider.System, CancellationToken.None);
         var afterMidnight = At.AddMinutes(2); // 2027-02-01T00:01Z, a Monday: new hour, day, week and month
 
         var fresh = await Ledger.GetTotalsAsync(tenant, null, afterMidnight, CancellationToken.None);
@@ -79,7 +79,7 @@ public abstract class SpendLedgerContractTests : IAsyncLifetime
     {
         var tenant = Guid.NewGuid();
         var time = new FakeTimeProvider(At);
-        await Ledger.ApplyAsync([new SpendEntry(Guid.NewGuid(), tenant, null, At, 1m, 1)], CancellationToken.None);
+        await Ledger.ApplyAsync([new SpendEntry(Guid.NewGuid(), tenant, null, At, 1m, 1)], TimeProvider.System, CancellationToken.None);
         var closer = new BudgetWindowCloser(Ledger, time, NullLogger<BudgetWindowCloser>.Instance);
 
         await closer.CloseEndedWindowsAsync(CancellationToken.None);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using LlmTrace.Domain.Budgets;
 using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Management;
 using LlmTrace.Domain.Proxy;
@@ -106,9 +107,9 @@ public sealed class FunctionsHostTests : IAsyncLifetime
     [Fact]
     public async Task BudgetTimer_InProcessTransport_RunsWithNothingToReplay()
     {
-        var ledger = _host.Services.GetRequiredService<LlmTrace.Domain.Budgets.ISpendLedger>();
+        var ledger = _host.Services.GetRequiredService<ISpendLedger>();
         var tenant = Guid.NewGuid();
-        await ledger.ApplyAsync([new LlmTrace.Domain.Budgets.SpendEntry(Guid.NewGuid(), tenant, null, DateTimeOffset.UtcNow.AddDays(-40), 1m, 1)], CancellationToken.None);
+        await ledger.ApplyAsync([new SpendEntry(Guid.NewGuid(), tenant, null, DateTimeOffset.UtcNow.AddDays(-40), 1m, 1)], TimeProvider.System, CancellationToken.None);
 
         await _host.Services.GetRequiredService<LlmTrace.Functions.Budgets.BudgetTimerFunction>().RunAsync(null!, CancellationToken.None);
 

@@ -53,7 +53,7 @@ public sealed class GatewayMaintenanceTests
     {
         var ledger = new InMemorySpendLedger();
         var tenant = Guid.NewGuid();
-        await ledger.ApplyAsync([new SpendEntry(Guid.NewGuid(), tenant, null, _time.GetUtcNow().AddDays(-40), 1m, 10)], CancellationToken.None);
+        await ledger.ApplyAsync([new SpendEntry(Guid.NewGuid(), tenant, null, _time.GetUtcNow().AddDays(-40), 1m, 10)], TimeProvider.System, CancellationToken.None);
         var maintenance = new GatewayMaintenance(
             new BudgetWindowCloser(ledger, _time, NullLogger<BudgetWindowCloser>.Instance),
             new TenantStore(new InMemoryRecordStore(), new OptionsMonitorStub<TenancyOptions>(new()), _time),

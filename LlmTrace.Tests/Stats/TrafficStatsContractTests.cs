@@ -52,9 +52,9 @@ public abstract class TrafficStatsContractTests : IAsyncLifetime
         var first = Call(tenant, At);
         var second = Call(tenant, At.AddSeconds(10), status: 503, cost: 0.002m, findings: [FindingSeverity.High]);
 
-        await Store.ApplyAsync([first], CancellationToken.None);
-        await Store.ApplyAsync([first], CancellationToken.None);
-        await Store.ApplyAsync([second, first, second], CancellationToken.None);
+        await Store.ApplyAsync([first], TimeProvider.System, CancellationToken.None);
+        await Store.ApplyAsync([first], TimeProvider.System, CancellationToken.None);
+        await Store.ApplyAsync([second, first, second], TimeProvider.System, CancellationToken.None);
 
         foreach (var resolution in new[] { StatsResolution.Minute, StatsResolution.Hour })
         {
@@ -75,7 +75,7 @@ public abstract class TrafficStatsContractTests : IAsyncLifetime
     {
         var tenant = Guid.NewGuid();
         var calls = Enumerable.Range(0, 6).Select(i => Call(tenant, At.AddMinutes(i))).ToList(); // 23:58 … 00:03
-        await Store.ApplyAsync(calls, CancellationToken.None);
+        await Store.ApplyAsync(calls, TimeProvider.System, CancellationToken.None);
 
         var minutes = await Store.ReadAsync(TrafficStats.TenantScope(tenant), StatsResolution.Minute, At.AddMinutes(1), At.AddMinutes(5), CancellationToken.None);
         var hours = await Store.ReadAsync(TrafficStats.TenantScope(tenant), StatsResolution.Hour, At.AddDays(-1), At.AddDays(1), CancellationToken.None);
@@ -94,7 +94,7 @@ public abstract class TrafficStatsContractTests : IAsyncLifetime
         var calls = Enumerable.Range(0, 80).Select(i => Call(tenant, At.AddSeconds(i % 50), agent: $"agent-{i}", model: $"model-{i}")).ToList();
         foreach (var batch in calls.Chunk(17))
         {
-            await Store.ApplyAsync(batch, CancellationToken.None);
+            await Store.ApplyAsync(batch, TimeProvider.System, CancellationToken.None);
         }
 
         var hour = await SumAsync(TrafficStats.TenantScope(tenant), StatsResolution.Hour, At.AddHours(-1), At.AddHours(1));
@@ -113,10 +113,10 @@ public abstract class TrafficStatsContractTests : IAsyncLifetime
         var recent = Call(tenant, now.AddDays(-1));
         var tenDays = Call(tenant, now.AddDays(-10));
         var fortyDays = Call(tenant, now.AddDays(-40));
-        await Store.ApplyAsync([recent, tenDays, fortyDays], CancellationToken.None);
+        await Store.ApplyAsync([recent, tenDays, fortyDays], TimeProvider.System, CancellationToken.None);
 
         var pruned = await Store.PruneAsync(now, CancellationToken.None);
-        await Store.ApplyAsync([tenDays], CancellationToken.None); // its marker is kept: still counted once
+        await Store.ApplyAsync([tenDays], TimeProvider.System, CancellationToken.None); // its marker is kept: still counted once
 
         var scope = TrafficStats.TenantScope(tenant);
         Assert.True(pruned >= 2, $"pruned {pruned}");
@@ -130,7 +130,7 @@ public abstract class TrafficStatsContractTests : IAsyncLifetime
     {
         var tenant = Guid.NewGuid();
         var durations = Enumerable.Range(1, 200).Select(i => i * 5.0).ToList(); // 5 … 1000 ms
-        await Store.ApplyAsync([.. durations.Select(ms => Call(tenant, At, ms: ms))], CancellationToken.None);
+        await Store.ApplyAsync([.. durations.Select(ms => Call(tenant, At, ms: ms))], TimeProvider.System, CancellationToken.None);
 
         var counters = await SumAsync(TrafficStats.TenantScope(tenant), StatsResolution.Minute, At, At.AddMinutes(1));
 
@@ -171,7 +171,7 @@ public sealed class TableTrafficStatsTests : TrafficStatsContractTests
     public override async Task InitializeAsync()
     {
         _clients = await Azurite.CreateClientsAsync();
-        Store = new TableTrafficStatsStore(_clients, TimeProvider.System);
+        Store = new TableTrafficStatsStore(_clients);
     }
 
     [Fact]
@@ -180,10 +180,10 @@ public sealed class TableTrafficStatsTests : TrafficStatsContractTests
         var tenant = Guid.NewGuid();
         var calls = Enumerable.Range(0, 64).Select(i => Call(tenant, At.AddSeconds(i % 30))).ToList();
         // Four instances over the same table; each batch is also delivered a second time, mixed with new calls.
-        var instances = Enumerable.Range(0, 4).Select(_ => new TableTrafficStatsStore(_clients, TimeProvider.System)).ToList();
+        var instances = Enumerable.Range(0, 4).Select(_ => new TableTrafficStatsStore(_clients)).ToList();
         var batches = calls.Chunk(8).ToList();
-        await Task.WhenAll(batches.Select((batch, i) => instances[i % 4].ApplyAsync(batch, CancellationToken.None)));
-        await Task.WhenAll(batches.Select((batch, i) => instances[(i + 1) % 4].ApplyAsync([.. batch, .. batches[(i + 1) % batches.Count]], CancellationToken.None)));
+        await Task.WhenAll(batches.Select((batch, i) => instances[i % 4].ApplyAsync(batch, TimeProvider.System, CancellationToken.None)));
+        await Task.WhenAll(batches.Select((batch, i) => instances[(i + 1) % 4].ApplyAsync([.. batch, .. batches[(i + 1) % batches.Count]], TimeProvider.System, CancellationToken.None)));
 
         var minutes = await Store.ReadAsync(TrafficStats.TenantScope(tenant), StatsResolution.Minute, At, At.AddMinutes(1), CancellationToken.None);
         var all = await Store.ReadAsync(TrafficStats.AllTenants, StatsResolution.Hour, At.AddHours(-1), At.AddHours(1), CancellationToken.None);

@@ -354,8 +354,14 @@ public sealed class LimitsTests : IAsyncLifetime
 
         public int Reads => Volatile.Read(ref _reads);
 
-        public Task<IReadOnlyList<LlmTrace.Domain.Budgets.SpendApplication>> ApplyAsync(IReadOnlyList<LlmTrace.Domain.Budgets.SpendEntry> entries, CancellationToken cancellationToken)
-            => inner.ApplyAsync(entries, cancellationToken);
+        public int MaxItemsPerCommit => inner.MaxItemsPerCommit;
+
+        public bool CommitFailsOnExistingMarker => inner.CommitFailsOnExistingMarker;
+
+        public string PartitionOf(LlmTrace.Domain.Budgets.SpendKey key) => inner.PartitionOf(key);
+
+        public Task RunAsync(Func<LlmTrace.Domain.Folding.IFoldSession<LlmTrace.Domain.Budgets.SpendKey, LlmTrace.Domain.Budgets.SpendCounter>, Task> work, CancellationToken cancellationToken)
+            => inner.RunAsync(work, cancellationToken);
 
         public Task<IReadOnlyList<LlmTrace.Domain.Budgets.SpendTotal>> GetTotalsAsync(Guid tenantId, string? agentId, DateTimeOffset at, CancellationToken cancellationToken)
         {

@@ -399,7 +399,15 @@ internal static class ProxyOverheadBenchmark
 
     private sealed class DiscardingTrafficStatsStore : LlmTrace.Domain.Stats.ITrafficStatsStore
     {
-        public Task ApplyAsync(IReadOnlyList<LlmTrace.Domain.Capture.Trace> traces, CancellationToken cancellationToken) => Task.CompletedTask;
+        public int MaxItemsPerCommit => int.MaxValue;
+
+        public bool CommitFailsOnExistingMarker => false;
+
+        public string PartitionOf(LlmTrace.Domain.Stats.StatsKey key) => string.Empty;
+
+        // Never runs the fold: nothing is read, counted or written.
+        public Task RunAsync(Func<LlmTrace.Domain.Folding.IFoldSession<LlmTrace.Domain.Stats.StatsKey, LlmTrace.Domain.Stats.TrafficCounters>, Task> work, CancellationToken cancellationToken)
+            => Task.CompletedTask;
 
         public Task<IReadOnlyList<LlmTrace.Domain.Stats.TrafficBucket>> ReadAsync(string scope, LlmTrace.Domain.Stats.StatsResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
             => Task.FromResult<IReadOnlyList<LlmTrace.Domain.Stats.TrafficBucket>>([]);
