@@ -1,8 +1,8 @@
-using LlmTrace.Domain.Stats;
 using LlmTrace.Domain.Anomalies;
 using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Costs;
 using LlmTrace.Domain.Security;
+using LlmTrace.Domain.Stats;
 
 namespace LlmTrace.Domain.Processing;
 
