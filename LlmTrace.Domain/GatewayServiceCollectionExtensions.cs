@@ -181,7 +181,11 @@ public static class GatewayServiceCollectionExtensions
     {
         services.AddOptions<ManagementOptions>().BindConfiguration(ManagementOptions.SectionName);
         services.TryAddSingleton<ManagementAuthorizer>();
+        services.TryAddSingleton<TenantResource>();
         services.TryAddSingleton<TenantsApi>();
+        services.TryAddSingleton<KeysApi>();
+        services.TryAddSingleton<BudgetsApi>();
+        services.TryAddSingleton<AuditApi>();
         services.TryAddSingleton<ReportsApi>();
         services.TryAddSingleton<PoisonApi>();
         services.TryAddSingleton<ManagementApi>();

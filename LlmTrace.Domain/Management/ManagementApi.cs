@@ -12,13 +12,17 @@ namespace LlmTrace.Domain.Management;
 /// The management API both hosts serve under <c>/api/</c>, routed here so both behave the same: traces, tenants, keys,
 /// budgets, spend, findings, the compliance report, the audit log and the OpenAPI document. Also <c>GET /health</c>.
 /// </summary>
-public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer authorizer, TenantsApi tenants, ReportsApi reports, PoisonApi poison, HealthCheckService health)
+public sealed class ManagementApi(
+    ITraceStore store, ManagementAuthorizer authorizer, TenantsApi tenants, KeysApi keys, BudgetsApi budgets, AuditApi audit, ReportsApi reports, PoisonApi poison, HealthCheckService health)
 {
     /// <summary>
     /// The one route table: method, path template and handler. The OpenAPI document lists exactly these routes, and a
     /// path that matches a template with another method gets 405 with <c>Allow</c>.
     /// </summary>
     private readonly TenantsApi _tenants = tenants;
+    private readonly KeysApi _keys = keys;
+    private readonly BudgetsApi _budgets = budgets;
+    private readonly AuditApi _audit = audit;
     private readonly ReportsApi _reports = reports;
     private readonly PoisonApi _poison = poison;
 
@@ -32,17 +36,17 @@ public sealed class ManagementApi(ITraceStore store, ManagementAuthorizer author
         new("GET", "/api/tenants/{tenantId}", (api, c, caller, v) => api._tenants.GetAsync(c, caller, v.TenantId)),
         new("PATCH", "/api/tenants/{tenantId}", (api, c, caller, v) => api._tenants.PatchAsync(c, caller, v.TenantId)),
         new("DELETE", "/api/tenants/{tenantId}", (api, c, caller, v) => api._tenants.DeleteAsync(c, caller, v.TenantId)),
-        new("GET", "/api/tenants/{tenantId}/keys", (api, c, caller, v) => api._tenants.ListKeysAsync(c, caller, v.TenantId)),
-        new("POST", "/api/tenants/{tenantId}/keys", (api, c, caller, v) => api._tenants.CreateKeyAsync(c, caller, v.TenantId)),
-        new("DELETE", "/api/tenants/{tenantId}/keys/{keyId}", (api, c, caller, v) => api._tenants.RevokeKeyAsync(c, caller, v.TenantId, v["keyId"])),
-        new("GET", "/api/tenants/{tenantId}/budget", (api, c, caller, v) => api._tenants.GetBudgetAsync(c, caller, v.TenantId)),
-        new("PUT", "/api/tenants/{tenantId}/budget", (api, c, caller, v) => api._tenants.PutBudgetAsync(c, caller, v.TenantId)),
+        new("GET", "/api/tenants/{tenantId}/keys", (api, c, caller, v) => api._keys.ListAsync(c, caller, v.TenantId)),
+        new("POST", "/api/tenants/{tenantId}/keys", (api, c, caller, v) => api._keys.CreateAsync(c, caller, v.TenantId)),
+        new("DELETE", "/api/tenants/{tenantId}/keys/{keyId}", (api, c, caller, v) => api._keys.RevokeAsync(c, caller, v.TenantId, v["keyId"])),
+        new("GET", "/api/tenants/{tenantId}/budget", (api, c, caller, v) => api._budgets.GetAsync(c, caller, v.TenantId)),
+        new("PUT", "/api/tenants/{tenantId}/budget", (api, c, caller, v) => api._budgets.PutAsync(c, caller, v.TenantId)),
         new("GET", "/api/spend", (api, c, caller, _) => api._reports.SpendAsync(c, caller)),
         new("GET", "/api/stats", (api, c, caller, _) => api._reports.StatsAsync(c, caller)),
         new("GET", "/api/findings", (api, c, caller, _) => api._reports.FindingsAsync(c, caller)),
         new("GET", "/api/reports/compliance", (api, c, caller, _) => api._reports.ComplianceAsync(c, caller)),
         new("GET", "/api/reports/reconciliation", (api, c, caller, _) => api._reports.ReconciliationAsync(c, caller)),
-        new("GET", "/api/audit", (api, c, caller, _) => api._tenants.ListAuditAsync(c, caller)),
+        new("GET", "/api/audit", (api, c, caller, _) => api._audit.ListAsync(c, caller)),
         new("GET", "/api/poison", (api, c, caller, _) => api._poison.ListAsync(c, caller)),
         new("POST", "/api/poison/{id}/replay", (api, c, caller, v) => api._poison.ReplayAsync(c, caller, v["id"])),
         new("GET", "/api/openapi.json", null),

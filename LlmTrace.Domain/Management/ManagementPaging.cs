@@ -20,4 +20,11 @@ public static class ManagementPaging
         var text = query["limit"].ToString();
         return text.Length == 0 || (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out limit) && limit is >= 1 and <= MaxLimit);
     }
+
+    /// <summary>Reads <c>limit</c> and a <c>continuationToken</c> this API issued (its decoded key in <paramref name="after"/>).</summary>
+    public static bool TryPage(IQueryCollection query, out int limit, out string? after)
+    {
+        after = null;
+        return TryLimit(query, out limit) && Tenancy.ContinuationToken.TryDecode(query["continuationToken"].ToString(), out after);
+    }
 }

@@ -1,0 +1,99 @@
+using LlmTrace.Domain.Records;
+using LlmTrace.Domain.Tenancy;
+using Microsoft.AspNetCore.Http;
+
+namespace LlmTrace.Domain.Management;
+
+/// <summary>What every handler under <c>/api/tenants/{id}</c> does the same way: permission, existence, conditional update.</summary>
+public sealed class TenantResource(TenantStore tenants)
+{
+    /// <summary>
+    /// Applies <paramref name="change"/> to the stored tenant, honouring <c>If-Match</c>; without one, a concurrent write is
+    /// read again and the change applied on top of it. Null when refused (the answer has been written).
+    /// </summary>
+    public async Task<TenantStore.Versioned?> UpdateAsync(HttpContext context, Guid tenantId, Func<Tenant, Tenant> change)
+    {
+        var ifMatch = context.Request.Headers.IfMatch.ToString();
+        for (var attempt = 0; ; attempt++)
+        {
+            var stored = await tenants.GetAsync(tenantId, context.RequestAborted).ConfigureAwait(false);
+            if (stored is null)
+            {
+                await NotFoundAsync(context, tenantId).ConfigureAwait(false);
+                return null;
+            }
+
+            if (ifMatch.Length > 0 && ifMatch != "*" && ifMatch != Quote(stored.ETag))
+            {
+                await Proxy.GatewayErrors.WriteAsync(context, Providers.ProviderKind.OpenAI, StatusCodes.Status412PreconditionFailed, "conflict_error", "precondition_failed",
+                    "The tenant changed since the ETag in If-Match; read it again.").ConfigureAwait(false);
+                return null;
+            }
+
+            try
+            {
+                return await tenants.ReplaceAsync(change(stored.Tenant), stored.ETag, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (RecordConflictException) when (attempt < 3 && ifMatch.Length == 0)
+            {
+                // A concurrent write: apply this change on top of it.
+            }
+            catch (RecordConflictException)
+            {
+                await ManagementHttp.ConflictAsync(context, "concurrent_update", "The tenant is being changed concurrently; try again.").ConfigureAwait(false);
+                return null;
+            }
+        }
+    }
+
+    /// <summary>The tenant, when the caller may read it and it exists; null when refused (the answer has been written).</summary>
+    public async Task<TenantStore.Versioned?> ReadAsync(HttpContext context, Caller caller, Guid tenantId)
+    {
+        if (!await CanAsync(context, caller.CanRead(tenantId)).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var stored = await tenants.GetAsync(tenantId, context.RequestAborted).ConfigureAwait(false);
+        if (stored is null)
+        {
+            await NotFoundAsync(context, tenantId).ConfigureAwait(false);
+        }
+
+        return stored;
+    }
+
+    /// <summary>Whether the tenant exists; answers 404 when not.</summary>
+    public async Task<bool> ExistsAsync(HttpContext context, Guid tenantId)
+    {
+        if (await tenants.GetAsync(tenantId, context.RequestAborted).ConfigureAwait(false) is not null)
+        {
+            return true;
+        }
+
+        await NotFoundAsync(context, tenantId).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>The body of a write the caller may make; null when refused or unreadable (the answer has been written).</summary>
+    public static async Task<T?> ReadPermittedAsync<T>(HttpContext context, bool allowed, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+        => await CanAsync(context, allowed).ConfigureAwait(false) ? await ManagementHttp.ReadBodyAsync(context, type).ConfigureAwait(false) : null;
+
+    /// <summary>Whether the caller may; answers 403 when not.</summary>
+    public static async Task<bool> CanAsync(HttpContext context, bool allowed)
+    {
+        if (!allowed)
+        {
+            await ManagementAuthorizer.ForbiddenAsync(context, "This key may not do that for this tenant.").ConfigureAwait(false);
+        }
+
+        return allowed;
+    }
+
+    public static Task NotFoundAsync(HttpContext context, Guid tenantId)
+        => ManagementHttp.NotFoundAsync(context, "tenant_not_found", $"No tenant {tenantId}.");
+
+    /// <summary>An HTTP entity tag for a store's version tag (whatever characters that has).</summary>
+    public static string Quote(string etag) => "\"" + System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(etag)) + "\"";
+}
