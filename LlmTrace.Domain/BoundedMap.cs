@@ -13,7 +13,8 @@ internal static class BoundedMap
     /// The entry for <paramref name="key"/>, added if missing. The map is trimmed only when a key is added: a lookup of a
     /// known key (the hot path) never pays for <see cref="ConcurrentDictionary{TKey, TValue}.Count"/>, which takes every lock.
     /// </summary>
-    public static TValue GetOrAdd<TKey, TValue>(ConcurrentDictionary<TKey, TValue> map, TKey key, Func<TKey, TValue> factory, int limit, Func<TValue, bool> isStale)
+    public static TValue GetOrAdd<TKey, TValue>(
+        ConcurrentDictionary<TKey, TValue> map, TKey key, Func<TKey, TValue> factory, int limit, Func<TValue, bool> isStale)
         where TKey : notnull
     {
         if (map.TryGetValue(key, out var existing))

@@ -133,7 +133,9 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<RequestMemoryBudget>();
         // The gateway's own identity, made only if a backend signs in with it (tests put a fake TokenCredential first).
         services.TryAddSingleton<Azure.Core.TokenCredential>(_ => new Azure.Identity.DefaultAzureCredential());
-        services.TryAddSingleton(sp => new Lazy<Routing.EntraTokenSource>(() => new Routing.EntraTokenSource(sp.GetRequiredService<Azure.Core.TokenCredential>(), sp.GetRequiredService<TimeProvider>())));
+        services.TryAddSingleton(
+            sp => new Lazy<Routing.EntraTokenSource>(
+                () => new Routing.EntraTokenSource(sp.GetRequiredService<Azure.Core.TokenCredential>(), sp.GetRequiredService<TimeProvider>())));
         services.TryAddSingleton<Routing.BackendPools>();
         services.TryAddSingleton<GatewayProxy>();
         return services;

@@ -33,7 +33,8 @@ public sealed class WireEnumConverter<TEnum> : JsonConverter<TEnum>
     public override void Write(Utf8JsonWriter writer, TEnum value, JsonSerializerOptions options)
         => writer.WriteStringValue(Names.TryGetValue(value, out var name) ? name : value.ToString());
 
-    public override TEnum ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Read(ref reader, typeToConvert, options);
+    public override TEnum ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        => Read(ref reader, typeToConvert, options);
 
     public override void WriteAsPropertyName(Utf8JsonWriter writer, TEnum value, JsonSerializerOptions options)
         => writer.WritePropertyName(Names.TryGetValue(value, out var name) ? name : value.ToString());

@@ -34,9 +34,12 @@ public static class FunctionsGatewayExtensions
         var cosmos = builder.Configuration.GetSection(CosmosOptions.SectionName).Get<CosmosOptions>() ?? new CosmosOptions();
         if (cosmos.IsConfigured)
         {
-            builder.Services.TryAddSingleton(sp => CosmosClientFactory.Create(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CosmosOptions>>().Value));
+            builder.Services.TryAddSingleton(
+                sp => CosmosClientFactory.Create(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CosmosOptions>>().Value));
             builder.Services.TryAddSingleton<ITraceStore>(sp => new CosmosTraceStore(
-                CosmosClientFactory.Container(sp.GetRequiredService<Microsoft.Azure.Cosmos.CosmosClient>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CosmosOptions>>()),
+                CosmosClientFactory.Container(
+                    sp.GetRequiredService<Microsoft.Azure.Cosmos.CosmosClient>(),
+                    sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CosmosOptions>>()),
                 sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CosmosOptions>>(),
                 sp.GetRequiredService<LlmTrace.Domain.Tenancy.TenantStore>()));
         }
@@ -86,7 +89,8 @@ public static class FunctionsGatewayExtensions
             return !string.IsNullOrEmpty(connectionString)
                 ? new Azure.Messaging.ServiceBus.ServiceBusClient(connectionString)
                 : new Azure.Messaging.ServiceBus.ServiceBusClient(
-                    fullyQualifiedNamespace ?? throw new InvalidOperationException("Set LlmTrace:ServiceBus (connection string) or LlmTrace:ServiceBus:fullyQualifiedNamespace."),
+                    fullyQualifiedNamespace ?? throw new InvalidOperationException(
+                        "Set LlmTrace:ServiceBus (connection string) or LlmTrace:ServiceBus:fullyQualifiedNamespace."),
                     new Azure.Identity.DefaultAzureCredential());
         });
         services.AddSingleton(sp => new ServiceBusCaptureTransport(

@@ -34,7 +34,8 @@ public static class WebhookTargets
                     AllowAutoRedirect = false,
                     UseCookies = false,
                     UseProxy = false, // the check is on the address actually connected to, which a proxy would hide
-                    ConnectCallback = (context, cancellationToken) => ConnectAsync(context.DnsEndPoint, options.CurrentValue.AllowPrivateTenantWebhooks, cancellationToken),
+                    ConnectCallback = (context, cancellationToken)
+                        => ConnectAsync(context.DnsEndPoint, options.CurrentValue.AllowPrivateTenantWebhooks, cancellationToken),
                 };
             })
             .RemoveAllLoggers();
@@ -50,7 +51,9 @@ public static class WebhookTargets
         var permitted = allowInternal ? addresses : [.. addresses.Where(a => !IsInternal(a))];
         if (permitted.Length == 0)
         {
-            throw new HttpRequestException(HttpRequestError.ConnectionError, $"The webhook host {endpoint.Host} resolves only to internal addresses; tenant webhooks must reach a public host.");
+            throw new HttpRequestException(
+                HttpRequestError.ConnectionError,
+                $"The webhook host {endpoint.Host} resolves only to internal addresses; tenant webhooks must reach a public host.");
         }
 
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

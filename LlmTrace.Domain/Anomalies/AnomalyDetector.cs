@@ -40,7 +40,9 @@ public sealed class AnomalyDetector(IOptionsMonitor<AnomalyOptions> options)
         var minute = trace.StartedAt.UtcDateTime.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture);
         if (state.Minute is null || string.CompareOrdinal(minute, state.Minute) > 0)
         {
-            var perMinute = state.Minute is null ? state.RequestsPerMinute : state.RequestsPerMinute.Add(state.MinuteCount, settings.Alpha, settings.MinSamples);
+            var perMinute = state.Minute is null
+                ? state.RequestsPerMinute
+                : state.RequestsPerMinute.Add(state.MinuteCount, settings.Alpha, settings.MinSamples);
             next = next with { RequestsPerMinute = perMinute, Minute = minute, MinuteCount = 1 };
         }
         else
@@ -50,7 +52,12 @@ public sealed class AnomalyDetector(IOptionsMonitor<AnomalyOptions> options)
             // Flag the minute once, on the call that crosses the line.
             if (stats.Count >= settings.MinSamples && stats.ZScore(count) > settings.Sigma && stats.ZScore(count - 1) <= settings.Sigma)
             {
-                findings.Add(Create("velocity_anomaly", stats.ZScore(count), settings, string.Create(CultureInfo.InvariantCulture, $"{count} requests this minute against a mean of {stats.Mean:0.#} per minute")));
+                findings.Add(
+                    Create(
+                        "velocity_anomaly",
+                        stats.ZScore(count),
+                        settings,
+                        string.Create(CultureInfo.InvariantCulture, $"{count} requests this minute against a mean of {stats.Mean:0.#} per minute")));
             }
 
             next = next with { MinuteCount = count };
@@ -69,7 +76,13 @@ public sealed class AnomalyDetector(IOptionsMonitor<AnomalyOptions> options)
         var z = stats.ZScore(value);
         if (z > settings.Sigma)
         {
-            findings.Add(Create(type, z, settings, string.Create(CultureInfo.InvariantCulture, $"{describe(value)} is {z:0.0} standard deviations above the tenant's mean of {describe(stats.Mean)}")));
+            findings.Add(
+                Create(
+                    type,
+                    z,
+                    settings,
+                    string.Create(
+                        CultureInfo.InvariantCulture, $"{describe(value)} is {z:0.0} standard deviations above the tenant's mean of {describe(stats.Mean)}")));
         }
     }
 

@@ -17,7 +17,8 @@ public sealed record MetricStats(double Mean, double Variance, long Count)
         return new MetricStats(mean, variance, Count + 1);
     }
 
-    /// <summary>How many standard deviations above the mean <paramref name="value"/> is; a floor on the deviation keeps a near-constant series from flagging noise.</summary>
+    /// <summary>How many standard deviations above the mean <paramref name="value"/> is; a floor on the deviation keeps
+    /// a near-constant series from flagging noise.</summary>
     public double ZScore(double value)
     {
         var deviation = Math.Max(StandardDeviation, Math.Max(Math.Abs(Mean) * 0.05, 1e-9));

@@ -36,7 +36,10 @@ public readonly record struct BudgetWindow(WindowKind Kind, DateTimeOffset Start
             WindowKind.Hour => Create(kind, day.AddHours(utc.Hour), day.AddHours(utc.Hour + 1)),
             WindowKind.Day => Create(kind, day, day.AddDays(1)),
             WindowKind.Week => Create(kind, day.AddDays(-(((int)utc.DayOfWeek + 6) % 7)), day.AddDays(7 - (((int)utc.DayOfWeek + 6) % 7))),
-            _ => Create(kind, new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1)),
+            _ => Create(
+                kind,
+                new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero),
+                new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1)),
         };
     }
 

@@ -35,6 +35,7 @@ public sealed class BudgetWindowCloser(ISpendLedger ledger, TimeProvider timePro
 
 internal static partial class BudgetsLog
 {
-    [LoggerMessage(5001, LogLevel.Information, "Window {WindowKey} closed for tenant {TenantId} agent {AgentId}: {CostUsd} USD, {Tokens} tokens, {Requests} requests")]
+    [LoggerMessage(
+        5001, LogLevel.Information, "Window {WindowKey} closed for tenant {TenantId} agent {AgentId}: {CostUsd} USD, {Tokens} tokens, {Requests} requests")]
     public static partial void WindowClosed(this ILogger logger, Guid tenantId, string agentId, string windowKey, decimal costUsd, long tokens, long requests);
 }

@@ -6,7 +6,8 @@ namespace LlmTrace.Domain.Budgets;
 public sealed record SpendEntry(Guid TraceId, Guid TenantId, string? AgentId, DateTimeOffset At, decimal CostUsd, long Tokens);
 
 /// <summary>Running totals of one scope (a tenant, or a tenant's agent) in one window.</summary>
-public sealed record SpendTotal(WindowKind Kind, string WindowKey, DateTimeOffset Start, DateTimeOffset End, string? AgentId, decimal CostUsd, long Tokens, long Requests);
+public sealed record SpendTotal(
+    WindowKind Kind, string WindowKey, DateTimeOffset Start, DateTimeOffset End, string? AgentId, decimal CostUsd, long Tokens, long Requests);
 
 /// <summary>The outcome of applying an entry: the totals before and after, per scope and window.</summary>
 public sealed record SpendApplication(bool Applied, IReadOnlyList<(SpendTotal Before, SpendTotal After)> Changes);
@@ -32,6 +33,7 @@ public interface ISpendLedger : IFoldStore<SpendKey, SpendCounter>
 public static class SpendLedgerExtensions
 {
     /// <summary>Applies each entry once; the result at index i is for entry i (Applied is false for one seen before).</summary>
-    public static Task<IReadOnlyList<SpendApplication>> ApplyAsync(this ISpendLedger ledger, IReadOnlyList<SpendEntry> entries, TimeProvider timeProvider, CancellationToken cancellationToken)
+    public static Task<IReadOnlyList<SpendApplication>> ApplyAsync(
+        this ISpendLedger ledger, IReadOnlyList<SpendEntry> entries, TimeProvider timeProvider, CancellationToken cancellationToken)
         => ExactlyOnceFold.ApplyAsync(entries, SpendFold.Instance, ledger, timeProvider, cancellationToken);
 }

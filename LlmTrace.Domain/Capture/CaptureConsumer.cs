@@ -8,7 +8,9 @@ namespace LlmTrace.Domain.Capture;
 /// <summary>
 /// Drains the in-process capture queue through the processing pipeline (cost, anomalies, security) into the trace
 /// store, in batches. A failed batch is retried with backoff (every stage is idempotent); after
-/// <see cref="CaptureOptions.MaxAttempts"/> its traces are tried alone and one that keeps failing is set aside as poison, never dropped. It keeps running through the server's shutdown and drains the queue in <see cref="StoppedAsync"/>, after
+/// <see cref="CaptureOptions.MaxAttempts"/> its traces are tried alone and one that keeps failing is set aside as
+/// poison, never dropped. It keeps running through the server's shutdown and drains the queue in
+/// <see cref="StoppedAsync"/>, after
 /// the server has finished its last requests, so no trace of an in-flight call is lost.
 /// </summary>
 public sealed class CaptureConsumer(
@@ -171,7 +173,10 @@ public sealed class CaptureConsumer(
     /// <summary>A failure of the infrastructure (a busy or locked database, a full disk, a network error), not of the trace.</summary>
     internal static bool IsTransient(Exception exception) => exception switch
     {
-        System.Data.Common.DbException db => db.IsTransient || db.Message.Contains("disk", StringComparison.OrdinalIgnoreCase) || db.Message.Contains("locked", StringComparison.OrdinalIgnoreCase) || db.Message.Contains("busy", StringComparison.OrdinalIgnoreCase),
+        System.Data.Common.DbException db => db.IsTransient
+            || db.Message.Contains("disk", StringComparison.OrdinalIgnoreCase)
+            || db.Message.Contains("locked", StringComparison.OrdinalIgnoreCase)
+            || db.Message.Contains("busy", StringComparison.OrdinalIgnoreCase),
         IOException or TimeoutException or HttpRequestException or OperationCanceledException or UnauthorizedAccessException => true,
         Polly.ExecutionRejectedException => true, // an open breaker: the store is out, not the trace
         Azure.RequestFailedException { Status: 0 or 408 or 429 or >= 500 } => true,

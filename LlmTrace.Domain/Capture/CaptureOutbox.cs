@@ -15,7 +15,8 @@ namespace LlmTrace.Domain.Capture;
 public sealed class CaptureOutbox : BackgroundService
 {
     private static readonly Meter Meter = new("LlmTrace.Capture");
-    private static readonly Counter<long> LostCount = Meter.CreateCounter<long>("llmtrace.capture.lost", description: "Captures that could be neither queued, parked nor held for a retry.");
+    private static readonly Counter<long> LostCount = Meter.CreateCounter<long>(
+        "llmtrace.capture.lost", description: "Captures that could be neither queued, parked nor held for a retry.");
 
     private readonly Queue<(Trace Trace, Deliver Deliver)> _held = new();
     private readonly Lock _gate = new();
@@ -117,7 +118,9 @@ public sealed class CaptureOutbox : BackgroundService
                 }
 
                 // Storage still refusing: ask less often, up to a minute; answering again: back to the first pause.
-                pause = Count == 0 ? TimeSpan.FromSeconds(_options.OutboxRetrySeconds) : TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
+                pause = Count == 0
+                    ? TimeSpan.FromSeconds(_options.OutboxRetrySeconds)
+                    : TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -13,8 +13,10 @@ public sealed class CaptureQueueMetrics : IHostedService
     {
         var meter = meters.Create(Telemetry.GatewayTelemetry.Name);
         meter.CreateObservableGauge("llmtrace.capture.queue.depth", () => queue.Count, "{trace}", "Traces waiting in the in-process capture queue.");
-        meter.CreateObservableGauge("llmtrace.capture.queue.capacity", () => queue.Capacity, "{trace}", "Traces the in-process capture queue holds before producers wait.");
-        meter.CreateObservableGauge("llmtrace.capture.journal.outstanding", () => journal.Outstanding, "{trace}", "Traces journaled and not yet stored: the journal's lag.");
+        meter.CreateObservableGauge(
+            "llmtrace.capture.queue.capacity", () => queue.Capacity, "{trace}", "Traces the in-process capture queue holds before producers wait.");
+        meter.CreateObservableGauge(
+            "llmtrace.capture.journal.outstanding", () => journal.Outstanding, "{trace}", "Traces journaled and not yet stored: the journal's lag.");
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -26,7 +26,9 @@ public sealed class TokenEstimator
             name = name[(slash + 1)..];
         }
 
-        if (name.StartsWith("gpt-4o", StringComparison.Ordinal) || name.StartsWith("gpt-4.1", StringComparison.Ordinal) || name.StartsWith("gpt-4.5", StringComparison.Ordinal))
+        if (name.StartsWith("gpt-4o", StringComparison.Ordinal)
+            || name.StartsWith("gpt-4.1", StringComparison.Ordinal)
+            || name.StartsWith("gpt-4.5", StringComparison.Ordinal))
         {
             return "o200k_base";
         }

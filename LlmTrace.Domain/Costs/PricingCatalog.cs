@@ -43,7 +43,8 @@ public sealed partial class PricingCatalog
     /// The price of a call, or null when the model has no entry. Prompt tokens are split into cache reads, cache writes
     /// (five-minute and one-hour, each at its own rate) and the rest at the input rate.
     /// </summary>
-    public TraceCost? Price(string provider, string? model, int? promptTokens, int? completionTokens, int? cachedPromptTokens, int? cacheWriteTokens, int? cacheWrite1hTokens)
+    public TraceCost? Price(
+        string provider, string? model, int? promptTokens, int? completionTokens, int? cachedPromptTokens, int? cacheWriteTokens, int? cacheWrite1hTokens)
     {
         var entry = Find(provider, model);
         if (entry is null)
@@ -71,6 +72,19 @@ public sealed partial class PricingCatalog
             CatalogDate = Current.Date,
         };
     }
+
+    /// <summary>What a finished call cost, from the usage on its trace; null when it reported no usage or its model is unpriced.</summary>
+    public TraceCost? Price(Trace trace)
+        => trace.PromptTokens is null && trace.CompletionTokens is null
+            ? null
+            : Price(
+                trace.Provider,
+                trace.Model,
+                trace.PromptTokens,
+                trace.CompletionTokens,
+                trace.CachedPromptTokens,
+                trace.CacheWriteTokens,
+                trace.CacheWrite1hTokens);
 
     /// <summary>The catalog entry a model name resolves to, or null.</summary>
     public ModelPrice? Find(string? provider, string? model) => FindListed(provider, model);

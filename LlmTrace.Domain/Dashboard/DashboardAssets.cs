@@ -59,7 +59,8 @@ public sealed class DashboardAssets
     }
 
     /// <summary>The embedded files by path under <c>/ui/</c>: for tests and the size budget.</summary>
-    public IEnumerable<(string Path, int Bytes, int Brotli, int Gzip)> Files => _assets.Select(a => (a.Key, a.Value.Bytes.Length, a.Value.Brotli.Length, a.Value.Gzip.Length));
+    public IEnumerable<(string Path, int Bytes, int Brotli, int Gzip)> Files
+        => _assets.Select(a => (a.Key, a.Value.Bytes.Length, a.Value.Brotli.Length, a.Value.Gzip.Length));
 
     /// <summary>Serves <c>/ui/{path}</c>: GET and HEAD, conditional on the ETag, compressed when the client accepts it.</summary>
     public Task HandleAsync(HttpContext context, string? path)

@@ -36,7 +36,10 @@ public static class ExactlyOnceFold
                 {
                     foreach (var chunk in indexes.Chunk(Math.Max(1, store.MaxItemsPerCommit)))
                     {
-                        await FoldChunkAsync(new Chunk<TItem, TKey, TRow, TResult>(items, rules, store, session, partition, chunk, results), timeProvider, cancellationToken).ConfigureAwait(false);
+                        await FoldChunkAsync(
+                            new Chunk<TItem, TKey, TRow, TResult>(items, rules, store, session, partition, chunk, results),
+                            timeProvider,
+                            cancellationToken).ConfigureAwait(false);
                     }
                 }
             },
@@ -78,7 +81,8 @@ public static class ExactlyOnceFold
         return partitions;
     }
 
-    private static async Task FoldChunkAsync<TItem, TKey, TRow, TResult>(Chunk<TItem, TKey, TRow, TResult> chunk, TimeProvider timeProvider, CancellationToken cancellationToken)
+    private static async Task FoldChunkAsync<TItem, TKey, TRow, TResult>(
+        Chunk<TItem, TKey, TRow, TResult> chunk, TimeProvider timeProvider, CancellationToken cancellationToken)
         where TKey : notnull
     {
         for (var attempt = 1; ; attempt++)
@@ -91,7 +95,8 @@ public static class ExactlyOnceFold
 
             if (attempt >= MaxAttempts)
             {
-                throw new FoldConflictException($"Partition '{chunk.Partition}' kept changing under {MaxAttempts} attempts to fold {chunk.Indexes.Length} items.");
+                throw new FoldConflictException(
+                    $"Partition '{chunk.Partition}' kept changing under {MaxAttempts} attempts to fold {chunk.Indexes.Length} items.");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), timeProvider, cancellationToken).ConfigureAwait(false);
@@ -126,7 +131,12 @@ public static class ExactlyOnceFold
                 }
             }
 
-            var rows = new FoldRows<TKey, TRow>(keys, keys.Count == 0 ? new Dictionary<TKey, StoredRow<TRow>>() : await Session.ReadRowsAsync(Partition, keys, cancellationToken).ConfigureAwait(false), Rules.Empty);
+            var rows = new FoldRows<TKey, TRow>(
+                keys,
+                keys.Count == 0
+                    ? new Dictionary<TKey, StoredRow<TRow>>()
+                    : await Session.ReadRowsAsync(Partition, keys, cancellationToken).ConfigureAwait(false),
+                Rules.Empty);
             var markers = new List<FoldMarker>(Indexes.Length);
             var memos = new Dictionary<Guid, string?>();
             foreach (var i in Indexes)

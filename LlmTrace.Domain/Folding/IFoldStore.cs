@@ -39,7 +39,8 @@ public interface IFoldSession<TKey, TRow>
     /// is still the one read (a new row only if it still does not exist), each marker only if it is new. Returns false,
     /// having written nothing, when another writer got there first.
     /// </summary>
-    Task<bool> TryCommitAsync(string partition, IReadOnlyList<RowWrite<TKey, TRow>> rows, IReadOnlyList<FoldMarker> markers, CancellationToken cancellationToken);
+    Task<bool> TryCommitAsync(
+        string partition, IReadOnlyList<RowWrite<TKey, TRow>> rows, IReadOnlyList<FoldMarker> markers, CancellationToken cancellationToken);
 }
 
 /// <summary>A row as read, and the version a conditional write of it must match (null where the store has no versions).</summary>

@@ -32,20 +32,24 @@ public class InMemoryFoldStore<TKey, TRow>(Func<TRow, TRow>? copy = null) : IFol
         }
     }
 
-    Task<IReadOnlyDictionary<Guid, string?>> IFoldSession<TKey, TRow>.ReadMarkersAsync(string partition, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    Task<IReadOnlyDictionary<Guid, string?>> IFoldSession<TKey, TRow>.ReadMarkersAsync(
+        string partition, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
     {
         IReadOnlyDictionary<Guid, string?> seen = ids.Where(_markers.ContainsKey).ToDictionary(id => id, id => _markers[id].Memo);
         return Task.FromResult(seen);
     }
 
-    Task<IReadOnlyDictionary<TKey, StoredRow<TRow>>> IFoldSession<TKey, TRow>.ReadRowsAsync(string partition, IReadOnlyCollection<TKey> keys, CancellationToken cancellationToken)
+    Task<IReadOnlyDictionary<TKey, StoredRow<TRow>>> IFoldSession<TKey, TRow>.ReadRowsAsync(
+        string partition, IReadOnlyCollection<TKey> keys, CancellationToken cancellationToken)
     {
-        IReadOnlyDictionary<TKey, StoredRow<TRow>> rows = keys.Where(_rows.ContainsKey).ToDictionary(key => key, key => new StoredRow<TRow>(_copy(_rows[key]), null));
+        IReadOnlyDictionary<TKey, StoredRow<TRow>> rows = keys.Where(_rows.ContainsKey).ToDictionary(
+            key => key, key => new StoredRow<TRow>(_copy(_rows[key]), null));
         return Task.FromResult(rows);
     }
 
     /// <remarks>Batches run one at a time under the store's gate, so nothing can change between a read and this commit.</remarks>
-    Task<bool> IFoldSession<TKey, TRow>.TryCommitAsync(string partition, IReadOnlyList<RowWrite<TKey, TRow>> rows, IReadOnlyList<FoldMarker> markers, CancellationToken cancellationToken)
+    Task<bool> IFoldSession<TKey, TRow>.TryCommitAsync(
+        string partition, IReadOnlyList<RowWrite<TKey, TRow>> rows, IReadOnlyList<FoldMarker> markers, CancellationToken cancellationToken)
     {
         foreach (var row in rows)
         {

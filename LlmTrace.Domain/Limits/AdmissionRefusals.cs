@@ -7,7 +7,8 @@ namespace LlmTrace.Domain.Limits;
 /// <summary>How authentication and admission refuse a call: recorded on the exchange, written in the provider's error shape.</summary>
 internal static class AdmissionRefusals
 {
-    public static async Task WriteAsync(HttpContext context, CompletedExchange exchange, int status, string type, string code, string message, string? param = null)
+    public static async Task WriteAsync(
+        HttpContext context, CompletedExchange exchange, int status, string type, string code, string message, string? param = null)
     {
         exchange.StatusCode = status;
         exchange.Error = code;

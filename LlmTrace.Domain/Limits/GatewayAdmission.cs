@@ -60,14 +60,16 @@ public sealed class GatewayAdmission(
         {
             // Without max_tokens the provider's default applies, which the cap cannot bound: ask for it.
             await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "max_tokens_required",
-                $"This tenant caps output at {requiredCap} tokens per request: set max_tokens (or max_completion_tokens / max_output_tokens) to at most {requiredCap}.", "max_tokens").ConfigureAwait(false);
+                $"This tenant caps output at {requiredCap} tokens per request: set max_tokens (or max_completion_tokens / max_output_tokens) to at most {requiredCap}.",
+                    "max_tokens").ConfigureAwait(false);
             return null;
         }
 
         if (caps?.MaxOutputTokens is { } maxOutput && request?.MaxOutputTokens > maxOutput)
         {
             await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "max_tokens_cap_exceeded",
-                $"max_tokens is {request.MaxOutputTokens}; this tenant allows at most {maxOutput} output tokens per request.", "max_tokens").ConfigureAwait(false);
+                $"max_tokens is {request.MaxOutputTokens}; this tenant allows at most {maxOutput} output tokens per request.",
+                    "max_tokens").ConfigureAwait(false);
             return null;
         }
 
@@ -84,7 +86,8 @@ public sealed class GatewayAdmission(
                     ? $"the model '{named}' is not listed in the gateway's pricing catalog"
                     : "the gateway cannot read which model this call uses (it needs a JSON body with a model)";
                 await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "model_not_priced",
-                    $"This tenant has a hard cost cap, and {reason}, so its cost cannot be counted. Ask the operator to add the model (LlmTrace__Pricing__CatalogPath).", "model").ConfigureAwait(false);
+                    $"This tenant has a hard cost cap, and {reason}, so its cost cannot be counted. Ask the operator to add the model (LlmTrace__Pricing__CatalogPath).",
+                        "model").ConfigureAwait(false);
                 return null;
             }
 
@@ -116,7 +119,9 @@ public sealed class GatewayAdmission(
                 context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
                 var scope = decision.AgentId is null ? "tenant" : $"agent '{decision.AgentId}'";
                 await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status429TooManyRequests, "cost_cap_exceeded", "cost_cap_exceeded",
-                    string.Create(CultureInfo.InvariantCulture, $"The {scope}'s {WindowNames.Of(window.Kind)} cost cap of {decision.LimitUsd} USD is reached ({decision.SpentUsd:0.######} USD spent). It resets at {window.End:O}.")).ConfigureAwait(false);
+                    string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"The {scope}'s {WindowNames.Of(window.Kind)} cost cap of {decision.LimitUsd} USD is reached ({decision.SpentUsd:0.######} USD spent). It resets at {window.End:O}.")).ConfigureAwait(false);
                 return null;
             }
 
@@ -139,7 +144,9 @@ public sealed class GatewayAdmission(
             {
                 // It could never fit in a minute: say so, rather than take the whole minute's allowance and refuse anyway.
                 await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status400BadRequest, "invalid_request_error", "request_exceeds_rate_limit",
-                    string.Create(CultureInfo.InvariantCulture, $"This call needs about {tooLarge.Cost} tokens, more than the limit of {tooLarge.Limit} tokens per minute. Lower max_tokens or the prompt."), "max_tokens").ConfigureAwait(false);
+                    string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"This call needs about {tooLarge.Cost} tokens, more than the limit of {tooLarge.Limit} tokens per minute. Lower max_tokens or the prompt."), "max_tokens").ConfigureAwait(false);
                 return null;
             }
 
@@ -151,7 +158,9 @@ public sealed class GatewayAdmission(
                 WriteRateHeaders(context.Response.Headers, rate);
                 var unit = exceeded.Dimension == RateDimension.Requests ? "requests per minute (RPM)" : "tokens per minute (TPM)";
                 await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status429TooManyRequests, "rate_limit_exceeded", "rate_limit_exceeded",
-                    string.Create(CultureInfo.InvariantCulture, $"Rate limit reached for {(exceeded.Counter.StartsWith("k:", StringComparison.Ordinal) ? "this key" : "this tenant")} on {unit}: limit {exceeded.Limit}, requested {exceeded.Cost}. Try again in {rate.ResetSeconds}s.")).ConfigureAwait(false);
+                    string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"Rate limit reached for {(exceeded.Counter.StartsWith("k:", StringComparison.Ordinal) ? "this key" : "this tenant")} on {unit}: limit {exceeded.Limit}, requested {exceeded.Cost}. Try again in {rate.ResetSeconds}s.")).ConfigureAwait(false);
                 return null;
             }
 
@@ -177,8 +186,7 @@ public sealed class GatewayAdmission(
             return;
         }
 
-        var hasUsage = trace.PromptTokens is not null || trace.CompletionTokens is not null;
-        var cost = hasUsage ? catalog.Price(trace.Provider, trace.Model, trace.PromptTokens, trace.CompletionTokens, trace.CachedPromptTokens, trace.CacheWriteTokens, trace.CacheWrite1hTokens) : null;
+        var cost = catalog.Price(trace);
         if (cost is null)
         {
             budgets.Release(trace.TraceId);

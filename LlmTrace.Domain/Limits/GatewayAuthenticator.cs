@@ -205,7 +205,9 @@ public sealed class GatewayAuthenticator(
             exchange.SkipTrace = true;
             context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
             await AdmissionRefusals.WriteAsync(context, exchange, StatusCodes.Status429TooManyRequests, "rate_limit_exceeded", "too_many_refusals",
-                string.Create(CultureInfo.InvariantCulture, $"Too many refused calls from this address (last: {code}). Try again in {retryAfter}s.")).ConfigureAwait(false);
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"Too many refused calls from this address (last: {code}). Try again in {retryAfter}s.")).ConfigureAwait(false);
             return;
         }
 

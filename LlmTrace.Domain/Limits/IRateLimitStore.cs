@@ -9,7 +9,8 @@ public readonly record struct RateGrant(long Granted, long Used);
 /// </summary>
 public interface IRateLimitStore
 {
-    /// <summary>Takes up to <paramref name="wanted"/> units from <paramref name="counter"/> in <paramref name="window"/>, never past <paramref name="limit"/>.</summary>
+    /// <summary>Takes up to <paramref name="wanted"/> units from <paramref name="counter"/> in
+    /// <paramref name="window"/>, never past <paramref name="limit"/>.</summary>
     ValueTask<RateGrant> ReserveAsync(string counter, string window, long limit, long wanted, CancellationToken cancellationToken);
 }
 

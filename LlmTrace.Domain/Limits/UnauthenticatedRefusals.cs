@@ -33,7 +33,8 @@ public sealed class UnauthenticatedRefusals(IOptionsMonitor<AuthOptions> options
         var perTick = limit / 60.0 / timeProvider.TimestampFrequency;
         // A bucket that has filled up again is the same as a new client's; starting over only forgives.
         var bucket = BoundedMap.GetOrAdd(
-            _buckets, ClientKey(context.Connection.RemoteIpAddress), _ => new Bucket(limit, now), MaxClients, full => full.Tokens + ((now - full.Stamp) * perTick) >= limit);
+            _buckets, ClientKey(context.Connection.RemoteIpAddress), _ => new Bucket(limit, now), MaxClients,
+                full => full.Tokens + ((now - full.Stamp) * perTick) >= limit);
         lock (bucket)
         {
             bucket.Tokens = Math.Min(limit, bucket.Tokens + ((now - bucket.Stamp) * perTick));

@@ -7,7 +7,8 @@ namespace LlmTrace.Domain.Maintenance;
 /// <summary>
 /// The gateway's periodic housekeeping, the same on every host (SelfHost's minute timer, the Functions timer trigger):
 /// close the budget windows that have ended, put parked captures back on the capture queue, delete traces past their
-/// retention, and prune the dashboard counters' minute rows and applied markers. Each part runs only where its port exists; a failing part does not stop the others.
+/// retention, and prune the dashboard counters' minute rows and applied markers. Each part runs only where its port
+/// exists; a failing part does not stop the others.
 /// </summary>
 public sealed class GatewayMaintenance(
     BudgetWindowCloser closer,

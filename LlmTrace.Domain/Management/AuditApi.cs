@@ -33,11 +33,13 @@ public sealed class AuditApi(AuditLog audit)
         if (!ManagementPaging.TryPage(context.Request.Query, out var limit, out var after)
             || !ReportsApi.TryDate(query, "since", out var since) || !ReportsApi.TryDate(query, "until", out var until))
         {
-            await ManagementHttp.InvalidAsync(context, null, $"{ManagementPaging.Problem} since/until must be ISO 8601; continuationToken one this API issued.").ConfigureAwait(false);
+            await ManagementHttp.InvalidAsync(
+                context, null, $"{ManagementPaging.Problem} since/until must be ISO 8601; continuationToken one this API issued.").ConfigureAwait(false);
             return;
         }
 
         var (items, next) = await audit.QueryAsync(tenantId, since, until, after, limit, context.RequestAborted).ConfigureAwait(false);
-        await ManagementHttp.WriteJsonAsync(context, 200, new AuditPage(items, ContinuationToken.Encode(next)), ManagementJsonContext.Default.AuditPage).ConfigureAwait(false);
+        await ManagementHttp.WriteJsonAsync(
+            context, 200, new AuditPage(items, ContinuationToken.Encode(next)), ManagementJsonContext.Default.AuditPage).ConfigureAwait(false);
     }
 }

@@ -36,17 +36,24 @@ public sealed class BudgetsApi(TenantResource resource, AuditLog audit, ISpendLe
                 var limits = tenant.BudgetFor(agent, window.Kind);
                 var spent = total?.CostUsd ?? 0m;
                 windows.Add(new BudgetWindowView(WindowNames.Of(window.Kind), window.Key, window.Start, window.End, agent, spent, total?.Requests ?? 0, total?.Tokens ?? 0,
-                    limits?.SoftUsd, limits?.HardUsd, limits?.HardUsd is { } hard ? Math.Max(0, hard - spent) : null, limits?.HardUsd is { } cap && spent >= cap));
+                    limits?.SoftUsd, limits?.HardUsd, limits?.HardUsd is { } hard
+                        ? Math.Max(0, hard - spent)
+                        : null, limits?.HardUsd is { } cap && spent >= cap));
             }
         }
 
-        await ManagementHttp.WriteJsonAsync(context, 200, new BudgetView(tenantId, now, windows, tenant.Budgets, tenant.AgentBudgets), ManagementJsonContext.Default.BudgetView).ConfigureAwait(false);
+        await ManagementHttp.WriteJsonAsync(
+            context,
+            200,
+            new BudgetView(tenantId, now, windows, tenant.Budgets, tenant.AgentBudgets),
+            ManagementJsonContext.Default.BudgetView).ConfigureAwait(false);
     }
 
     /// <summary>Replaces the tenant's budgets (administrators) and agent budgets (administrators and tenant-admins). Applies from the next call.</summary>
     public async Task PutAsync(HttpContext context, Caller caller, Guid tenantId)
     {
-        if (await TenantResource.ReadPermittedAsync(context, caller.CanManage(tenantId), ManagementJsonContext.Default.BudgetInput).ConfigureAwait(false) is not { } input)
+        if (await TenantResource.ReadPermittedAsync(
+            context, caller.CanManage(tenantId), ManagementJsonContext.Default.BudgetInput).ConfigureAwait(false) is not { } input)
         {
             return;
         }
@@ -75,7 +82,8 @@ public sealed class BudgetsApi(TenantResource resource, AuditLog audit, ISpendLe
             return;
         }
 
-        List<string> changed = [.. input.Budgets is null ? Array.Empty<string>() : ["budgets"], .. input.AgentBudgets is null ? Array.Empty<string>() : ["agentBudgets"]];
+        List<string> changed = [
+            .. input.Budgets is null ? Array.Empty<string>() : ["budgets"], .. input.AgentBudgets is null ? Array.Empty<string>() : ["agentBudgets"]];
         await audit.AppendAsync(caller.Actor, "budget.update", tenantId, null, changed, context.RequestAborted).ConfigureAwait(false);
         await GetAsync(context, caller, tenantId).ConfigureAwait(false);
     }

@@ -11,18 +11,21 @@ public sealed class KeysApi(TenantResource resource, GatewayKeyStore keys, Audit
 {
     public async Task ListAsync(HttpContext context, Caller caller, Guid tenantId)
     {
-        if (!await TenantResource.CanAsync(context, caller.CanManage(tenantId)).ConfigureAwait(false) || !await resource.ExistsAsync(context, tenantId).ConfigureAwait(false))
+        if (!await TenantResource.CanAsync(context, caller.CanManage(tenantId)).ConfigureAwait(false)
+            || !await resource.ExistsAsync(context, tenantId).ConfigureAwait(false))
         {
             return;
         }
 
         var list = await keys.ListAsync(tenantId, context.RequestAborted).ConfigureAwait(false);
-        await ManagementHttp.WriteJsonAsync(context, 200, new KeyList([.. list.Select(KeyView.Of)]), ManagementJsonContext.Default.KeyList).ConfigureAwait(false);
+        await ManagementHttp.WriteJsonAsync(
+            context, 200, new KeyList([.. list.Select(KeyView.Of)]), ManagementJsonContext.Default.KeyList).ConfigureAwait(false);
     }
 
     public async Task CreateAsync(HttpContext context, Caller caller, Guid tenantId)
     {
-        if (await TenantResource.ReadPermittedAsync(context, caller.CanManage(tenantId), ManagementJsonContext.Default.KeyInput).ConfigureAwait(false) is not { } input)
+        if (await TenantResource.ReadPermittedAsync(
+            context, caller.CanManage(tenantId), ManagementJsonContext.Default.KeyInput).ConfigureAwait(false) is not { } input)
         {
             return;
         }
@@ -53,9 +56,11 @@ public sealed class KeysApi(TenantResource resource, GatewayKeyStore keys, Audit
 
         var roles = input.Roles is { Count: > 0 } given ? given.Distinct(StringComparer.Ordinal).ToList() : [KeyRoles.App];
         var (secret, key) = await keys.CreateAsync(tenantId, input.Name, roles, input.RateLimits, caller.Actor, context.RequestAborted).ConfigureAwait(false);
-        await audit.AppendAsync(caller.Actor, "key.create", tenantId, key.KeyId, [.. roles.Select(r => "role:" + r)], context.RequestAborted).ConfigureAwait(false);
+        await audit.AppendAsync(
+            caller.Actor, "key.create", tenantId, key.KeyId, [.. roles.Select(r => "role:" + r)], context.RequestAborted).ConfigureAwait(false);
         context.Response.Headers.Location = $"/api/tenants/{tenantId}/keys/{key.KeyId}";
-        await ManagementHttp.WriteJsonAsync(context, StatusCodes.Status201Created, new KeyCreated(secret, KeyView.Of(key)), ManagementJsonContext.Default.KeyCreated).ConfigureAwait(false);
+        await ManagementHttp.WriteJsonAsync(
+            context, StatusCodes.Status201Created, new KeyCreated(secret, KeyView.Of(key)), ManagementJsonContext.Default.KeyCreated).ConfigureAwait(false);
     }
 
     public async Task RevokeAsync(HttpContext context, Caller caller, Guid tenantId, string keyId)

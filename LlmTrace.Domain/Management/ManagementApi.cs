@@ -13,7 +13,8 @@ namespace LlmTrace.Domain.Management;
 /// budgets, spend, findings, the compliance report, the audit log and the OpenAPI document. Also <c>GET /health</c>.
 /// </summary>
 public sealed class ManagementApi(
-    ITraceStore store, ManagementAuthorizer authorizer, TenantsApi tenants, KeysApi keys, BudgetsApi budgets, AuditApi audit, ReportsApi reports, PoisonApi poison, HealthCheckService health)
+    ITraceStore store, ManagementAuthorizer authorizer, TenantsApi tenants, KeysApi keys, BudgetsApi budgets, AuditApi audit, ReportsApi reports,
+        PoisonApi poison, HealthCheckService health)
 {
     /// <summary>
     /// The one route table: method, path template and handler. The OpenAPI document lists exactly these routes, and a
@@ -28,7 +29,15 @@ public sealed class ManagementApi(
 
     private static readonly ManagementRoute[] Table =
     [
-        new("GET", "/api/me", (api, c, caller, _) => WriteJsonAsync(c, StatusCodes.Status200OK, new CallerInfo(caller.IsAdmin, caller.TenantId, caller.Roles, caller.KeyId), ManagementJsonContext.Default.CallerInfo)),
+        new(
+            "GET",
+            "/api/me",
+            (api, c, caller, _)
+                => WriteJsonAsync(
+                    c,
+                    StatusCodes.Status200OK,
+                    new CallerInfo(caller.IsAdmin, caller.TenantId, caller.Roles, caller.KeyId),
+                    ManagementJsonContext.Default.CallerInfo)),
         new("GET", "/api/traces", (api, c, caller, _) => api.ListTracesAsync(c, caller)),
         new("GET", "/api/traces/{traceId}", (api, c, caller, v) => api.GetTraceAsync(c, caller, v["traceId"])),
         new("GET", "/api/tenants", (api, c, caller, _) => api._tenants.ListAsync(c, caller)),
@@ -300,7 +309,8 @@ public sealed class ManagementApi(
     }
 
     private static Task InvalidAsync(HttpContext context, string? param, string? message)
-        => GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status400BadRequest, "invalid_request_error", "invalid_parameter", message ?? "Invalid request.", param);
+        => GatewayErrors.WriteAsync(
+            context, ProviderKind.OpenAI, StatusCodes.Status400BadRequest, "invalid_request_error", "invalid_parameter", message ?? "Invalid request.", param);
 
     private static async Task WriteJsonAsync<T>(HttpContext context, int status, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
     {

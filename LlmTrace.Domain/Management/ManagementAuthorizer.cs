@@ -23,7 +23,9 @@ public sealed partial class ManagementAuthorizer(IOptionsMonitor<ManagementOptio
     {
         var settings = options.CurrentValue;
         var header = context.Request.Headers.Authorization.ToString();
-        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : context.Request.Headers[Limits.GatewayAuthenticator.KeyHeader].ToString().Trim();
+        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+            ? header[7..].Trim()
+            : context.Request.Headers[Limits.GatewayAuthenticator.KeyHeader].ToString().Trim();
         if (GatewayKeyFormat.LooksLikeKey(presented))
         {
             var key = await keys.AuthenticateAsync(presented, context.RequestAborted).ConfigureAwait(false);
@@ -36,7 +38,8 @@ public sealed partial class ManagementAuthorizer(IOptionsMonitor<ManagementOptio
             var caller = new Caller(key.Has(KeyRoles.Admin), key.TenantId, key.Roles, key.KeyId);
             if (!caller.HasManagementRole)
             {
-                await ForbiddenAsync(context, "This key may only make proxied calls; management needs a viewer, tenant-admin or admin key.").ConfigureAwait(false);
+                await ForbiddenAsync(
+                    context, "This key may only make proxied calls; management needs a viewer, tenant-admin or admin key.").ConfigureAwait(false);
                 return null;
             }
 
@@ -149,7 +152,10 @@ public sealed partial class ManagementAuthorizer(IOptionsMonitor<ManagementOptio
         return !sameOrigin;
     }
 
-    [LoggerMessage(EventId = 1201, Level = LogLevel.Critical, Message = "LlmTrace:AdminKey is an unresolved Key Vault reference; admin access is refused until it resolves.")]
+    [LoggerMessage(
+        EventId = 1201,
+        Level = LogLevel.Critical,
+        Message = "LlmTrace:AdminKey is an unresolved Key Vault reference; admin access is refused until it resolves.")]
     private static partial void AdminKeyUnresolved(ILogger logger);
 
     private static bool IsLoopback(HttpContext context)

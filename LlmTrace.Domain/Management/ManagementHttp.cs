@@ -43,7 +43,8 @@ internal static class ManagementHttp
         => GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status404NotFound, "not_found_error", code, message);
 
     public static Task InvalidAsync(HttpContext context, string? param, string message)
-        => GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status400BadRequest, "invalid_request_error", "invalid_parameter", message, param);
+        => GatewayErrors.WriteAsync(
+            context, ProviderKind.OpenAI, StatusCodes.Status400BadRequest, "invalid_request_error", "invalid_parameter", message, param);
 
     public static Task ConflictAsync(HttpContext context, string code, string message)
         => GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status409Conflict, "conflict_error", code, message);

@@ -58,7 +58,19 @@ public sealed record KeyInput
 public sealed record KeyView(string KeyId, Guid TenantId, string? Name, string Prefix, string LastFour, IReadOnlyList<string> Roles,
     DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt, RateLimitSettings? RateLimits)
 {
-    public static KeyView Of(GatewayKey key) => new(key.KeyId, key.TenantId, key.Name, key.Prefix, key.LastFour, key.Roles, key.CreatedAt, key.CreatedBy, key.LastUsedAt, key.RevokedAt, key.RateLimits);
+    public static KeyView Of(GatewayKey key)
+        => new(
+            key.KeyId,
+            key.TenantId,
+            key.Name,
+            key.Prefix,
+            key.LastFour,
+            key.Roles,
+            key.CreatedAt,
+            key.CreatedBy,
+            key.LastUsedAt,
+            key.RevokedAt,
+            key.RateLimits);
 }
 
 /// <summary>A new key: <see cref="Secret"/> is shown this once and never stored.</summary>
@@ -115,7 +127,8 @@ public sealed record ComplianceReport(
     IReadOnlyList<CountRow> ManagementActions,
     bool Truncated);
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(TenantInput))]
 [JsonSerializable(typeof(BudgetInput))]
 [JsonSerializable(typeof(KeyInput))]

@@ -4,7 +4,8 @@ namespace LlmTrace.Domain.Management;
 /// One management route: method, path template (<c>{name}</c> segments match any value) and handler. A null handler is
 /// served before authentication (the OpenAPI document).
 /// </summary>
-internal sealed class ManagementRoute(string method, string template, Func<ManagementApi, Microsoft.AspNetCore.Http.HttpContext, Caller, RouteValues, Task>? handler)
+internal sealed class ManagementRoute(
+    string method, string template, Func<ManagementApi, Microsoft.AspNetCore.Http.HttpContext, Caller, RouteValues, Task>? handler)
 {
     private readonly string[] _segments = template["/api/".Length..].Split('/');
 

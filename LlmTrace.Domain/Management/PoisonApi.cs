@@ -34,7 +34,8 @@ public sealed class PoisonApi(IPoisonStore store, PoisonReplayer replayer)
         }
 
         var entries = await store.ListAsync(limit, context.RequestAborted).ConfigureAwait(false);
-        var page = new PoisonPage([.. entries.Select(e => new PoisonView(Encode(e.Reference), e.Queue, e.MessageId, e.StoredAt, TraceIdOf(e.Message), e.Message))]);
+        var page = new PoisonPage(
+            [.. entries.Select(e => new PoisonView(Encode(e.Reference), e.Queue, e.MessageId, e.StoredAt, TraceIdOf(e.Message), e.Message))]);
         await ManagementHttp.WriteJsonAsync(context, StatusCodes.Status200OK, page, ManagementJsonContext.Default.PoisonPage).ConfigureAwait(false);
     }
 
@@ -48,7 +49,13 @@ public sealed class PoisonApi(IPoisonStore store, PoisonReplayer replayer)
 
         if (Decode(id) is not { } reference || !await replayer.ReplayAsync(reference, context.RequestAborted).ConfigureAwait(false))
         {
-            await GatewayErrors.WriteAsync(context, ProviderKind.OpenAI, StatusCodes.Status404NotFound, "not_found_error", "poison_not_found", $"No poison message {id}.").ConfigureAwait(false);
+            await GatewayErrors.WriteAsync(
+                context,
+                ProviderKind.OpenAI,
+                StatusCodes.Status404NotFound,
+                "not_found_error",
+                "poison_not_found",
+                $"No poison message {id}.").ConfigureAwait(false);
             return;
         }
 
@@ -74,7 +81,11 @@ public sealed class PoisonApi(IPoisonStore store, PoisonReplayer replayer)
         try
         {
             using var document = JsonDocument.Parse(message);
-            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("traceId", out var id) && id.TryGetGuid(out var traceId) ? traceId : null;
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("traceId", out var id)
+                && id.TryGetGuid(out var traceId)
+                ? traceId
+                : null;
         }
         catch (JsonException)
         {

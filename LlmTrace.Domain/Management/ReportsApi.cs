@@ -130,9 +130,11 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITraffi
         var scope = Stats.TrafficStats.ScopeOf(tenantId);
         var hourFrom = Stats.TrafficStats.Floor(from, TimeSpan.FromHours(1));
         var dayStart = Stats.TrafficStats.Floor(from, Stats.TrafficReport.BucketLength(bucket));
-        var hours = await stats.ReadAsync(scope, Stats.StatsResolution.Hour, bucket == "day" ? dayStart : hourFrom, to, context.RequestAborted).ConfigureAwait(false);
+        var hours = await stats.ReadAsync(
+            scope, Stats.StatsResolution.Hour, bucket == "day" ? dayStart : hourFrom, to, context.RequestAborted).ConfigureAwait(false);
         var rows = bucket == "minute"
-            ? await stats.ReadAsync(scope, Stats.StatsResolution.Minute, Stats.TrafficStats.Floor(from, TimeSpan.FromMinutes(1)), to, context.RequestAborted).ConfigureAwait(false)
+            ? await stats.ReadAsync(
+                scope, Stats.StatsResolution.Minute, Stats.TrafficStats.Floor(from, TimeSpan.FromMinutes(1)), to, context.RequestAborted).ConfigureAwait(false)
             : hours;
         var report = Stats.TrafficReport.Build(from, to, bucket, tenantId, rows, hours, withTenants: tenantId is null);
         context.Response.Headers.CacheControl = "no-store";
@@ -154,7 +156,8 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITraffi
         {
             if (!TryParseSeverity(severityText, out var parsed))
             {
-                await ManagementHttp.InvalidAsync(context, "severity", "severity must be info, low, medium, high or critical (the minimum to include).").ConfigureAwait(false);
+                await ManagementHttp.InvalidAsync(
+                    context, "severity", "severity must be info, low, medium, high or critical (the minimum to include).").ConfigureAwait(false);
                 return;
             }
 
@@ -191,7 +194,9 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITraffi
         var exhausted = false;
         while (items.Count < limit && scanned < FindingScanPerPage)
         {
-            var page = await traces.QueryAsync(new TraceQuery { TenantId = tenantId, HasFindings = true, Since = since, Until = until, After = after, Limit = 200 }, context.RequestAborted).ConfigureAwait(false);
+            var page = await traces.QueryAsync(
+                new TraceQuery { TenantId = tenantId, HasFindings = true, Since = since, Until = until, After = after, Limit = 200 },
+                context.RequestAborted).ConfigureAwait(false);
             foreach (var trace in page.Items)
             {
                 scanned++;
@@ -214,14 +219,19 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITraffi
             after = last;
         }
 
-        await ManagementHttp.WriteJsonAsync(context, 200, new FindingPage(items, exhausted ? null : last?.Encode()), ManagementJsonContext.Default.FindingPage).ConfigureAwait(false);
+        await ManagementHttp.WriteJsonAsync(
+            context, 200, new FindingPage(items, exhausted ? null : last?.Encode()), ManagementJsonContext.Default.FindingPage).ConfigureAwait(false);
     }
 
     /// <summary>What happened for a tenant (or all, for an administrator) in a period, as JSON or (<c>format=csv</c>) CSV.</summary>
     public async Task ComplianceAsync(HttpContext context, Caller caller)
     {
         var query = context.Request.Query;
-        var format = query["format"].ToString() is { Length: > 0 } f ? f : context.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase) ? "csv" : "json";
+        var format = query["format"].ToString() is { Length: > 0 } f
+            ? f
+            : context.Request.Headers.Accept.ToString().Contains("text/csv", StringComparison.OrdinalIgnoreCase)
+            ? "csv"
+            : "json";
         if (format is not ("json" or "csv"))
         {
             await ManagementHttp.InvalidAsync(context, "format", "format must be json or csv.").ConfigureAwait(false);
@@ -246,7 +256,10 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITraffi
             blocked += trace.Error == "security_violation" ? 1 : 0;
             rateLimited += trace.Error == "rate_limit_exceeded" ? 1 : 0;
             capped += trace.Error == "cost_cap_exceeded" ? 1 : 0;
-            flagged += trace.Findings.Any(x => x.Detector.StartsWith(Security.RequestGuard.DetectorPrefix, StringComparison.Ordinal)) && trace.Error != "security_violation" ? 1 : 0;
+            flagged += trace.Findings.Any(x => x.Detector.StartsWith(Security.RequestGuard.DetectorPrefix, StringComparison.Ordinal))
+                && trace.Error != "security_violation"
+                ? 1
+                : 0;
             spend += trace.Cost?.Total ?? 0m;
             foreach (var finding in trace.Findings)
             {
@@ -290,14 +303,16 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITraffi
         context.Response.StatusCode = 200;
         context.Response.ContentType = "text/csv; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
-        context.Response.Headers.ContentDisposition = string.Create(CultureInfo.InvariantCulture, $"attachment; filename=\"compliance-{(tenantId?.ToString() ?? "all")}-{from:yyyyMMdd}-{to:yyyyMMdd}.csv\"");
+        context.Response.Headers.ContentDisposition = string.Create(
+            CultureInfo.InvariantCulture, $"attachment; filename=\"compliance-{(tenantId?.ToString() ?? "all")}-{from:yyyyMMdd}-{to:yyyyMMdd}.csv\"");
         await context.Response.WriteAsync(ToCsv(report), Encoding.UTF8, context.RequestAborted).ConfigureAwait(false);
     }
 
     internal static string ToCsv(ComplianceReport report)
     {
         var csv = new StringBuilder("section,key,value\n");
-        void Row(string section, string key, string value) => csv.Append(Field(section)).Append(',').Append(Field(key)).Append(',').Append(Field(value)).Append('\n');
+        void Row(string section, string key, string value)
+            => csv.Append(Field(section)).Append(',').Append(Field(key)).Append(',').Append(Field(value)).Append('\n');
         string Number(decimal value) => value.ToString(CultureInfo.InvariantCulture);
         Row("report", "tenantId", report.TenantId?.ToString() ?? "all");
         Row("report", "from", report.From.ToString("O", CultureInfo.InvariantCulture));
@@ -386,7 +401,8 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITraffi
 
     /// <summary>The tenant scope, then the time range; not ok when either is refused (the answer has been written).</summary>
     /// <param name="defaultSpan">How far back <c>from</c> lies when it is not given (30 days unless said).</param>
-    private async Task<(bool Ok, Guid? TenantId, DateTimeOffset From, DateTimeOffset To)> ScopeAndRangeAsync(HttpContext context, Caller caller, TimeSpan? defaultSpan = null)
+    private async Task<(bool Ok, Guid? TenantId, DateTimeOffset From, DateTimeOffset To)> ScopeAndRangeAsync(
+        HttpContext context, Caller caller, TimeSpan? defaultSpan = null)
     {
         var (ok, tenantId) = await ScopeAsync(context, caller).ConfigureAwait(false);
         if (!ok)

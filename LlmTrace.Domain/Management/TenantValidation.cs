@@ -82,7 +82,8 @@ internal static partial class TenantValidation
         }
     }
 
-    public static void Budgets(Dictionary<string, WindowBudget>? budgets, Dictionary<string, Dictionary<string, WindowBudget>>? agentBudgets, ValidationErrors errors)
+    public static void Budgets(
+        Dictionary<string, WindowBudget>? budgets, Dictionary<string, Dictionary<string, WindowBudget>>? agentBudgets, ValidationErrors errors)
     {
         Windows(budgets, "budgets", errors);
         if (agentBudgets is null)
@@ -170,7 +171,10 @@ internal static partial class TenantValidation
     /// <summary>A host that names this machine or a private network: tenant webhooks must not reach inside.</summary>
     private static bool IsInternalHost(Uri uri)
     {
-        if (uri.IsLoopback || uri.Host.EndsWith(".local", StringComparison.OrdinalIgnoreCase) || uri.Host.EndsWith(".internal", StringComparison.OrdinalIgnoreCase) || !uri.Host.Contains('.', StringComparison.Ordinal))
+        if (uri.IsLoopback
+            || uri.Host.EndsWith(".local", StringComparison.OrdinalIgnoreCase)
+            || uri.Host.EndsWith(".internal", StringComparison.OrdinalIgnoreCase)
+            || !uri.Host.Contains('.', StringComparison.Ordinal))
         {
             return true;
         }

@@ -10,25 +10,34 @@ namespace LlmTrace.Domain.Management;
 /// provider credentials); a viewer key reads. Keys, budgets and the audit log have their own handlers
 /// (<see cref="KeysApi"/>, <see cref="BudgetsApi"/>, <see cref="AuditApi"/>).
 /// </summary>
-public sealed class TenantsApi(TenantStore tenants, TenantResource resource, GatewayKeyStore keys, AuditLog audit, Microsoft.Extensions.Options.IOptionsMonitor<Alerts.AlertOptions> alerts, TimeProvider timeProvider)
+public sealed class TenantsApi(
+    TenantStore tenants,
+    TenantResource resource,
+    GatewayKeyStore keys,
+    AuditLog audit,
+    Microsoft.Extensions.Options.IOptionsMonitor<Alerts.AlertOptions> alerts,
+    TimeProvider timeProvider)
 {
     public async Task ListAsync(HttpContext context, Caller caller)
     {
         if (!ManagementPaging.TryPage(context.Request.Query, out var limit, out var after))
         {
-            await ManagementHttp.InvalidAsync(context, "limit/continuationToken", $"{ManagementPaging.Problem} continuationToken must be one this API issued.").ConfigureAwait(false);
+            await ManagementHttp.InvalidAsync(
+                context, "limit/continuationToken", $"{ManagementPaging.Problem} continuationToken must be one this API issued.").ConfigureAwait(false);
             return;
         }
 
         if (!caller.IsAdmin)
         {
             var own = await tenants.GetAsync(caller.TenantId!.Value, context.RequestAborted).ConfigureAwait(false);
-            await ManagementHttp.WriteJsonAsync(context, 200, new TenantPage(own is null ? [] : [own.Tenant], null), ManagementJsonContext.Default.TenantPage).ConfigureAwait(false);
+            await ManagementHttp.WriteJsonAsync(
+                context, 200, new TenantPage(own is null ? [] : [own.Tenant], null), ManagementJsonContext.Default.TenantPage).ConfigureAwait(false);
             return;
         }
 
         var (items, next) = await tenants.ListAsync(after, limit, context.RequestAborted).ConfigureAwait(false);
-        await ManagementHttp.WriteJsonAsync(context, 200, new TenantPage(items, ContinuationToken.Encode(next)), ManagementJsonContext.Default.TenantPage).ConfigureAwait(false);
+        await ManagementHttp.WriteJsonAsync(
+            context, 200, new TenantPage(items, ContinuationToken.Encode(next)), ManagementJsonContext.Default.TenantPage).ConfigureAwait(false);
     }
 
     public async Task CreateAsync(HttpContext context, Caller caller)
@@ -61,7 +70,8 @@ public sealed class TenantsApi(TenantStore tenants, TenantResource resource, Gat
         }
         catch (RecordConflictException)
         {
-            await ManagementHttp.ConflictAsync(context, "tenant_exists", $"Tenant {tenant.TenantId} already exists; change it with PATCH.").ConfigureAwait(false);
+            await ManagementHttp.ConflictAsync(
+                context, "tenant_exists", $"Tenant {tenant.TenantId} already exists; change it with PATCH.").ConfigureAwait(false);
             return;
         }
 
@@ -84,7 +94,8 @@ public sealed class TenantsApi(TenantStore tenants, TenantResource resource, Gat
     /// <summary>Changes the fields the body names. <c>If-Match</c> (the ETag of a GET) makes it conditional: 412 when changed since.</summary>
     public async Task PatchAsync(HttpContext context, Caller caller, Guid tenantId)
     {
-        if (await TenantResource.ReadPermittedAsync(context, caller.CanManage(tenantId), ManagementJsonContext.Default.TenantInput).ConfigureAwait(false) is not { } input)
+        if (await TenantResource.ReadPermittedAsync(
+            context, caller.CanManage(tenantId), ManagementJsonContext.Default.TenantInput).ConfigureAwait(false) is not { } input)
         {
             return;
         }
@@ -160,7 +171,9 @@ public sealed class TenantsApi(TenantStore tenants, TenantResource resource, Gat
         RateLimits = input.RateLimits ?? tenant.RateLimits,
         TokenCaps = input.TokenCaps ?? tenant.TokenCaps,
         AlertWebhooks = input.AlertWebhooks is null ? tenant.AlertWebhooks : [.. input.AlertWebhooks.Select(u => new Uri(u))],
-        ProviderKeys = input.ProviderKeys is null ? tenant.ProviderKeys : input.ProviderKeys.ToDictionary(kv => kv.Key.ToLowerInvariant(), kv => kv.Value, StringComparer.OrdinalIgnoreCase),
+        ProviderKeys = input.ProviderKeys is null
+            ? tenant.ProviderKeys
+            : input.ProviderKeys.ToDictionary(kv => kv.Key.ToLowerInvariant(), kv => kv.Value, StringComparer.OrdinalIgnoreCase),
         AutoCreated = false,
         UpdatedAt = now,
     };

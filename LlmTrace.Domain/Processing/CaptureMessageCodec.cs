@@ -41,7 +41,8 @@ public sealed class CaptureMessageCodec(IClaimCheckStore claimChecks, int inline
 
         var payload = JsonSerializer.SerializeToUtf8Bytes(trace, CaptureJsonContext.Default.Trace);
         var reference = await claimChecks.PutAsync($"{trace.TraceId:N}.json", payload, cancellationToken).ConfigureAwait(false);
-        return JsonSerializer.Serialize(new CaptureMessage { TraceId = trace.TraceId, ClaimCheck = reference }, CaptureMessageJsonContext.Default.CaptureMessage);
+        return JsonSerializer.Serialize(
+            new CaptureMessage { TraceId = trace.TraceId, ClaimCheck = reference }, CaptureMessageJsonContext.Default.CaptureMessage);
     }
 
     /// <summary>Reads a message back into its trace, loading a claim check if there is one.</summary>

@@ -42,7 +42,7 @@ public sealed class CostAccountingStage(
         {
             var trace = traces[i];
             var hasUsage = trace.PromptTokens is not null || trace.CompletionTokens is not null;
-            var cost = hasUsage ? catalog.Price(trace.Provider, trace.Model, trace.PromptTokens, trace.CompletionTokens, trace.CachedPromptTokens, trace.CacheWriteTokens, trace.CacheWrite1hTokens) : null;
+            var cost = catalog.Price(trace);
             priced[i] = trace with { Cost = cost, Priced = hasUsage ? cost is not null : null };
             if (hasUsage && cost is null)
             {
@@ -91,7 +91,8 @@ public sealed class CostAccountingStage(
             }
 
             // The highest threshold this call crossed; each is crossed once per window because spend is applied once.
-            var crossed = settings.AlertThresholds.Where(t => before.CostUsd < limit.Value * (decimal)t && after.CostUsd >= limit.Value * (decimal)t).DefaultIfEmpty().Max();
+            var crossed = settings.AlertThresholds.Where(
+                t => before.CostUsd < limit.Value * (decimal)t && after.CostUsd >= limit.Value * (decimal)t).DefaultIfEmpty().Max();
             if (crossed <= 0)
             {
                 continue;
@@ -104,7 +105,9 @@ public sealed class CostAccountingStage(
                 Severity = crossed >= 1 ? FindingSeverity.High : FindingSeverity.Medium,
                 TenantId = entry.TenantId,
                 TraceId = entry.TraceId,
-                Summary = string.Create(CultureInfo.InvariantCulture, $"{(after.AgentId is null ? "" : $"Agent '{AlertText.Value(after.AgentId)}': ")}{after.Kind} spend {after.CostUsd:0.####} USD reached {crossed:P0} of the {limit:0.##} USD budget"),
+                Summary = string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{(after.AgentId is null ? "" : $"Agent '{AlertText.Value(after.AgentId)}': ")}{after.Kind} spend {after.CostUsd:0.####} USD reached {crossed:P0} of the {limit:0.##} USD budget"),
                 At = timeProvider.GetUtcNow(),
                 Details = new Dictionary<string, string>
                 {

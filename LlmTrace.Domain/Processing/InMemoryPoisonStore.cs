@@ -15,7 +15,8 @@ public sealed class InMemoryPoisonStore(TimeProvider timeProvider) : IPoisonStor
     }
 
     public Task<IReadOnlyList<PoisonEntry>> ListAsync(int max, CancellationToken cancellationToken)
-        => Task.FromResult<IReadOnlyList<PoisonEntry>>([.. _entries.Values.OrderBy(e => e.StoredAt).ThenBy(e => e.Reference, StringComparer.Ordinal).Take(max)]);
+        => Task.FromResult<IReadOnlyList<PoisonEntry>>(
+            [.. _entries.Values.OrderBy(e => e.StoredAt).ThenBy(e => e.Reference, StringComparer.Ordinal).Take(max)]);
 
     public Task<PoisonEntry?> GetAsync(string reference, CancellationToken cancellationToken)
         => Task.FromResult(_entries.GetValueOrDefault(reference));

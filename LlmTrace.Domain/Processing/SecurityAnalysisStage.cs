@@ -8,7 +8,8 @@ namespace LlmTrace.Domain.Processing;
 /// <summary>Runs every registered <see cref="ISecurityAnalyzer"/> over each trace, attaches the findings and alerts on serious ones.</summary>
 /// <remarks>A tenant's monitoring scope keeps only request findings (<c>input_only</c>) or only response and tool-call findings (<c>output_only</c>).</remarks>
 public sealed class SecurityAnalysisStage(
-    IEnumerable<ISecurityAnalyzer> analyzers, FindingAlerter alerter, TenantStore tenants, Telemetry.GatewayTelemetry telemetry, ILogger<SecurityAnalysisStage> logger)
+    IEnumerable<ISecurityAnalyzer> analyzers, FindingAlerter alerter, TenantStore tenants, Telemetry.GatewayTelemetry telemetry,
+        ILogger<SecurityAnalysisStage> logger)
     : ITraceStage
 {
     public const string DetectorPrefix = "security.";
@@ -27,7 +28,9 @@ public sealed class SecurityAnalysisStage(
             {
                 try
                 {
-                    findings.AddRange(analyzer.Analyze(traces[i]).Select(f => f.Detector.StartsWith(DetectorPrefix, StringComparison.Ordinal) ? f : f with { Detector = DetectorPrefix + f.Detector }));
+                    findings.AddRange(
+                        analyzer.Analyze(traces[i]).Select(
+                            f => f.Detector.StartsWith(DetectorPrefix, StringComparison.Ordinal) ? f : f with { Detector = DetectorPrefix + f.Detector }));
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

@@ -12,7 +12,14 @@ namespace LlmTrace.Domain.Processing;
 /// Writes go through the trace store's breaker: while the store keeps failing, a batch fails at once instead of waiting
 /// on it, and stays where it is (the capture journal, the queue) until a probe finds the store back.
 /// </summary>
-public sealed class TracePipeline(CostAccountingStage costs, AnomalyDetectionStage anomalies, SecurityAnalysisStage security, ITraceStore store, ITrafficStatsStore stats, Resilience.Breakers breakers, TimeProvider timeProvider) : ITraceProcessor
+public sealed class TracePipeline(
+    CostAccountingStage costs,
+    AnomalyDetectionStage anomalies,
+    SecurityAnalysisStage security,
+    ITraceStore store,
+    ITrafficStatsStore stats,
+    Resilience.Breakers breakers,
+    TimeProvider timeProvider) : ITraceProcessor
 {
     /// <summary>The breaker every trace write goes through, on both hosts.</summary>
     public const string StoreBreaker = "trace store";

@@ -138,7 +138,8 @@ internal sealed class AnthropicProtocol : ProviderProtocol
                                 Info.Text.Append(block.GetString("text"));
                                 break;
                             case "tool_use":
-                                AddToolCall(Info.ToolCalls, block.GetString("id"), block.GetString("name"), JsonText.RawOrString(block.Get("input")), "response");
+                                AddToolCall(
+                                    Info.ToolCalls, block.GetString("id"), block.GetString("name"), JsonText.RawOrString(block.Get("input")), "response");
                                 break;
                         }
                     }

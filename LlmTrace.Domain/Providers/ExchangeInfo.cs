@@ -37,7 +37,8 @@ internal sealed class RequestInfo
 
     public List<ToolCall> ToolCalls { get; } = [];
 
-    /// <summary>The output cap the client asked for (<c>max_tokens</c>, <c>max_completion_tokens</c>, <c>max_output_tokens</c>, <c>maxOutputTokens</c>).</summary>
+    /// <summary>The output cap the client asked for (<c>max_tokens</c>, <c>max_completion_tokens</c>,
+    /// <c>max_output_tokens</c>, <c>maxOutputTokens</c>).</summary>
     public int? MaxOutputTokens { get; set; }
 
     /// <summary>How many completions the request asks for (OpenAI <c>n</c>, Gemini <c>candidateCount</c>); output budgets multiply by it.</summary>

@@ -124,7 +124,8 @@ internal sealed class OpenAIProtocol : ProviderProtocol
         switch (item.GetString("type"))
         {
             case "function_call" or "custom_tool_call":
-                AddToolCall(info.ToolCalls, item.GetString("call_id"), item.GetString("name"), item.GetString("arguments") ?? item.GetString("input"), "request");
+                AddToolCall(
+                    info.ToolCalls, item.GetString("call_id"), item.GetString("name"), item.GetString("arguments") ?? item.GetString("input"), "request");
                 prompt.BeginMessage("assistant", PromptSources.Assistant, index);
                 prompt.AddCall(item.GetString("name"), item.Get("arguments").ValueKind != JsonValueKind.Undefined ? item.Get("arguments") : item.Get("input"));
                 return;
@@ -139,7 +140,9 @@ internal sealed class OpenAIProtocol : ProviderProtocol
                 return;
             case { } other:
                 // Reasoning summaries, tool calls the platform ran (search, file search, computer use) and their results.
-                var source = other.EndsWith("_output", StringComparison.Ordinal) || other.EndsWith("_result", StringComparison.Ordinal) || other.EndsWith("_call", StringComparison.Ordinal)
+                var source = other.EndsWith("_output", StringComparison.Ordinal)
+                    || other.EndsWith("_result", StringComparison.Ordinal)
+                    || other.EndsWith("_call", StringComparison.Ordinal)
                     ? PromptSources.Tool
                     : PromptBuilder.SourceOf(item.GetString("role") ?? "assistant");
                 prompt.BeginMessage(other, source, index);

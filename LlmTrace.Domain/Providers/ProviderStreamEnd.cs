@@ -27,7 +27,8 @@ internal static class ProviderStreamEnd
                 builder.Append("event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":").Append(block).Append("}\n\n");
             }
 
-            builder.Append("event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"refusal\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":")
+            builder.Append(
+                "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"refusal\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":")
                 .Append(state.OutputTokens).Append("}}\n\n")
                 .Append("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
         }

@@ -85,7 +85,8 @@ internal static class TolerantJson
                 case 'r': builder.Append('\r'); break;
                 case 'b': builder.Append('\b'); break;
                 case 'f': builder.Append('\f'); break;
-                case 'u' when i + 4 < text.Length && ushort.TryParse(text.AsSpan(i + 1, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code):
+                case 'u' when i + 4 < text.Length
+                    && ushort.TryParse(text.AsSpan(i + 1, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code):
                     builder.Append((char)code);
                     i += 4;
                     break;

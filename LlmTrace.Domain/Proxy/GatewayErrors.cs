@@ -10,7 +10,8 @@ namespace LlmTrace.Domain.Proxy;
 /// </summary>
 public static class GatewayErrors
 {
-    public static async Task WriteAsync(HttpContext context, ProviderKind provider, int statusCode, string type, string code, string message, string? param = null)
+    public static async Task WriteAsync(
+        HttpContext context, ProviderKind provider, int statusCode, string type, string code, string message, string? param = null)
     {
         var response = context.Response;
         if (response.HasStarted)

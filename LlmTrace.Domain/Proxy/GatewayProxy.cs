@@ -241,7 +241,17 @@ public sealed class GatewayProxy(
     /// <param name="content">The body sent upstream (with <c>stream_options</c> added when the gateway injected it).</param>
     /// <param name="original">The client's own body, resent unchanged if the upstream rejects the injected <c>stream_options</c>.</param>
     /// <param name="primaryUri">The request's URI on the route's first backend (the only one of a single URL).</param>
-    private async Task SendAsync(HttpContext context, CompletedExchange exchange, GatewayRoute route, Routing.BackendPlan plan, Uri primaryUri, string? path, string? query, ReadOnlyMemory<byte> content, ReadOnlyMemory<byte> original, bool hasBody)
+    private async Task SendAsync(
+        HttpContext context,
+        CompletedExchange exchange,
+        GatewayRoute route,
+        Routing.BackendPlan plan,
+        Uri primaryUri,
+        string? path,
+        string? query,
+        ReadOnlyMemory<byte> content,
+        ReadOnlyMemory<byte> original,
+        bool hasBody)
     {
         var idleTimeout = TimeSpan.FromSeconds(_options.IdleTimeoutSeconds);
         using var idle = new CancellationTokenSource(idleTimeout, timeProvider);
@@ -491,7 +501,12 @@ public sealed class GatewayProxy(
 
             if (backend is not null)
             {
-                await backend.AuthorizeAsync(upstreamRequest, GatewayAuthenticator.CredentialHeaderNames, exchange.Provider, exchange.Identity?.Credential is not null, token).ConfigureAwait(false);
+                await backend.AuthorizeAsync(
+                    upstreamRequest,
+                    GatewayAuthenticator.CredentialHeaderNames,
+                    exchange.Provider,
+                    exchange.Identity?.Credential is not null,
+                    token).ConfigureAwait(false);
             }
 
             return await client.SendAsync(upstreamRequest, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
@@ -624,7 +639,8 @@ public sealed class GatewayProxy(
                     if (monitor?.Stopped == true)
                     {
                         // The client has a normal finish; leaving the loop disposes the upstream response, which cancels the call.
-                        exchange.Error = "stream_stopped: " + string.Join(",", monitor.Findings.Where(f => f.Severity >= monitorOptions.StopSeverity).Select(f => f.Type).Distinct());
+                        exchange.Error = "stream_stopped: " + string.Join(
+                            ",", monitor.Findings.Where(f => f.Severity >= monitorOptions.StopSeverity).Select(f => f.Type).Distinct());
                         logger.StreamStopped(exchange.TraceId, exchange.Error);
                         break;
                     }

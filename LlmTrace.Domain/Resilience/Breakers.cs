@@ -25,7 +25,8 @@ public sealed class Breakers
     private readonly ILogger<Breakers> _logger;
     private readonly Lazy<IAlertPublisher?> _alerts;
 
-    public Breakers(IOptionsMonitor<BreakerOptions> options, TimeProvider time, IMeterFactory meters, ILogger<Breakers> logger, IServiceProvider? services = null)
+    public Breakers(
+        IOptionsMonitor<BreakerOptions> options, TimeProvider time, IMeterFactory meters, ILogger<Breakers> logger, IServiceProvider? services = null)
     {
         _options = options;
         _time = time;
@@ -45,12 +46,14 @@ public sealed class Breakers
     /// <summary>The breaker of one dependency, counting only the failures <paramref name="counts"/> says are the dependency's.</summary>
     public Breaker For(string name, Func<Exception, bool> counts)
         // Names can carry a webhook's host: bounded, and only closed breakers are forgotten.
-        => BoundedMap.GetOrAdd(_breakers, name, n => new Breaker(n, _options.CurrentValue, _time, OnOpened, _logger, counts), MaxBreakers, b => b.State == CircuitState.Closed);
+        => BoundedMap.GetOrAdd(
+            _breakers, name, n => new Breaker(n, _options.CurrentValue, _time, OnOpened, _logger, counts), MaxBreakers, b => b.State == CircuitState.Closed);
 
     public IReadOnlyCollection<Breaker> All => [.. _breakers.Values];
 
     /// <summary>The classifier behind its breaker: while open, scoring fails at once and the guard's policy decides.</summary>
-    public Security.IInjectionClassifier Guard(Security.IInjectionClassifier classifier) => new BreakerClassifier(classifier, For("classifier " + classifier.Name));
+    public Security.IInjectionClassifier Guard(Security.IInjectionClassifier classifier)
+        => new BreakerClassifier(classifier, For("classifier " + classifier.Name));
 
     private sealed class BreakerClassifier(Security.IInjectionClassifier inner, Breaker breaker) : Security.IInjectionClassifier
     {

@@ -21,7 +21,13 @@ public sealed class BackendPools
     private readonly Microsoft.Extensions.Configuration.IConfiguration _configuration;
     private volatile Snapshot _snapshot;
 
-    public BackendPools(IOptionsMonitor<UpstreamOptions> options, Breakers breakers, TimeProvider time, Lazy<EntraTokenSource> tokens, IMeterFactory meters, Microsoft.Extensions.Configuration.IConfiguration configuration)
+    public BackendPools(
+        IOptionsMonitor<UpstreamOptions> options,
+        Breakers breakers,
+        TimeProvider time,
+        Lazy<EntraTokenSource> tokens,
+        IMeterFactory meters,
+        Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
         _tokens = tokens;
         _configuration = configuration;
@@ -343,7 +349,8 @@ public sealed class Backend
     /// </summary>
     /// <param name="provider">The route's provider, whose header carries a key.</param>
     /// <param name="substituted">The gateway put its own key on the call (gateway keys); a client's own key is left alone.</param>
-    public async ValueTask AuthorizeAsync(HttpRequestMessage request, IEnumerable<string> credentialHeaders, ProviderKind provider, bool substituted, CancellationToken cancellationToken)
+    public async ValueTask AuthorizeAsync(
+        HttpRequestMessage request, IEnumerable<string> credentialHeaders, ProviderKind provider, bool substituted, CancellationToken cancellationToken)
     {
         if (Key is { } key && substituted)
         {
@@ -410,4 +417,5 @@ public sealed class BackendFailedException(HttpResponseMessage response) : Excep
 }
 
 /// <summary>The gateway could not get a token for a backend that signs in with its identity.</summary>
-public sealed class BackendSignInException(string backend, Exception inner) : Exception($"LlmTrace could not get an Entra ID token for backend {backend}.", inner);
+public sealed class BackendSignInException(string backend, Exception inner) : Exception(
+    $"LlmTrace could not get an Entra ID token for backend {backend}.", inner);

@@ -36,7 +36,8 @@ public sealed class CaptureRedactor(IOptionsMonitor<SecurityOptions> options)
         };
     }
 
-    private static string? Scan(string? text, string location, bool redactPii, List<Finding> findings, IReadOnlyList<SensitiveMatch>? known, out List<SensitiveMatch> redacted)
+    private static string? Scan(
+        string? text, string location, bool redactPii, List<Finding> findings, IReadOnlyList<SensitiveMatch>? known, out List<SensitiveMatch> redacted)
     {
         redacted = [];
         if (string.IsNullOrEmpty(text))

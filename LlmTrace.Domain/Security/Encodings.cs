@@ -24,7 +24,9 @@ internal static partial class Encodings
 
     private static IEnumerable<string> DecodeAll(string text)
     {
-        if (text.Contains("0110", StringComparison.Ordinal) || text.Contains("0111", StringComparison.Ordinal) || text.Contains("0100", StringComparison.Ordinal))
+        if (text.Contains("0110", StringComparison.Ordinal)
+            || text.Contains("0111", StringComparison.Ordinal)
+            || text.Contains("0100", StringComparison.Ordinal))
         {
             foreach (Match match in BinaryOctets().Matches(text))
             {

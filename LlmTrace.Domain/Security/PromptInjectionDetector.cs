@@ -62,7 +62,8 @@ public sealed class PromptInjectionDetector
         RegexOptions.CultureInvariant | RegexOptions.Compiled, InjectionRules.MatchTimeout);
 
     private static readonly SearchValues<string> ContentNouns = SearchValues.Create(
-        ["email", "e-mail", "document", "webpage", "web page", "article", "message", "review", "transcript", "file", "post", "table", "search result", "snippet", "context:", "tool output", "tool result", "retrieved"], StringComparison.Ordinal);
+        ["email", "e-mail", "document", "webpage", "web page", "article", "message", "review", "transcript", "file", "post", "table", "search result", "snippet", "context:", "tool output", "tool result", "retrieved"],
+            StringComparison.Ordinal);
 
     private static readonly InjectionRule EmbeddedTaskRule = new("indirect.embedded-task", InjectionRules.Indirect, 0.55, EmbeddedTask);
 
@@ -180,7 +181,11 @@ public sealed class PromptInjectionDetector
     }
 
     /// <summary>Anchors at each position <paramref name="next"/> finds (a symbol, or a non-ASCII anchor's start).</summary>
-    private static void Collect(ReadOnlySpan<char> span, Func<ReadOnlySpan<char>, int> next, Dictionary<char, (string Text, string Name)[]> byFirstChar, Dictionary<string, List<int>> present)
+    private static void Collect(
+        ReadOnlySpan<char> span,
+        Func<ReadOnlySpan<char>, int> next,
+        Dictionary<char, (string Text, string Name)[]> byFirstChar,
+        Dictionary<string, List<int>> present)
     {
         var offset = 0;
         while (offset < span.Length && next(span[offset..]) is var index and >= 0)
@@ -214,7 +219,8 @@ public sealed class PromptInjectionDetector
     /// The verdict on a text. A text longer than the scan window is scanned window after window, overlapping, so every
     /// character is covered and the cost stays linear in its length; each rule still counts once.
     /// </summary>
-    /// <param name="content">The text is content handed over for processing (a tool result, a document), where requests addressed to the reader weigh more.</param>
+    /// <param name="content">The text is content handed over for processing (a tool result, a document), where requests
+    /// addressed to the reader weigh more.</param>
     public InjectionVerdict Evaluate(string text, bool content)
     {
         if (string.IsNullOrWhiteSpace(text))

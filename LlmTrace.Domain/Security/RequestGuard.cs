@@ -50,7 +50,8 @@ public sealed class RequestGuard(
     /// <summary>True when the global policies, or the tenant's overrides, would flag or block something for this tenant.</summary>
     public bool IsActiveFor(Tenant? tenant)
         => tenant?.MonitoringScope != MonitoringScope.OutputOnly
-            && (enforcement.CurrentValue.IsActive || (tenant is { EnforcementPolicies.Count: > 0 } && tenant.EnforcementPolicies.Values.Any(a => a != PolicyAction.Log)));
+            && (enforcement.CurrentValue.IsActive
+                || (tenant is { EnforcementPolicies.Count: > 0 } && tenant.EnforcementPolicies.Values.Any(a => a != PolicyAction.Log)));
 
     /// <summary>The verdict on a prompt with no structure: all of it counts as untrusted.</summary>
     public GuardVerdict Evaluate(string? prompt) => Evaluate(prompt, null, null);
@@ -95,7 +96,12 @@ public sealed class RequestGuard(
             var userText = sections.Untrusted;
             ensemble = settings.Depth == AnalysisDepth.Full && _classifier is not null && !string.IsNullOrWhiteSpace(userText);
             var injection = ensemble
-                ? InjectionAnalyzer.Ensemble(new EnsembleDetector(detector, _classifier!, security.CurrentValue.EnsembleMode), userText!, security.CurrentValue.InjectionThreshold, "request", sections.HasContent)
+                ? InjectionAnalyzer.Ensemble(
+                    new EnsembleDetector(detector, _classifier!, security.CurrentValue.EnsembleMode),
+                    userText!,
+                    security.CurrentValue.InjectionThreshold,
+                    "request",
+                    sections.HasContent)
                 : detector.Analyze(userText, "request", security.CurrentValue.InjectionThreshold, sections.HasContent);
             findings.AddRange(injection.Select(f => sections.Attribute(f, detector) with { Detector = DetectorPrefix + f.Detector }));
             if (policies.ContainsKey("secret") || policies.ContainsKey("pii"))

@@ -64,7 +64,9 @@ public static partial class TextNormalizer
         // JSON or C-style \u escapes left in text (tool arguments are JSON inside a JSON string): read them as characters.
         if (text.Contains("\\u", StringComparison.Ordinal) && UnicodeEscape().IsMatch(text))
         {
-            Add(views.Items, Normalize(UnicodeEscape().Replace(text, static m => ((char)Convert.ToUInt16(m.ValueSpan[2..].ToString(), 16)).ToString())).AsMemory());
+            Add(
+                views.Items,
+                Normalize(UnicodeEscape().Replace(text, static m => ((char)Convert.ToUInt16(m.ValueSpan[2..].ToString(), 16)).ToString())).AsMemory());
         }
 
         foreach (var decoded in DecodedSegments(text).Take(MaxDecodedSegments))
@@ -391,7 +393,8 @@ public static partial class TextNormalizer
     /// <summary>The text, read backwards, would contain an override word.</summary>
     private static bool LooksReversed(ReadOnlySpan<char> normal) => normal.ContainsAny(ReversedWords);
 
-    private static readonly SearchValues<string> ReversedWords = SearchValues.Create(["erongi", "noitcurtsni", "tpmorp metsys", "drageresid"], StringComparison.Ordinal);
+    private static readonly SearchValues<string> ReversedWords = SearchValues.Create(
+        ["erongi", "noitcurtsni", "tpmorp metsys", "drageresid"], StringComparison.Ordinal);
 
     private static IEnumerable<string> DecodedSegments(string text)
     {

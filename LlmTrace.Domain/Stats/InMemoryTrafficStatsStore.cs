@@ -6,7 +6,8 @@ namespace LlmTrace.Domain.Stats;
 public sealed class InMemoryTrafficStatsStore()
     : InMemoryFoldStore<StatsKey, TrafficCounters>(counters => TrafficStats.Deserialize(TrafficStats.Serialize(counters))), ITrafficStatsStore
 {
-    public Task<IReadOnlyList<TrafficBucket>> ReadAsync(string scope, StatsResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<TrafficBucket>> ReadAsync(
+        string scope, StatsResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
         => Task.FromResult(Access<IReadOnlyList<TrafficBucket>>((rows, _) =>
         [
             .. rows.Where(r => r.Key.Scope == scope && r.Key.Resolution == resolution && r.Key.Start >= from && r.Key.Start < to)

@@ -39,7 +39,14 @@ public sealed record TrafficReport
     /// Builds a report from the stored rows. <paramref name="rows"/> are the minute rows for a minute report, hour rows
     /// otherwise; <paramref name="hours"/> are the hour rows over the same range, for the breakdowns.
     /// </summary>
-    public static TrafficReport Build(DateTimeOffset from, DateTimeOffset to, string bucket, Guid? tenantId, IReadOnlyList<TrafficBucket> rows, IReadOnlyList<TrafficBucket> hours, bool withTenants)
+    public static TrafficReport Build(
+        DateTimeOffset from,
+        DateTimeOffset to,
+        string bucket,
+        Guid? tenantId,
+        IReadOnlyList<TrafficBucket> rows,
+        IReadOnlyList<TrafficBucket> hours,
+        bool withTenants)
     {
         var length = BucketLength(bucket);
         var start = TrafficStats.Floor(from, length);
@@ -94,7 +101,8 @@ public sealed record TrafficReport
 
     private static BreakdownRow[] Top(Dictionary<string, Breakdown>? map)
         => [.. (map ?? []).OrderByDescending(m => m.Value.NanoUsd).ThenByDescending(m => m.Value.Requests).ThenBy(m => m.Key, StringComparer.Ordinal)
-            .Take(TopEntries).Select(m => new BreakdownRow(m.Key, m.Value.Requests, m.Value.Errors, m.Value.Tokens, SpendMath.FromNanoUsd(m.Value.NanoUsd), m.Value.Findings))];
+            .Take(TopEntries).Select(
+                m => new BreakdownRow(m.Key, m.Value.Requests, m.Value.Errors, m.Value.Tokens, SpendMath.FromNanoUsd(m.Value.NanoUsd), m.Value.Findings))];
 }
 
 /// <summary>One bucket of a report (or the totals, with no start).</summary>

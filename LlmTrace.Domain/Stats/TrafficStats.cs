@@ -25,8 +25,10 @@ public sealed record TrafficBucket(DateTimeOffset Start, TrafficCounters Counter
 /// </summary>
 public interface ITrafficStatsStore : IFoldStore<StatsKey, TrafficCounters>
 {
-    /// <summary>The stored buckets of a scope whose start is in [<paramref name="from"/>, <paramref name="to"/>), ascending; empty buckets are absent.</summary>
-    Task<IReadOnlyList<TrafficBucket>> ReadAsync(string scope, StatsResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+    /// <summary>The stored buckets of a scope whose start is in [<paramref name="from"/>, <paramref name="to"/>),
+    /// ascending; empty buckets are absent.</summary>
+    Task<IReadOnlyList<TrafficBucket>> ReadAsync(
+        string scope, StatsResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
 
     /// <summary>
     /// Deletes minute rows older than <see cref="TrafficStats.MinuteRowsKept"/> and applied markers of traces older than
@@ -86,9 +88,11 @@ public static class TrafficStats
 
     public static byte[] Serialize(TrafficCounters counters) => JsonSerializer.SerializeToUtf8Bytes(counters, StatsJsonContext.Default.TrafficCounters);
 
-    public static TrafficCounters Deserialize(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, StatsJsonContext.Default.TrafficCounters) ?? new TrafficCounters();
+    public static TrafficCounters Deserialize(ReadOnlySpan<byte> json)
+        => JsonSerializer.Deserialize(json, StatsJsonContext.Default.TrafficCounters) ?? new TrafficCounters();
 
-    public static TrafficCounters Deserialize(string json) => JsonSerializer.Deserialize(json, StatsJsonContext.Default.TrafficCounters) ?? new TrafficCounters();
+    public static TrafficCounters Deserialize(string json)
+        => JsonSerializer.Deserialize(json, StatsJsonContext.Default.TrafficCounters) ?? new TrafficCounters();
 }
 
 /// <summary>Counting traffic: the one exactly-once algorithm with the traffic rules, over any store.</summary>

@@ -41,12 +41,17 @@ public sealed class GatewayTelemetry
         _tokens = meter.CreateHistogram<long>("gen_ai.client.token.usage", "{token}", "Tokens used per call, by gen_ai.token.type.",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304] });
         _duration = meter.CreateHistogram<double>("gen_ai.client.operation.duration", "s", "Duration of each call, to the last byte.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92] });
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [
+                0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92] });
         _timeToFirstChunk = meter.CreateHistogram<double>("gen_ai.client.operation.time_to_first_chunk", "s", "Time to the first streamed chunk.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24] });
         _requests = meter.CreateCounter<long>("llmtrace.gateway.requests", "{request}", "Calls answered, by route, provider and status class.");
-        _backendAttempts = meter.CreateCounter<long>("llmtrace.gateway.backend.attempts", "{attempt}", "Tries of pool backends, by route, backend and outcome (served, throttled, server_error, unreachable, timeout, breaker_open).");
-        _refusals = meter.CreateCounter<long>("llmtrace.gateway.refusals", "{request}", "Calls the gateway refused itself, by reason (rate limit, cost cap, security, ...).");
+        _backendAttempts = meter.CreateCounter<long>(
+            "llmtrace.gateway.backend.attempts",
+            "{attempt}",
+            "Tries of pool backends, by route, backend and outcome (served, throttled, server_error, unreachable, timeout, breaker_open).");
+        _refusals = meter.CreateCounter<long>(
+            "llmtrace.gateway.refusals", "{request}", "Calls the gateway refused itself, by reason (rate limit, cost cap, security, ...).");
         _cost = meter.CreateCounter<double>("llmtrace.gateway.cost.usd", "{USD}", "Priced cost of calls in US dollars, by provider and model.");
         _findings = meter.CreateCounter<long>("llmtrace.gateway.findings", "{finding}", "Security and anomaly findings, by type and severity.");
         _openStreams = meter.CreateUpDownCounter<long>("llmtrace.gateway.streams.open", "{stream}", "Streamed answers being copied to clients now.");
@@ -75,7 +80,11 @@ public sealed class GatewayTelemetry
 
     /// <summary>One try of one pool backend.</summary>
     public void BackendAttempt(string route, string backend, string outcome)
-        => _backendAttempts.Add(1, new KeyValuePair<string, object?>("llmtrace.route", route), new KeyValuePair<string, object?>("llmtrace.backend", backend), new KeyValuePair<string, object?>("llmtrace.outcome", outcome));
+        => _backendAttempts.Add(
+            1,
+            new KeyValuePair<string, object?>("llmtrace.route", route),
+            new KeyValuePair<string, object?>("llmtrace.backend", backend),
+            new KeyValuePair<string, object?>("llmtrace.outcome", outcome));
 
     public void StreamClosed() => _openStreams.Add(-1);
 

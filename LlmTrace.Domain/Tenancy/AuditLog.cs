@@ -14,12 +14,19 @@ public sealed class AuditLog(IRecordStore records, TimeProvider timeProvider)
     private readonly string _origin = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
     private long _sequence;
 
-    public async Task<AuditEntry> AppendAsync(string actor, string action, Guid? tenantId, string? target, IReadOnlyList<string> changes, CancellationToken cancellationToken)
+    public async Task<AuditEntry> AppendAsync(
+        string actor, string action, Guid? tenantId, string? target, IReadOnlyList<string> changes, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var entry = new AuditEntry { AuditId = Guid.CreateVersion7(now), At = now, Actor = actor, Action = action, TenantId = tenantId, Target = target, Changes = changes };
-        var key = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{now.UtcTicks:D19}{Interlocked.Increment(ref _sequence) % 1_000_000:D6}{_origin}");
-        await records.InsertAsync(RecordTables.Audit, Partition, key, JsonSerializer.Serialize(entry, TenancyJsonContext.Default.AuditEntry), cancellationToken).ConfigureAwait(false);
+        var key = string.Create(
+            System.Globalization.CultureInfo.InvariantCulture, $"{now.UtcTicks:D19}{Interlocked.Increment(ref _sequence) % 1_000_000:D6}{_origin}");
+        await records.InsertAsync(
+            RecordTables.Audit,
+            Partition,
+            key,
+            JsonSerializer.Serialize(entry, TenancyJsonContext.Default.AuditEntry),
+            cancellationToken).ConfigureAwait(false);
         return entry;
     }
 
@@ -41,7 +48,8 @@ public sealed class AuditLog(IRecordStore records, TimeProvider timeProvider)
         var after = afterKey;
         while (items.Count < limit && scanned < scanLimit)
         {
-            var page = await records.ListAsync(RecordTables.Audit, Partition, after, Math.Min(500, scanLimit - scanned), cancellationToken).ConfigureAwait(false);
+            var page = await records.ListAsync(
+                RecordTables.Audit, Partition, after, Math.Min(500, scanLimit - scanned), cancellationToken).ConfigureAwait(false);
             foreach (var record in page.Items)
             {
                 scanned++;

@@ -45,7 +45,9 @@ public static partial class CredentialRedaction
     }
 
     // name=value in a URL or query string; the value runs to the next separator.
-    [GeneratedRegex(@"(?<name>(?<![A-Za-z0-9_-])(?:key|api[-_]?key|x-goog-api-key|access[-_]?token|token|code|sig|password|secret|client[-_]?secret))=(?!\*\*\*)[^&\s""'<>#]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(
+        @"(?<name>(?<![A-Za-z0-9_-])(?:key|api[-_]?key|x-goog-api-key|access[-_]?token|token|code|sig|password|secret|client[-_]?secret))=(?!\*\*\*)[^&\s""'<>#]+",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex QueryCredential();
 
     // Gateway keys (ltk_<id>_<secret>), OpenAI/Anthropic keys (sk-…), Google API keys (AIza…).

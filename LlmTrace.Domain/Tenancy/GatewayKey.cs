@@ -78,7 +78,8 @@ public static class GatewayKeyFormat
     public static bool IsKeyId(ReadOnlySpan<char> value) => value.Length == IdLength && !value.ContainsAnyExcept(IdAlphabet);
 
     /// <summary>A new key: the full secret text (to show once) and the record to store.</summary>
-    public static (string Secret, GatewayKey Record) Create(Guid tenantId, string? name, IReadOnlyList<string> roles, RateLimitSettings? limits, string? createdBy, DateTimeOffset now)
+    public static (string Secret, GatewayKey Record) Create(
+        Guid tenantId, string? name, IReadOnlyList<string> roles, RateLimitSettings? limits, string? createdBy, DateTimeOffset now)
     {
         var id = RandomNumberGenerator.GetString(IdAlphabet, IdLength);
         var secret = RandomNumberGenerator.GetString(SecretAlphabet, SecretLength);

@@ -13,7 +13,8 @@ public sealed class GatewayKeyStore(IRecordStore records, IOptionsMonitor<Tenanc
     private readonly SingleFlightCache<string, GatewayKey?> _cache = new(timeProvider);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastUsedWritten = new(StringComparer.Ordinal);
 
-    public async Task<(string Secret, GatewayKey Key)> CreateAsync(Guid tenantId, string? name, IReadOnlyList<string> roles, RateLimitSettings? limits, string? createdBy, CancellationToken cancellationToken)
+    public async Task<(string Secret, GatewayKey Key)> CreateAsync(
+        Guid tenantId, string? name, IReadOnlyList<string> roles, RateLimitSettings? limits, string? createdBy, CancellationToken cancellationToken)
     {
         var (secret, key) = GatewayKeyFormat.Create(tenantId, name, roles, limits, createdBy, timeProvider.GetUtcNow());
         await records.InsertAsync(RecordTables.GatewayKeys, Partition, key.KeyId, Serialize(key), cancellationToken).ConfigureAwait(false);
@@ -63,7 +64,8 @@ public sealed class GatewayKeyStore(IRecordStore records, IOptionsMonitor<Tenanc
             var revoked = key with { RevokedAt = timeProvider.GetUtcNow() };
             try
             {
-                await records.ReplaceAsync(RecordTables.GatewayKeys, Partition, keyId, Serialize(revoked), record.ETag, cancellationToken).ConfigureAwait(false);
+                await records.ReplaceAsync(
+                    RecordTables.GatewayKeys, Partition, keyId, Serialize(revoked), record.ETag, cancellationToken).ConfigureAwait(false);
                 _cache.Invalidate(keyId);
                 return revoked;
             }
@@ -109,7 +111,13 @@ public sealed class GatewayKeyStore(IRecordStore records, IOptionsMonitor<Tenanc
         try
         {
             var current = Deserialize(record.Json);
-            await records.ReplaceAsync(RecordTables.GatewayKeys, Partition, key.KeyId, Serialize(current with { LastUsedAt = now }), record.ETag, cancellationToken).ConfigureAwait(false);
+            await records.ReplaceAsync(
+                RecordTables.GatewayKeys,
+                Partition,
+                key.KeyId,
+                Serialize(current with { LastUsedAt = now }),
+                record.ETag,
+                cancellationToken).ConfigureAwait(false);
         }
         catch (RecordConflictException)
         {

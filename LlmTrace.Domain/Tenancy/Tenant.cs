@@ -87,7 +87,9 @@ public sealed record Tenant
 
     // A stored tenant is read back with default (case-sensitive) dictionaries: match window names regardless of case.
     private static WindowBudget? Find(Dictionary<string, WindowBudget> windows, string name)
-        => windows.TryGetValue(name, out var exact) ? exact : windows.FirstOrDefault(kv => string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+        => windows.TryGetValue(name, out var exact)
+            ? exact
+            : windows.FirstOrDefault(kv => string.Equals(kv.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
 
     /// <summary>Settings of a tenant nobody configured: no limits, global policies.</summary>
     public static Tenant Unconfigured(Guid tenantId) => new() { TenantId = tenantId, Name = "unconfigured" };

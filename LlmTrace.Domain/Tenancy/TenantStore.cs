@@ -29,7 +29,9 @@ public sealed class TenantStore(IRecordStore records, IOptionsMonitor<TenancyOpt
     public ValueTask<Tenant> GetOrCreateAsync(Guid tenantId, CancellationToken cancellationToken)
     {
         var cached = GetCachedAsync(tenantId, cancellationToken);
-        return cached.IsCompletedSuccessfully && cached.Result is { } existing ? ValueTask.FromResult(existing) : CreateIfMissingAsync(tenantId, cached, cancellationToken);
+        return cached.IsCompletedSuccessfully && cached.Result is { } existing
+            ? ValueTask.FromResult(existing)
+            : CreateIfMissingAsync(tenantId, cached, cancellationToken);
     }
 
     private async ValueTask<Tenant> CreateIfMissingAsync(Guid tenantId, ValueTask<Tenant?> lookup, CancellationToken cancellationToken)
@@ -65,7 +67,8 @@ public sealed class TenantStore(IRecordStore records, IOptionsMonitor<TenancyOpt
     /// <summary>Replaces the tenant if it is still at <paramref name="etag"/>; <see cref="RecordConflictException"/> otherwise.</summary>
     public async Task<Versioned> ReplaceAsync(Tenant tenant, string etag, CancellationToken cancellationToken)
     {
-        var newTag = await records.ReplaceAsync(RecordTables.Tenants, Partition, Key(tenant.TenantId), Serialize(tenant), etag, cancellationToken).ConfigureAwait(false);
+        var newTag = await records.ReplaceAsync(
+            RecordTables.Tenants, Partition, Key(tenant.TenantId), Serialize(tenant), etag, cancellationToken).ConfigureAwait(false);
         Invalidate(tenant.TenantId);
         return new Versioned(tenant, newTag);
     }

@@ -44,7 +44,12 @@ public sealed class BlobPoisonStore(AzureStorageClients clients) : IPoisonStore
         {
             var download = await clients.Poison.GetBlobClient(name).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
             var slash = name.IndexOf('/');
-            return new PoisonEntry(reference, name[..slash], Path.GetFileNameWithoutExtension(name[(slash + 1)..]), download.Value.Details.LastModified, download.Value.Content.ToString());
+            return new PoisonEntry(
+                reference,
+                name[..slash],
+                Path.GetFileNameWithoutExtension(name[(slash + 1)..]),
+                download.Value.Details.LastModified,
+                download.Value.Content.ToString());
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {

@@ -13,7 +13,8 @@ namespace LlmTrace.Functions.Infrastructure;
 public sealed class CaptureDelivery(IParkedCaptureStore parked, CaptureOutbox outbox, ILogger<CaptureDelivery> logger)
 {
     private static readonly Meter Meter = new("LlmTrace.Capture.Azure");
-    private static readonly Counter<long> ParkedCount = Meter.CreateCounter<long>("llmtrace.capture.parked", description: "Captures parked after the queue refused them.");
+    private static readonly Counter<long> ParkedCount = Meter.CreateCounter<long>(
+        "llmtrace.capture.parked", description: "Captures parked after the queue refused them.");
 
     public delegate Task Send(Trace trace, CancellationToken cancellationToken);
 

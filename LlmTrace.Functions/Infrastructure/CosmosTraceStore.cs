@@ -24,7 +24,8 @@ public sealed class CosmosTraceStore(Container container, IOptions<CosmosOptions
         {
             var tenantDays = tenants is null ? null : (await tenants.GetCachedAsync(trace.TenantId, ct).ConfigureAwait(false))?.RetentionDays;
             using var stream = new MemoryStream(ToDocument(trace, tenantDays));
-            using var response = await container.UpsertItemStreamAsync(stream, new PartitionKey(trace.TenantId.ToString()), cancellationToken: ct).ConfigureAwait(false);
+            using var response = await container.UpsertItemStreamAsync(
+                stream, new PartitionKey(trace.TenantId.ToString()), cancellationToken: ct).ConfigureAwait(false);
             response.EnsureSuccessStatusCode();
         }).ConfigureAwait(false);
     }

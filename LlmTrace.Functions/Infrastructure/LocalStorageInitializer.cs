@@ -8,7 +8,8 @@ namespace LlmTrace.Functions.Infrastructure;
 /// With a storage connection string (Azurite, local <c>func start</c>), creates the queues, tables and containers the
 /// host uses, once at start-up. With a managed identity (Azure), infra/ has created them and nothing is done here.
 /// </summary>
-public sealed partial class LocalStorageInitializer(AzureStorageClients clients, IEnumerable<Domain.Records.IRecordStore> records, ILogger<LocalStorageInitializer> logger) : IHostedService
+public sealed partial class LocalStorageInitializer(
+    AzureStorageClients clients, IEnumerable<Domain.Records.IRecordStore> records, ILogger<LocalStorageInitializer> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -29,5 +29,7 @@ public sealed class TableAnomalyStateStore(AzureStorageClients clients) : TableF
         => new(partition, rowKey) { ["State"] = JsonSerializer.Serialize(row, AnomalyJsonContext.Default.AnomalyState) };
 
     protected override AnomalyState FromEntity(Guid key, TableEntity entity)
-        => entity.GetString("State") is { } json ? JsonSerializer.Deserialize(json, AnomalyJsonContext.Default.AnomalyState) ?? AnomalyState.Empty : AnomalyState.Empty;
+        => entity.GetString("State") is { } json
+            ? JsonSerializer.Deserialize(json, AnomalyJsonContext.Default.AnomalyState) ?? AnomalyState.Empty
+            : AnomalyState.Empty;
 }

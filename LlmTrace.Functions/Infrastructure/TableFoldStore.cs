@@ -39,14 +39,16 @@ public abstract class TableFoldStore<TKey, TRow> : IFoldStore<TKey, TRow>, IFold
         return found.ToDictionary(e => Guid.ParseExact(e.RowKey.AsSpan(MarkerPrefix.Length), "N"), e => (string?)e.GetString(MemoProperty));
     }
 
-    public async Task<IReadOnlyDictionary<TKey, StoredRow<TRow>>> ReadRowsAsync(string partition, IReadOnlyCollection<TKey> keys, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<TKey, StoredRow<TRow>>> ReadRowsAsync(
+        string partition, IReadOnlyCollection<TKey> keys, CancellationToken cancellationToken)
     {
         var byRowKey = keys.ToDictionary(RowKeyOf, StringComparer.Ordinal);
         var found = await QueryAsync(partition, [.. byRowKey.Keys], null, cancellationToken).ConfigureAwait(false);
         return found.ToDictionary(e => byRowKey[e.RowKey], e => new StoredRow<TRow>(FromEntity(byRowKey[e.RowKey], e), e.ETag.ToString()));
     }
 
-    public async Task<bool> TryCommitAsync(string partition, IReadOnlyList<RowWrite<TKey, TRow>> rows, IReadOnlyList<FoldMarker> markers, CancellationToken cancellationToken)
+    public async Task<bool> TryCommitAsync(
+        string partition, IReadOnlyList<RowWrite<TKey, TRow>> rows, IReadOnlyList<FoldMarker> markers, CancellationToken cancellationToken)
     {
         var actions = new List<TableTransactionAction>(rows.Count + markers.Count);
         foreach (var row in rows)
@@ -73,7 +75,8 @@ public abstract class TableFoldStore<TKey, TRow> : IFoldStore<TKey, TRow>, IFold
             await Table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 || (ex.Status == 404 && ex.ErrorCode == Azure.Data.Tables.Models.TableErrorCode.ResourceNotFound))
+        catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412
+            || (ex.Status == 404 && ex.ErrorCode == Azure.Data.Tables.Models.TableErrorCode.ResourceNotFound))
         {
             return false;
         }
@@ -88,7 +91,8 @@ public abstract class TableFoldStore<TKey, TRow> : IFoldStore<TKey, TRow>, IFold
     private static string Marker(Guid id) => MarkerPrefix + id.ToString("N");
 
     /// <summary>The entities of a partition with the given row keys, a few queries at once.</summary>
-    private async Task<List<TableEntity>> QueryAsync(string partition, IReadOnlyList<string> rowKeys, IEnumerable<string>? select, CancellationToken cancellationToken)
+    private async Task<List<TableEntity>> QueryAsync(
+        string partition, IReadOnlyList<string> rowKeys, IEnumerable<string>? select, CancellationToken cancellationToken)
     {
         var queries = rowKeys.Chunk(RowKeysPerQuery).Select(async group =>
         {
@@ -99,7 +103,8 @@ public abstract class TableFoldStore<TKey, TRow> : IFoldStore<TKey, TRow>, IFold
             }
 
             var found = new List<TableEntity>(group.Length);
-            await foreach (var entity in Table.QueryAsync<TableEntity>(filter.Append(')').ToString(), select: select, cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var entity in Table.QueryAsync<TableEntity>(
+                filter.Append(')').ToString(), select: select, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 found.Add(entity);
             }

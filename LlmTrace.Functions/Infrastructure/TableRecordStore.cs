@@ -22,7 +22,8 @@ public sealed class TableRecordStore(AzureStorageClients clients, IOptions<Azure
         // Not GetEntityIfExists: it answers "none" for a missing table too, which would hide a deployment error.
         try
         {
-            var response = await WithTableAsync(table, t => t.GetEntityAsync<TableEntity>(partition, key, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            var response = await WithTableAsync(
+                table, t => t.GetEntityAsync<TableEntity>(partition, key, cancellationToken: cancellationToken)).ConfigureAwait(false);
             return ToRecord(response.Value);
         }
         catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode != TableNotFound)
@@ -38,7 +39,8 @@ public sealed class TableRecordStore(AzureStorageClients clients, IOptions<Azure
                 ? TableClient.CreateQueryFilter($"PartitionKey eq {partition}")
                 : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {afterKey}");
             var items = new List<StoredRecord>(Math.Min(limit, 1000));
-            await foreach (var entity in t.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(limit + 1, 1000), select: ["RowKey", "Json"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var entity in t.QueryAsync<TableEntity>(
+                filter, maxPerPage: Math.Min(limit + 1, 1000), select: ["RowKey", "Json"], cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 if (items.Count == limit)
                 {
@@ -55,7 +57,8 @@ public sealed class TableRecordStore(AzureStorageClients clients, IOptions<Azure
     {
         try
         {
-            var response = await WithTableAsync(table, t => t.AddEntityAsync(new TableEntity(partition, key) { ["Json"] = json }, cancellationToken)).ConfigureAwait(false);
+            var response = await WithTableAsync(
+                table, t => t.AddEntityAsync(new TableEntity(partition, key) { ["Json"] = json }, cancellationToken)).ConfigureAwait(false);
             return response.Headers.ETag?.ToString() ?? throw new InvalidOperationException("Table Storage returned no ETag.");
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
@@ -68,7 +71,10 @@ public sealed class TableRecordStore(AzureStorageClients clients, IOptions<Azure
     {
         try
         {
-            var response = await WithTableAsync(table, t => t.UpdateEntityAsync(new TableEntity(partition, key) { ["Json"] = json }, new ETag(etag), TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
+            var response = await WithTableAsync(
+                table,
+                t => t.UpdateEntityAsync(
+                    new TableEntity(partition, key) { ["Json"] = json }, new ETag(etag), TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
             return response.Headers.ETag?.ToString() ?? throw new InvalidOperationException("Table Storage returned no ETag.");
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)

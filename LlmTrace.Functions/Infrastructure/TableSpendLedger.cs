@@ -28,11 +28,13 @@ public sealed class TableSpendLedger(AzureStorageClients clients) : TableFoldSto
         return [.. keys.Select(k => (rows.TryGetValue(k, out var row) ? row.Row : SpendCounter.Empty(k.Window)).ToTotal(agentId))];
     }
 
-    public async Task<IReadOnlyList<(Guid TenantId, SpendTotal Total)>> GetEndedOpenWindowsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(Guid TenantId, SpendTotal Total)>> GetEndedOpenWindowsAsync(
+        DateTimeOffset now, int max, CancellationToken cancellationToken)
     {
         var ended = new List<(Guid, SpendTotal)>();
         var filter = TableClient.CreateQueryFilter($"Closed eq {false} and EndAt le {now}");
-        await foreach (var row in Table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in Table.QueryAsync<TableEntity>(
+            filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             ended.Add((Guid.ParseExact(row.PartitionKey, "N"), ToTotal(row)));
             if (ended.Count >= max)
@@ -63,9 +65,15 @@ public sealed class TableSpendLedger(AzureStorageClients clients) : TableFoldSto
         => ToEntity(partition, rowKey, row.ToTotal(key.AgentId), row.Closed);
 
     protected override SpendCounter FromEntity(SpendKey key, TableEntity entity)
-        => new(key.Window, entity.GetInt64("NanoUsd") ?? 0, entity.GetInt64("Tokens") ?? 0, entity.GetInt64("Requests") ?? 0, entity.GetBoolean("Closed") ?? false);
+        => new(
+            key.Window,
+            entity.GetInt64("NanoUsd") ?? 0,
+            entity.GetInt64("Tokens") ?? 0,
+            entity.GetInt64("Requests") ?? 0,
+            entity.GetBoolean("Closed") ?? false);
 
-    /// <summary><c>_|{window}</c> for the tenant, <c>a-{hex of the agent id}|{window}</c> for an agent (agent ids may hold characters row keys forbid).</summary>
+    /// <summary><c>_|{window}</c> for the tenant, <c>a-{hex of the agent id}|{window}</c> for an agent (agent ids may
+    /// hold characters row keys forbid).</summary>
     private static string RowKey(string? agent, string windowKey)
         => (agent is null ? TenantScope : "a-" + Convert.ToHexStringLower(Encoding.UTF8.GetBytes(agent))) + "|" + windowKey;
 

@@ -28,7 +28,8 @@ public sealed class TableTrafficStatsStore(AzureStorageClients clients) : TableF
 
     public override string PartitionOf(StatsKey key) => Partition(key.Scope, key.Start);
 
-    public async Task<IReadOnlyList<TrafficBucket>> ReadAsync(string scope, StatsResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TrafficBucket>> ReadAsync(
+        string scope, StatsResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         var days = new List<DateTimeOffset>();
         for (var day = TrafficStats.Floor(from, TimeSpan.FromDays(1)); day < to; day = day.AddDays(1))
@@ -43,7 +44,8 @@ public sealed class TableTrafficStatsStore(AzureStorageClients clients) : TableF
             async (i, token) =>
             {
                 var prefix = resolution == StatsResolution.Minute ? "m|" : "h|";
-                var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(scope, days[i])} and RowKey ge {prefix} and RowKey lt {prefix[0] + "}"}");
+                var filter = TableClient.CreateQueryFilter(
+                    $"PartitionKey eq {Partition(scope, days[i])} and RowKey ge {prefix} and RowKey lt {prefix[0] + "}"}");
                 var found = new List<TrafficBucket>();
                 await foreach (var row in Table.QueryAsync<TableEntity>(filter, cancellationToken: token).ConfigureAwait(false))
                 {
@@ -75,23 +77,32 @@ public sealed class TableTrafficStatsStore(AzureStorageClients clients) : TableF
         var markersBefore = now - TrafficStats.MarkersKept;
         var doomed = new List<TableEntity>();
         var minutes = TableClient.CreateQueryFilter($"RowKey ge {"m|"} and RowKey lt {"m}"}");
-        await foreach (var row in Table.QueryAsync<TableEntity>(minutes, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in Table.QueryAsync<TableEntity>(
+            minutes, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            if (DateTimeOffset.TryParseExact(row.PartitionKey[(row.PartitionKey.LastIndexOf('|') + 1)..], "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var day) && day < minuteDays)
+            if (DateTimeOffset.TryParseExact(
+                row.PartitionKey[(row.PartitionKey.LastIndexOf('|') + 1)..],
+                "yyyyMMdd",
+                CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal,
+                out var day)
+                && day < minuteDays)
             {
                 doomed.Add(row);
             }
         }
 
         var markers = TableClient.CreateQueryFilter($"RowKey ge {"applied|"} and RowKey lt {"applied}"} and At lt {markersBefore}");
-        await foreach (var row in Table.QueryAsync<TableEntity>(markers, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in Table.QueryAsync<TableEntity>(
+            markers, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             doomed.Add(row);
         }
 
         foreach (var batch in doomed.GroupBy(r => r.PartitionKey).SelectMany(p => p.Chunk(100)))
         {
-            await Table.SubmitTransactionAsync(batch.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken).ConfigureAwait(false);
+            await Table.SubmitTransactionAsync(
+                batch.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken).ConfigureAwait(false);
         }
 
         return doomed.Count;

@@ -8,7 +8,8 @@ namespace LlmTrace.Functions.Management;
 public sealed class ManagementFunctions(ManagementApi api)
 {
     [Function("Management")]
-    public Task ManageAsync([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "patch", "delete", Route = "api/{*path}")] HttpRequest request, string? path)
+    public Task ManageAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", "put", "patch", "delete", Route = "api/{*path}")] HttpRequest request, string? path)
         => api.HandleAsync(request.HttpContext, path);
 
     [Function("Health")]

@@ -7,14 +7,17 @@ namespace LlmTrace.Functions.Processing;
 public sealed class PoisonFunctions(PoisonHandler handler)
 {
     [Function("CapturesPoison")]
-    public Task CapturesAsync([QueueTrigger(QueueNames.Captures + QueueNames.PoisonSuffix)] string message, string id, long dequeueCount, CancellationToken cancellationToken)
+    public Task CapturesAsync(
+        [QueueTrigger(QueueNames.Captures + QueueNames.PoisonSuffix)] string message, string id, long dequeueCount, CancellationToken cancellationToken)
         => handler.HandleAsync(QueueNames.Captures, id, message, dequeueCount, cancellationToken);
 
     [Function("AnomalyPoison")]
-    public Task AnomalyAsync([QueueTrigger(QueueNames.Anomaly + QueueNames.PoisonSuffix)] string message, string id, long dequeueCount, CancellationToken cancellationToken)
+    public Task AnomalyAsync(
+        [QueueTrigger(QueueNames.Anomaly + QueueNames.PoisonSuffix)] string message, string id, long dequeueCount, CancellationToken cancellationToken)
         => handler.HandleAsync(QueueNames.Anomaly, id, message, dequeueCount, cancellationToken);
 
     [Function("SecurityPoison")]
-    public Task SecurityAsync([QueueTrigger(QueueNames.Security + QueueNames.PoisonSuffix)] string message, string id, long dequeueCount, CancellationToken cancellationToken)
+    public Task SecurityAsync(
+        [QueueTrigger(QueueNames.Security + QueueNames.PoisonSuffix)] string message, string id, long dequeueCount, CancellationToken cancellationToken)
         => handler.HandleAsync(QueueNames.Security, id, message, dequeueCount, cancellationToken);
 }

@@ -25,14 +25,26 @@ public sealed class ServiceBusProcessingFunctions(StageRunner runner, PoisonHand
         => runner.RunAsync("security", message, cancellationToken);
 
     [Function("CapturesDeadLetter")]
-    public Task CapturesDeadLetterAsync([ServiceBusTrigger(QueueNames.Captures + "/$deadletterqueue", Connection = Connection)] string message, string messageId, int deliveryCount, CancellationToken cancellationToken)
+    public Task CapturesDeadLetterAsync(
+        [ServiceBusTrigger(QueueNames.Captures + "/$deadletterqueue", Connection = Connection)] string message,
+        string messageId,
+        int deliveryCount,
+        CancellationToken cancellationToken)
         => poison.HandleAsync(QueueNames.Captures, messageId, message, deliveryCount, cancellationToken);
 
     [Function("AnomalyDeadLetter")]
-    public Task AnomalyDeadLetterAsync([ServiceBusTrigger(QueueNames.Anomaly + "/$deadletterqueue", Connection = Connection)] string message, string messageId, int deliveryCount, CancellationToken cancellationToken)
+    public Task AnomalyDeadLetterAsync(
+        [ServiceBusTrigger(QueueNames.Anomaly + "/$deadletterqueue", Connection = Connection)] string message,
+        string messageId,
+        int deliveryCount,
+        CancellationToken cancellationToken)
         => poison.HandleAsync(QueueNames.Anomaly, messageId, message, deliveryCount, cancellationToken);
 
     [Function("SecurityDeadLetter")]
-    public Task SecurityDeadLetterAsync([ServiceBusTrigger(QueueNames.Security + "/$deadletterqueue", Connection = Connection)] string message, string messageId, int deliveryCount, CancellationToken cancellationToken)
+    public Task SecurityDeadLetterAsync(
+        [ServiceBusTrigger(QueueNames.Security + "/$deadletterqueue", Connection = Connection)] string message,
+        string messageId,
+        int deliveryCount,
+        CancellationToken cancellationToken)
         => poison.HandleAsync(QueueNames.Security, messageId, message, deliveryCount, cancellationToken);
 }

@@ -58,7 +58,8 @@ public abstract class SqliteFoldStore<TKey, TRow>(SqliteDatabase database) : IFo
         private SqliteCommand? _readRow;
         private SqliteCommand? _writeRow;
 
-        public async Task<IReadOnlyDictionary<Guid, string?>> ReadMarkersAsync(string partition, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+        public async Task<IReadOnlyDictionary<Guid, string?>> ReadMarkersAsync(
+            string partition, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
         {
             var command = Prepared(ref _readMarkers, store.ReadMarkersSql);
             // A JSON array of hex ids (nothing to escape), read by json_each: one statement for the whole chunk.
@@ -78,7 +79,8 @@ public abstract class SqliteFoldStore<TKey, TRow>(SqliteDatabase database) : IFo
             return seen;
         }
 
-        public async Task<IReadOnlyDictionary<TKey, StoredRow<TRow>>> ReadRowsAsync(string partition, IReadOnlyCollection<TKey> keys, CancellationToken cancellationToken)
+        public async Task<IReadOnlyDictionary<TKey, StoredRow<TRow>>> ReadRowsAsync(
+            string partition, IReadOnlyCollection<TKey> keys, CancellationToken cancellationToken)
         {
             var rows = new Dictionary<TKey, StoredRow<TRow>>(keys.Count);
             foreach (var key in keys)
@@ -96,7 +98,8 @@ public abstract class SqliteFoldStore<TKey, TRow>(SqliteDatabase database) : IFo
         }
 
         /// <remarks>Inside the batch's transaction: nothing written here is visible to anyone until the batch commits.</remarks>
-        public async Task<bool> TryCommitAsync(string partition, IReadOnlyList<RowWrite<TKey, TRow>> rows, IReadOnlyList<FoldMarker> markers, CancellationToken cancellationToken)
+        public async Task<bool> TryCommitAsync(
+            string partition, IReadOnlyList<RowWrite<TKey, TRow>> rows, IReadOnlyList<FoldMarker> markers, CancellationToken cancellationToken)
         {
             foreach (var row in rows)
             {

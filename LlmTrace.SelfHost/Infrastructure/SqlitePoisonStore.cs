@@ -10,7 +10,8 @@ internal sealed class SqlitePoisonStore(SqliteDatabase database, TimeProvider ti
         var reference = $"{queue}/{messageId}";
         await database.WriteAsync(async (connection, transaction) =>
         {
-            await using var command = SqliteDatabase.Command(connection, transaction, "INSERT OR REPLACE INTO poison (reference, queue, message_id, stored_at, message) VALUES ($r, $q, $m, $t, $b)");
+            await using var command = SqliteDatabase.Command(
+                connection, transaction, "INSERT OR REPLACE INTO poison (reference, queue, message_id, stored_at, message) VALUES ($r, $q, $m, $t, $b)");
             command.Parameters.AddWithValue("$r", reference);
             command.Parameters.AddWithValue("$q", queue);
             command.Parameters.AddWithValue("$m", messageId);
@@ -22,10 +23,16 @@ internal sealed class SqlitePoisonStore(SqliteDatabase database, TimeProvider ti
     }
 
     public async Task<IReadOnlyList<PoisonEntry>> ListAsync(int max, CancellationToken cancellationToken)
-        => await QueryAsync("SELECT reference, queue, message_id, stored_at, message FROM poison ORDER BY stored_at, reference LIMIT $n", ("$n", max), cancellationToken).ConfigureAwait(false);
+        => await QueryAsync(
+            "SELECT reference, queue, message_id, stored_at, message FROM poison ORDER BY stored_at, reference LIMIT $n",
+            ("$n", max),
+            cancellationToken).ConfigureAwait(false);
 
     public async Task<PoisonEntry?> GetAsync(string reference, CancellationToken cancellationToken)
-        => (await QueryAsync("SELECT reference, queue, message_id, stored_at, message FROM poison WHERE reference = $r", ("$r", reference), cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+        => (await QueryAsync(
+            "SELECT reference, queue, message_id, stored_at, message FROM poison WHERE reference = $r",
+            ("$r", reference),
+            cancellationToken).ConfigureAwait(false)).FirstOrDefault();
 
     public Task RemoveAsync(string reference, CancellationToken cancellationToken)
         => database.WriteAsync(async (connection, transaction) =>
@@ -45,7 +52,13 @@ internal sealed class SqlitePoisonStore(SqliteDatabase database, TimeProvider ti
         var entries = new List<PoisonEntry>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            entries.Add(new PoisonEntry(reader.GetString(0), reader.GetString(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)), reader.GetString(4)));
+            entries.Add(
+                new PoisonEntry(
+                    reader.GetString(0),
+                    reader.GetString(1),
+                    reader.GetString(2),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
+                    reader.GetString(4)));
         }
 
         return entries;

@@ -64,7 +64,10 @@ public sealed class SqliteRecordStore(SqliteDatabase database) : IRecordStore
                 throw new RecordConflictException($"{table}/{partition}/{key}: not a version this store issued.");
             }
 
-            await using var command = SqliteDatabase.Command(connection, transaction, "UPDATE records SET json = $j, version = $n WHERE tbl = $t AND partition = $p AND key = $k AND version = $v RETURNING version");
+            await using var command = SqliteDatabase.Command(
+                connection,
+                transaction,
+                "UPDATE records SET json = $j, version = $n WHERE tbl = $t AND partition = $p AND key = $k AND version = $v RETURNING version");
             Bind(command, table, partition, key);
             command.Parameters.AddWithValue("$j", json);
             command.Parameters.AddWithValue("$v", version);

@@ -37,14 +37,23 @@ public sealed class SqliteSpendLedger(SqliteDatabase database) : SqliteFoldStore
             command.Parameters.AddWithValue("$key", window.Key);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             totals.Add(await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                ? new SpendTotal(window.Kind, window.Key, window.Start, window.End, agentId, SpendMath.FromNanoUsd(reader.GetInt64(0)), reader.GetInt64(1), reader.GetInt64(2))
+                ? new SpendTotal(
+                    window.Kind,
+                    window.Key,
+                    window.Start,
+                    window.End,
+                    agentId,
+                    SpendMath.FromNanoUsd(reader.GetInt64(0)),
+                    reader.GetInt64(1),
+                    reader.GetInt64(2))
                 : new SpendTotal(window.Kind, window.Key, window.Start, window.End, agentId, 0, 0, 0));
         }
 
         return totals;
     }
 
-    public async Task<IReadOnlyList<(Guid TenantId, SpendTotal Total)>> GetEndedOpenWindowsAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(Guid TenantId, SpendTotal Total)>> GetEndedOpenWindowsAsync(
+        DateTimeOffset now, int max, CancellationToken cancellationToken)
     {
         await using var connection = await Database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
@@ -71,7 +80,8 @@ public sealed class SqliteSpendLedger(SqliteDatabase database) : SqliteFoldStore
     public Task CloseWindowAsync(Guid tenantId, SpendTotal total, CancellationToken cancellationToken)
         => Database.WriteAsync(async (connection, transaction) =>
         {
-            await using var command = SqliteDatabase.Command(connection, transaction, "UPDATE spend SET closed = 1 WHERE tenant_id = $tenant AND scope = $scope AND window_key = $key");
+            await using var command = SqliteDatabase.Command(
+                connection, transaction, "UPDATE spend SET closed = 1 WHERE tenant_id = $tenant AND scope = $scope AND window_key = $key");
             command.Parameters.AddWithValue("$tenant", tenantId.ToString("N"));
             command.Parameters.AddWithValue("$scope", total.AgentId ?? TenantScope);
             command.Parameters.AddWithValue("$key", total.WindowKey);

@@ -23,7 +23,10 @@ public sealed class SqliteTraceStore(SqliteDatabase database) : ITraceStore, ITr
 
         return database.WriteAsync(async (connection, transaction) =>
         {
-            await using var command = SqliteDatabase.Command(connection, transaction, "INSERT OR REPLACE INTO traces (trace_id, tenant_id, agent_id, provider, model, started_at, succeeded, findings, body) VALUES ($id, $tenant, $agent, $provider, $model, $started, $succeeded, $findings, $body)");
+            await using var command = SqliteDatabase.Command(
+                connection,
+                transaction,
+                "INSERT OR REPLACE INTO traces (trace_id, tenant_id, agent_id, provider, model, started_at, succeeded, findings, body) VALUES ($id, $tenant, $agent, $provider, $model, $started, $succeeded, $findings, $body)");
             var id = command.Parameters.Add("$id", SqliteType.Text);
             var tenant = command.Parameters.Add("$tenant", SqliteType.Text);
             var agent = command.Parameters.Add("$agent", SqliteType.Text);
@@ -149,7 +152,8 @@ public sealed class SqliteTraceStore(SqliteDatabase database) : ITraceStore, ITr
             var deleted = 0;
             foreach (var (tenantId, cutoff) in tenantCutoffs)
             {
-                await using var command = SqliteDatabase.Command(connection, transaction, "DELETE FROM traces WHERE tenant_id = $tenant AND started_at < $cutoff");
+                await using var command = SqliteDatabase.Command(
+                    connection, transaction, "DELETE FROM traces WHERE tenant_id = $tenant AND started_at < $cutoff");
                 command.Parameters.AddWithValue("$tenant", tenantId.ToString("N"));
                 command.Parameters.AddWithValue("$cutoff", cutoff.ToUnixTimeMilliseconds());
                 deleted += await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -179,7 +183,8 @@ public sealed class SqliteTraceStore(SqliteDatabase database) : ITraceStore, ITr
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT count(*) FROM sqlite_master WHERE name = 'traces'";
-        var found = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        var found = Convert.ToInt64(
+            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
         if (found != 1)
         {
             throw new InvalidOperationException("The traces table is missing.");

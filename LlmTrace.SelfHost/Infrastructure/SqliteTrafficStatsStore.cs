@@ -21,7 +21,8 @@ public sealed class SqliteTrafficStatsStore(SqliteDatabase database) : SqliteFol
         ON CONFLICT (scope, resolution, start_at) DO UPDATE SET counters = excluded.counters
         """;
 
-    public async Task<IReadOnlyList<TrafficBucket>> ReadAsync(string scope, StatsResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TrafficBucket>> ReadAsync(
+        string scope, StatsResolution resolution, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         await using var connection = await Database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
