@@ -4,7 +4,7 @@ namespace LlmTrace.Domain;
 /// App Service hands an app setting whose Key Vault reference it could not resolve (secret missing, access not yet
 /// granted) to the app as the reference's literal text. Such a value is public knowledge, so it counts as unset.
 /// </summary>
-public static class KeyVaultReferences
+internal static class KeyVaultReferences
 {
     public static bool IsUnresolved(string? value) => value?.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase) == true;
 

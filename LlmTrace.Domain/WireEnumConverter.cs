@@ -8,7 +8,7 @@ namespace LlmTrace.Domain;
 /// An enum as its wire name (<see cref="JsonStringEnumMemberNameAttribute"/>, e.g. <c>block</c>), read in any case
 /// (<c>Block</c>, <c>BLOCK</c>) as configuration is; numbers and unknown names are refused.
 /// </summary>
-public sealed class WireEnumConverter<TEnum> : JsonConverter<TEnum>
+internal sealed class WireEnumConverter<TEnum> : JsonConverter<TEnum>
     where TEnum : struct, Enum
 {
     private static readonly Dictionary<TEnum, string> Names = typeof(TEnum)

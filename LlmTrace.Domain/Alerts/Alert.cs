@@ -33,4 +33,4 @@ public sealed record Alert
 
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(Alert))]
-public sealed partial class AlertJsonContext : JsonSerializerContext;
+internal sealed partial class AlertJsonContext : JsonSerializerContext;

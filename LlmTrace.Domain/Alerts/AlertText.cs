@@ -10,7 +10,7 @@ namespace LlmTrace.Domain.Alerts;
 /// between letters or digits (no italics, no emoji codes); no "//" survives; anything else becomes '?'; and the value is
 /// cut to a length. The full value stays in the alert's details, as JSON.
 /// </summary>
-public static class AlertText
+internal static class AlertText
 {
     public const int MaxLength = 80;
 

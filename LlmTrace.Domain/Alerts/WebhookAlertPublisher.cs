@@ -15,7 +15,7 @@ namespace LlmTrace.Domain.Alerts;
 /// 5xx. A cooldown per (tenant, kind) lets the first alert of a burst through and counts the rest.
 /// Cooldown state is per process.
 /// </summary>
-public sealed class WebhookAlertPublisher(
+internal sealed class WebhookAlertPublisher(
     IHttpClientFactory clientFactory,
     IOptionsMonitor<AlertOptions> options,
     Tenancy.TenantStore tenants,

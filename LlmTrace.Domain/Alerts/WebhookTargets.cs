@@ -12,7 +12,7 @@ namespace LlmTrace.Domain.Alerts;
 /// 169.254.169.254 among them) or multicast, unless <see cref="AlertOptions.AllowPrivateTenantWebhooks"/> is set. The
 /// operator's own webhook (<see cref="AlertOptions.WebhookUrl"/>) may be internal and uses the plain client.
 /// </summary>
-public static class WebhookTargets
+internal static class WebhookTargets
 {
     public const string TenantHttpClientName = "LlmTrace.Alerts.Tenant";
 

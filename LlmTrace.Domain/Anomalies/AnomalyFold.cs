@@ -5,7 +5,7 @@ using LlmTrace.Domain.Folding;
 namespace LlmTrace.Domain.Anomalies;
 
 /// <summary>How a call folds into its tenant's anomaly state; the findings it raised are its result, kept on its marker.</summary>
-public sealed class AnomalyFold(AnomalyDetector detector) : IFoldRules<Trace, Guid, AnomalyState, IReadOnlyList<Finding>>
+internal sealed class AnomalyFold(AnomalyDetector detector) : IFoldRules<Trace, Guid, AnomalyState, IReadOnlyList<Finding>>
 {
     public Guid IdOf(Trace item) => item.TraceId;
 

@@ -10,7 +10,7 @@ public sealed record SpendTotal(
     WindowKind Kind, string WindowKey, DateTimeOffset Start, DateTimeOffset End, string? AgentId, decimal CostUsd, long Tokens, long Requests);
 
 /// <summary>The outcome of applying an entry: the totals before and after, per scope and window.</summary>
-public sealed record SpendApplication(bool Applied, IReadOnlyList<(SpendTotal Before, SpendTotal After)> Changes);
+internal sealed record SpendApplication(bool Applied, IReadOnlyList<(SpendTotal Before, SpendTotal After)> Changes);
 
 /// <summary>
 /// Per-tenant and per-agent spend in hourly, daily, weekly and monthly UTC windows. Entries are applied by
@@ -30,7 +30,7 @@ public interface ISpendLedger : IFoldStore<SpendKey, SpendCounter>
 }
 
 /// <summary>Applying spend: the one exactly-once algorithm with the spend rules, over any ledger.</summary>
-public static class SpendLedgerExtensions
+internal static class SpendLedgerExtensions
 {
     /// <summary>Applies each entry once; the result at index i is for entry i (Applied is false for one seen before).</summary>
     public static Task<IReadOnlyList<SpendApplication>> ApplyAsync(

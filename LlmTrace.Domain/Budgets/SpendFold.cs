@@ -6,7 +6,7 @@ namespace LlmTrace.Domain.Budgets;
 public readonly record struct SpendKey(Guid TenantId, string? AgentId, BudgetWindow Window);
 
 /// <summary>How a call's spend folds into its windows: every window containing it, for the tenant and (when set) the agent.</summary>
-public sealed class SpendFold : IFoldRules<SpendEntry, SpendKey, SpendCounter, SpendApplication>
+internal sealed class SpendFold : IFoldRules<SpendEntry, SpendKey, SpendCounter, SpendApplication>
 {
     public static SpendFold Instance { get; } = new();
 

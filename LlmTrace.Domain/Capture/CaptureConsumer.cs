@@ -13,7 +13,7 @@ namespace LlmTrace.Domain.Capture;
 /// <see cref="StoppedAsync"/>, after
 /// the server has finished its last requests, so no trace of an in-flight call is lost.
 /// </summary>
-public sealed class CaptureConsumer(
+internal sealed class CaptureConsumer(
     ChannelCaptureQueue queue,
     ITraceProcessor processor,
     CaptureJournal journal,

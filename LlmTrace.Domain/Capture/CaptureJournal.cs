@@ -27,7 +27,7 @@ public enum JournalDurability
 /// start-up, the traces of the segments left behind are read back (a torn last record is ignored) and processed again:
 /// every stage is idempotent by trace id, so a call ends up in the trace store and the spend ledger exactly once.
 /// </summary>
-public sealed class CaptureJournal : IAsyncDisposable
+internal sealed class CaptureJournal : IAsyncDisposable
 {
     private const string Prefix = "capture-";
     private const string Extension = ".journal";

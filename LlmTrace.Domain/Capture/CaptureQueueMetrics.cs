@@ -7,7 +7,7 @@ namespace LlmTrace.Domain.Capture;
 /// Gauges of the in-process capture path (SelfHost): traces waiting in the queue, and traces journaled but not yet
 /// stored (the journal's lag). A hosted service only so that the host creates it at start-up.
 /// </summary>
-public sealed class CaptureQueueMetrics : IHostedService
+internal sealed class CaptureQueueMetrics : IHostedService
 {
     public CaptureQueueMetrics(IMeterFactory meters, ChannelCaptureQueue queue, CaptureJournal journal)
     {

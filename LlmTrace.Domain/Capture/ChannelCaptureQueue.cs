@@ -7,7 +7,7 @@ namespace LlmTrace.Domain.Capture;
 /// The in-process capture queue: a bounded channel. When full, producers wait (back-pressure after the client already
 /// has its response) instead of dropping a trace.
 /// </summary>
-public sealed class ChannelCaptureQueue : ICaptureQueue
+internal sealed class ChannelCaptureQueue : ICaptureQueue
 {
     private readonly Channel<Trace> _channel;
 

@@ -8,7 +8,7 @@ namespace LlmTrace.Domain.Capture;
 /// it is queued, so a crash after the client's answer cannot lose it. If the journal cannot be written (a full disk),
 /// the trace still goes on through the queue and the failure is logged: the call is never failed for it.
 /// </summary>
-public sealed class JournaledCaptureQueue(ChannelCaptureQueue queue, CaptureJournal journal, ILogger<JournaledCaptureQueue> logger) : ICaptureQueue
+internal sealed class JournaledCaptureQueue(ChannelCaptureQueue queue, CaptureJournal journal, ILogger<JournaledCaptureQueue> logger) : ICaptureQueue
 {
     public async ValueTask EnqueueAsync(Trace trace, CancellationToken cancellationToken)
     {
@@ -41,7 +41,7 @@ public sealed class JournaledCaptureQueue(ChannelCaptureQueue queue, CaptureJour
 }
 
 /// <summary>At start-up, puts the traces a previous run journaled but did not finish back through the pipeline.</summary>
-public sealed class CaptureJournalRecovery(CaptureJournal journal, ChannelCaptureQueue queue, Management.StartupReadiness readiness) : IHostedService
+internal sealed class CaptureJournalRecovery(CaptureJournal journal, ChannelCaptureQueue queue, Management.StartupReadiness readiness) : IHostedService
 {
     private Task? _replay;
 

@@ -156,7 +156,7 @@ public sealed record PromptSegment
 }
 
 /// <summary>The sources of prompt segments.</summary>
-public static class PromptSources
+internal static class PromptSources
 {
     public const string System = "system";
     public const string Developer = "developer";

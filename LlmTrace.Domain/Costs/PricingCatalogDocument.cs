@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace LlmTrace.Domain.Costs;
 
 /// <summary>The catalog file format (shipped and override): prices in US dollars per one million tokens.</summary>
-public sealed record PricingCatalogDocument
+internal sealed record PricingCatalogDocument
 {
     public string? AsOf { get; init; }
 

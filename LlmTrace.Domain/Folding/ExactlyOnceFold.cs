@@ -161,4 +161,4 @@ public static class ExactlyOnceFold
 }
 
 /// <summary>A partition kept changing under every attempt to fold into it; nothing of the chunk was written.</summary>
-public sealed class FoldConflictException(string message) : Exception(message);
+internal sealed class FoldConflictException(string message) : Exception(message);

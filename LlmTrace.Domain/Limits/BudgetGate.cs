@@ -173,4 +173,4 @@ public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOption
 }
 
 /// <summary>The spend ledger could not be read (failing, or its breaker open), so a hard cap cannot be checked.</summary>
-public sealed class BudgetUnavailableException(Exception inner) : Exception("The spend ledger could not be read.", inner);
+internal sealed class BudgetUnavailableException(Exception inner) : Exception("The spend ledger could not be read.", inner);

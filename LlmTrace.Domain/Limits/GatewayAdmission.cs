@@ -11,13 +11,13 @@ using Microsoft.Extensions.Options;
 namespace LlmTrace.Domain.Limits;
 
 /// <summary>The caller of a proxied call: its tenant's settings, its gateway key (if any) and the credential to send upstream.</summary>
-public sealed record CallIdentity(Tenant Tenant, GatewayKey? Key, UpstreamCredential? Credential);
+internal sealed record CallIdentity(Tenant Tenant, GatewayKey? Key, UpstreamCredential? Credential);
 
 /// <summary>The provider credential the gateway sends instead of the client's (gateway-keys mode).</summary>
-public sealed record UpstreamCredential(string HeaderName, string Value);
+internal sealed record UpstreamCredential(string HeaderName, string Value);
 
 /// <summary>What admission took for one call.</summary>
-public sealed record AdmissionTicket(RateLease Lease, bool BudgetHeld);
+internal sealed record AdmissionTicket(RateLease Lease, bool BudgetHeld);
 
 /// <summary>
 /// What may be spent once the caller is known (<see cref="GatewayAuthenticator"/>): per-request token caps, hard cost

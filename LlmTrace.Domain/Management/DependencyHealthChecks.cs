@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace LlmTrace.Domain.Management;
 
 /// <summary>The trace store answers a cheap round trip.</summary>
-public sealed class TraceStoreHealthCheck(ITraceStore store) : IHealthCheck
+internal sealed class TraceStoreHealthCheck(ITraceStore store) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -23,7 +23,7 @@ public sealed class TraceStoreHealthCheck(ITraceStore store) : IHealthCheck
 }
 
 /// <summary>The in-process capture queue has room: degraded above 80 % full (producers are about to wait).</summary>
-public sealed class CaptureQueueHealthCheck(ChannelCaptureQueue queue, CaptureJournal journal) : IHealthCheck
+internal sealed class CaptureQueueHealthCheck(ChannelCaptureQueue queue, CaptureJournal journal) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -42,7 +42,7 @@ public sealed class CaptureQueueHealthCheck(ChannelCaptureQueue queue, CaptureJo
 }
 
 /// <summary>Which routes have an upstream. Not a network probe: a provider outage must not fail the gateway's own health.</summary>
-public sealed class UpstreamsHealthCheck(IOptionsMonitor<UpstreamOptions> options, Routing.BackendPools pools, TimeProvider time) : IHealthCheck
+internal sealed class UpstreamsHealthCheck(IOptionsMonitor<UpstreamOptions> options, Routing.BackendPools pools, TimeProvider time) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 namespace LlmTrace.Domain.Management;
 
 /// <summary>Field-level validation failures: field path → messages.</summary>
-public sealed class ValidationErrors : Dictionary<string, List<string>>
+internal sealed class ValidationErrors : Dictionary<string, List<string>>
 {
     public ValidationErrors()
         : base(StringComparer.Ordinal)

@@ -7,7 +7,7 @@ using LlmTrace.Domain.Tenancy;
 namespace LlmTrace.Domain.Management;
 
 /// <summary>The body of <c>POST /api/tenants</c> and <c>PATCH /api/tenants/{id}</c>: absent fields are left as they are.</summary>
-public sealed record TenantInput
+internal sealed record TenantInput
 {
     /// <summary>Optional on create (e.g. to register the UUIDv5 tenant of an existing key); a new UUID otherwise.</summary>
     public Guid? TenantId { get; init; }
@@ -36,7 +36,7 @@ public sealed record TenantInput
 }
 
 /// <summary>The body of <c>PUT /api/tenants/{id}/budget</c>: the tenant's budgets, replaced as a whole.</summary>
-public sealed record BudgetInput
+internal sealed record BudgetInput
 {
     public Dictionary<string, WindowBudget>? Budgets { get; init; }
 
@@ -44,7 +44,7 @@ public sealed record BudgetInput
 }
 
 /// <summary>The body of <c>POST /api/tenants/{id}/keys</c>.</summary>
-public sealed record KeyInput
+internal sealed record KeyInput
 {
     public string? Name { get; init; }
 
@@ -55,7 +55,7 @@ public sealed record KeyInput
 }
 
 /// <summary>A key as listed: never its secret or hash.</summary>
-public sealed record KeyView(string KeyId, Guid TenantId, string? Name, string Prefix, string LastFour, IReadOnlyList<string> Roles,
+internal sealed record KeyView(string KeyId, Guid TenantId, string? Name, string Prefix, string LastFour, IReadOnlyList<string> Roles,
     DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt, RateLimitSettings? RateLimits)
 {
     public static KeyView Of(GatewayKey key)
@@ -74,40 +74,40 @@ public sealed record KeyView(string KeyId, Guid TenantId, string? Name, string P
 }
 
 /// <summary>A new key: <see cref="Secret"/> is shown this once and never stored.</summary>
-public sealed record KeyCreated(string Secret, KeyView Key);
+internal sealed record KeyCreated(string Secret, KeyView Key);
 
-public sealed record TenantPage(IReadOnlyList<Tenant> Items, string? ContinuationToken);
+internal sealed record TenantPage(IReadOnlyList<Tenant> Items, string? ContinuationToken);
 
-public sealed record KeyList(IReadOnlyList<KeyView> Items);
+internal sealed record KeyList(IReadOnlyList<KeyView> Items);
 
-public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, string? ContinuationToken);
+internal sealed record AuditPage(IReadOnlyList<AuditEntry> Items, string? ContinuationToken);
 
 /// <summary>Spend against limits in one window, for the tenant or one agent.</summary>
-public sealed record BudgetWindowView(string Window, string WindowKey, DateTimeOffset Start, DateTimeOffset End, string? AgentId,
+internal sealed record BudgetWindowView(string Window, string WindowKey, DateTimeOffset Start, DateTimeOffset End, string? AgentId,
     decimal SpentUsd, long Requests, long Tokens, decimal? SoftUsd, decimal? HardUsd, decimal? RemainingUsd, bool HardCapReached);
 
-public sealed record BudgetView(Guid TenantId, DateTimeOffset At, IReadOnlyList<BudgetWindowView> Windows,
+internal sealed record BudgetView(Guid TenantId, DateTimeOffset At, IReadOnlyList<BudgetWindowView> Windows,
     Dictionary<string, WindowBudget> Budgets, Dictionary<string, Dictionary<string, WindowBudget>> AgentBudgets);
 
-public sealed record ReconciliationRow(string Provider, string Model, string? PricedAs, long Calls, long PromptTokens, long CachedPromptTokens,
+internal sealed record ReconciliationRow(string Provider, string Model, string? PricedAs, long Calls, long PromptTokens, long CachedPromptTokens,
     long CacheWriteTokens, long CompletionTokens, decimal CostUsd, long EstimatedCalls, long InvalidUsageCalls, long UnpricedCalls);
 
-public sealed record ReconciliationReport(Guid? TenantId, DateTimeOffset From, DateTimeOffset To, decimal TotalUsd, long Calls,
+internal sealed record ReconciliationReport(Guid? TenantId, DateTimeOffset From, DateTimeOffset To, decimal TotalUsd, long Calls,
     IReadOnlyList<ReconciliationRow> Rows, bool Truncated);
 
-public sealed record SpendGroup(string Key, decimal CostUsd, long Requests, long PromptTokens, long CompletionTokens, long UnpricedRequests);
+internal sealed record SpendGroup(string Key, decimal CostUsd, long Requests, long PromptTokens, long CompletionTokens, long UnpricedRequests);
 
-public sealed record SpendReport(Guid? TenantId, string? AgentId, DateTimeOffset From, DateTimeOffset To, string GroupBy, decimal TotalUsd, long Requests,
+internal sealed record SpendReport(Guid? TenantId, string? AgentId, DateTimeOffset From, DateTimeOffset To, string GroupBy, decimal TotalUsd, long Requests,
     IReadOnlyList<SpendGroup> Groups, bool Truncated);
 
 /// <summary>One finding with the call it belongs to.</summary>
-public sealed record FindingView(Guid TraceId, Guid TenantId, DateTimeOffset At, string? Model, Finding Finding);
+internal sealed record FindingView(Guid TraceId, Guid TenantId, DateTimeOffset At, string? Model, Finding Finding);
 
-public sealed record FindingPage(IReadOnlyList<FindingView> Items, string? ContinuationToken);
+internal sealed record FindingPage(IReadOnlyList<FindingView> Items, string? ContinuationToken);
 
-public sealed record CountRow(string Key, long Count);
+internal sealed record CountRow(string Key, long Count);
 
-public sealed record ComplianceReport(
+internal sealed record ComplianceReport(
     Guid? TenantId,
     DateTimeOffset From,
     DateTimeOffset To,
@@ -144,7 +144,7 @@ public sealed record ComplianceReport(
 [JsonSerializable(typeof(PoisonPage))]
 [JsonSerializable(typeof(ReconciliationReport))]
 [JsonSerializable(typeof(CallerInfo))]
-public sealed partial class ManagementJsonContext : JsonSerializerContext;
+internal sealed partial class ManagementJsonContext : JsonSerializerContext;
 
 /// <summary>Who the management API takes the caller for (<c>GET /api/me</c>): what the dashboard shows and offers.</summary>
-public sealed record CallerInfo(bool Admin, Guid? TenantId, IReadOnlyList<string> Roles, string? KeyId);
+internal sealed record CallerInfo(bool Admin, Guid? TenantId, IReadOnlyList<string> Roles, string? KeyId);

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace LlmTrace.Domain.Management;
 
 /// <summary>The one paging rule of every management list: <c>limit</c> from 1 to 1,000, 100 when absent.</summary>
-public static class ManagementPaging
+internal static class ManagementPaging
 {
     public const int MaxLimit = TraceQuery.MaxLimit;
 

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 namespace LlmTrace.Domain.Management;
 
 /// <summary>The management API's OpenAPI 3.1 document, shipped inside the assembly and served at <c>/api/openapi.json</c>.</summary>
-public static class OpenApiDocument
+internal static class OpenApiDocument
 {
     private static readonly Lazy<byte[]> Bytes = new(() =>
     {

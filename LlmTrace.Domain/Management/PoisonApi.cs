@@ -9,9 +9,9 @@ using Microsoft.AspNetCore.Http;
 namespace LlmTrace.Domain.Management;
 
 /// <summary>One poison message as the API shows it; <see cref="Id"/> names it in the replay route.</summary>
-public sealed record PoisonView(string Id, string Queue, string MessageId, DateTimeOffset StoredAt, Guid? TraceId, string Message);
+internal sealed record PoisonView(string Id, string Queue, string MessageId, DateTimeOffset StoredAt, Guid? TraceId, string Message);
 
-public sealed record PoisonPage(IReadOnlyList<PoisonView> Items);
+internal sealed record PoisonPage(IReadOnlyList<PoisonView> Items);
 
 /// <summary>
 /// The dead-letter routes, for administrators: <c>GET /api/poison</c> lists what processing set aside, and

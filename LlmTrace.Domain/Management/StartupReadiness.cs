@@ -10,7 +10,7 @@ namespace LlmTrace.Domain.Management;
 /// journal, the ML classifier's model being loaded. <c>/health/ready</c> stays 503 until each has completed, as a
 /// startup or readiness probe expects.
 /// </summary>
-public sealed class StartupReadiness(IHostApplicationLifetime lifetime)
+internal sealed class StartupReadiness(IHostApplicationLifetime lifetime)
 {
     private readonly ConcurrentDictionary<string, Task> _stages = new(StringComparer.Ordinal);
 
@@ -36,7 +36,7 @@ public sealed class StartupReadiness(IHostApplicationLifetime lifetime)
 }
 
 /// <summary>Healthy once <see cref="StartupReadiness"/> has nothing pending.</summary>
-public sealed class StartupHealthCheck(StartupReadiness readiness) : IHealthCheck
+internal sealed class StartupHealthCheck(StartupReadiness readiness) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         => Task.FromResult(readiness.NotReadyBecause() is { } reason

@@ -6,7 +6,7 @@ using LlmTrace.Domain.Capture;
 namespace LlmTrace.Domain.Processing;
 
 /// <summary>The queue message: the trace itself, or a claim check pointing at it when it is too large for the queue.</summary>
-public sealed record CaptureMessage
+internal sealed record CaptureMessage
 {
     public int Version { get; init; } = 1;
 

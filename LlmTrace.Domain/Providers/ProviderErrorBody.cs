@@ -7,7 +7,7 @@ namespace LlmTrace.Domain.Providers;
 /// Anthropic adds <c>"type":"error"</c> around it, Gemini answers with its numeric <c>code</c>, <c>status</c> and the
 /// gateway's code as <c>reason</c>, the others with <c>error.code</c>.
 /// </summary>
-public static class ProviderErrorBody
+internal static class ProviderErrorBody
 {
     public static void Write(Utf8JsonWriter writer, ProviderKind provider, int statusCode, string type, string code, string message, string? param)
     {

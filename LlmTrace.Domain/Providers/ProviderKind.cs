@@ -11,7 +11,7 @@ public enum ProviderKind
     OpenAICompatible,
 }
 
-public static class ProviderKindExtensions
+internal static class ProviderKindExtensions
 {
     /// <summary>The setting under <c>LlmTrace:ProviderKeys</c> that holds a provider's credential unless the tenant names another.</summary>
     public static string KeySettingName(this ProviderKind kind) => kind switch

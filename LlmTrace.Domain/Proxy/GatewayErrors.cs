@@ -8,7 +8,7 @@ namespace LlmTrace.Domain.Proxy;
 /// Errors the gateway itself produces, in the shape of the provider the client speaks (<see cref="ProviderErrorBody"/>),
 /// so its SDK raises a normal API error.
 /// </summary>
-public static class GatewayErrors
+internal static class GatewayErrors
 {
     public static async Task WriteAsync(
         HttpContext context, ProviderKind provider, int statusCode, string type, string code, string message, string? param = null)

@@ -165,7 +165,7 @@ public sealed class BreakerOptions
 }
 
 /// <summary>Degraded while any breaker is open or half-open, with each breaker's state.</summary>
-public sealed class BreakersHealthCheck(Breakers breakers) : IHealthCheck
+internal sealed class BreakersHealthCheck(Breakers breakers) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

@@ -411,11 +411,11 @@ public sealed class Backend
 }
 
 /// <summary>A backend answered with a server error: counted against its breaker, the response kept for the client if no other backend is left.</summary>
-public sealed class BackendFailedException(HttpResponseMessage response) : Exception($"The backend answered {(int)response.StatusCode}.")
+internal sealed class BackendFailedException(HttpResponseMessage response) : Exception($"The backend answered {(int)response.StatusCode}.")
 {
     public HttpResponseMessage Response { get; } = response;
 }
 
 /// <summary>The gateway could not get a token for a backend that signs in with its identity.</summary>
-public sealed class BackendSignInException(string backend, Exception inner) : Exception(
+internal sealed class BackendSignInException(string backend, Exception inner) : Exception(
     $"LlmTrace could not get an Entra ID token for backend {backend}.", inner);

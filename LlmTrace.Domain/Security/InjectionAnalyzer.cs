@@ -7,7 +7,7 @@ namespace LlmTrace.Domain.Security;
 /// Injection and jailbreak detection over the request's user-controlled text: the fast rules, combined with the ML
 /// classifier when one is registered (see <see cref="EnsembleDetector"/>).
 /// </summary>
-public sealed class InjectionAnalyzer(
+internal sealed class InjectionAnalyzer(
     PromptInjectionDetector detector, IEnumerable<IInjectionClassifier> classifiers, IOptionsMonitor<SecurityOptions> options) : ISecurityAnalyzer
 {
     private readonly IInjectionClassifier? _classifier = classifiers.FirstOrDefault();

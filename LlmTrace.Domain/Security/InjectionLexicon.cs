@@ -15,7 +15,7 @@ namespace LlmTrace.Domain.Security;
 /// three letters or fewer must also end at a non-letter. Text is normalised first (<see cref="TextNormalizer"/>), so
 /// Turkish dotless ı appears as i and every word is lower-case.
 /// </remarks>
-public static class InjectionLexicon
+internal static class InjectionLexicon
 {
     /// <summary>"Ignore", "forget", "disregard" and their kin.</summary>
     public static IReadOnlyList<string> OverrideVerbs { get; } =

@@ -31,7 +31,7 @@ public delegate bool SpanPredicate(ReadOnlySpan<char> text);
 /// context (an override verb and what it overrides), so prompts that merely contain a trigger word do not match.
 /// Languages: English, Spanish, French, German, Portuguese, Italian, Chinese, Japanese.
 /// </summary>
-public static class InjectionRules
+internal static class InjectionRules
 {
     public const string Injection = "prompt_injection";
     public const string Jailbreak = "jailbreak";

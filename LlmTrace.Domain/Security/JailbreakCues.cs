@@ -14,7 +14,7 @@ namespace LlmTrace.Domain.Security;
 /// persona cue, one for every freedom cue). The rule runs only when one of its anchors (the rarer freedom words) occurs,
 /// so an ordinary prompt pays for the anchor lookup alone.
 /// </remarks>
-public static class JailbreakCues
+internal static class JailbreakCues
 {
     /// <summary>Distinct freedom cues, with a persona, that make a template on their own.</summary>
     public const int StrongCount = 3;

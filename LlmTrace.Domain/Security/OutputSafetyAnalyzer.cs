@@ -8,7 +8,7 @@ namespace LlmTrace.Domain.Security;
 /// large part of the request's system prompt (system-prompt leak), measured as the share of the system prompt's word
 /// 5-grams that appear in the response. PII and secrets in responses are found at capture (<see cref="CaptureRedactor"/>).
 /// </summary>
-public sealed class OutputSafetyAnalyzer : ISecurityAnalyzer
+internal sealed class OutputSafetyAnalyzer : ISecurityAnalyzer
 {
     private const int ShingleSize = 5;
     private const int MinimumWords = 12;

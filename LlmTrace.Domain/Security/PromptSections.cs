@@ -8,7 +8,7 @@ namespace LlmTrace.Domain.Security;
 /// users, tools and documents put in (scored for injection), and the application's own system and developer messages
 /// (checked for leaks). A prompt without segments (a trace from before they existed) counts as untrusted throughout.
 /// </summary>
-public sealed class PromptSections
+internal sealed class PromptSections
 {
     private readonly List<(PromptSegment Segment, int Offset)> _untrusted = [];
 

@@ -14,7 +14,7 @@ public sealed record SensitiveMatch(string Category, string Kind, int Start, int
 /// payment cards (Luhn + issuer prefix + length), IBAN (country length + mod-97), US SSN (valid ranges), UK NINO
 /// (valid prefixes), JWT (a JSON header with <c>alg</c>), generic credentials (keyword + entropy).
 /// </summary>
-public static partial class SensitiveDataDetector
+internal static partial class SensitiveDataDetector
 {
     public const string Pii = "pii";
     public const string Secret = "secret";

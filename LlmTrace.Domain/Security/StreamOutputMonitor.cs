@@ -14,7 +14,7 @@ namespace LlmTrace.Domain.Security;
 /// <c>content_block_stop</c>, <c>message_delta</c> with <c>stop_reason: "refusal"</c>, <c>message_stop</c>), so the
 /// client's SDK sees a normal finish, and the caller cancels the upstream call.
 /// </summary>
-public sealed class StreamOutputMonitor : IDisposable
+internal sealed class StreamOutputMonitor : IDisposable
 {
     private const int CharsPerToken = 4;
     private readonly ProviderKind _provider;

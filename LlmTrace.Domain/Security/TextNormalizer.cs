@@ -14,7 +14,7 @@ namespace LlmTrace.Domain.Security;
 /// characters removed, leetspeak undone, spaced-out letters joined, the text reversed, <c>\uXXXX</c> escapes read, and base64 / hex / URL-encoded
 /// segments decoded (each decoded segment is scanned as a view of its own).
 /// </summary>
-public static partial class TextNormalizer
+internal static partial class TextNormalizer
 {
     private const int MaxDecodedSegments = 8;
 

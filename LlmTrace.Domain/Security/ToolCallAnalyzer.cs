@@ -7,7 +7,7 @@ namespace LlmTrace.Domain.Security;
 /// Dangerous tool calls in requests and responses: destructive shell commands, pipe-to-shell downloads, reverse shells,
 /// credential file access, destructive SQL and exfiltration endpoints.
 /// </summary>
-public sealed partial class ToolCallAnalyzer : ISecurityAnalyzer
+internal sealed partial class ToolCallAnalyzer : ISecurityAnalyzer
 {
     private static readonly (string Id, string Type, FindingSeverity Severity, Regex Pattern)[] Rules =
     [

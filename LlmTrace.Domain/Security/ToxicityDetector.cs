@@ -10,7 +10,7 @@ namespace LlmTrace.Domain.Security;
 /// genocide do not match. Runs on each normalised view of the text (look-alikes folded, leetspeak undone, encoded
 /// segments decoded).
 /// </summary>
-public static partial class ToxicityDetector
+internal static partial class ToxicityDetector
 {
     public const string Type = "toxicity";
 

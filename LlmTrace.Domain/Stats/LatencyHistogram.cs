@@ -5,7 +5,7 @@ namespace LlmTrace.Domain.Stats;
 /// everything up to 0.5 ms, bin i holds (0.5·1.2^(i-1), 0.5·1.2^i] ms, and the last bin everything longer (past about
 /// 20 minutes). A percentile read from the bins is within 10 % of the true value.
 /// </summary>
-public static class LatencyHistogram
+internal static class LatencyHistogram
 {
     public const int BinCount = 96;
     private const double FirstBoundMs = 0.5;

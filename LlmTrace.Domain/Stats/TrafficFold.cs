@@ -4,7 +4,7 @@ using LlmTrace.Domain.Folding;
 namespace LlmTrace.Domain.Stats;
 
 /// <summary>How a call folds into its four counter rows (see <see cref="TrafficStats.KeysOf"/>); there is no result to keep.</summary>
-public sealed class TrafficFold : IFoldRules<Trace, StatsKey, TrafficCounters, bool>
+internal sealed class TrafficFold : IFoldRules<Trace, StatsKey, TrafficCounters, bool>
 {
     public static TrafficFold Instance { get; } = new();
 

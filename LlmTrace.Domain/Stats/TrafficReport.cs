@@ -3,7 +3,7 @@ using LlmTrace.Domain.Budgets;
 namespace LlmTrace.Domain.Stats;
 
 /// <summary>What <c>GET /api/stats</c> answers: totals over the range, one point per bucket (empty buckets included), and the top breakdowns.</summary>
-public sealed record TrafficReport
+internal sealed record TrafficReport
 {
     /// <summary>Points a report may have: a wider range needs a longer bucket.</summary>
     public const int MaxPoints = 2_000;
@@ -106,7 +106,7 @@ public sealed record TrafficReport
 }
 
 /// <summary>One bucket of a report (or the totals, with no start).</summary>
-public sealed record TrafficPoint
+internal sealed record TrafficPoint
 {
     public DateTimeOffset? Start { get; init; }
 
@@ -168,4 +168,4 @@ public sealed record TrafficPoint
 }
 
 /// <summary>One model, agent, tenant or finding type, with its requests, errors, tokens, cost and findings.</summary>
-public sealed record BreakdownRow(string Name, long Requests, long Errors, long Tokens, decimal CostUsd, long Findings);
+internal sealed record BreakdownRow(string Name, long Requests, long Errors, long Tokens, decimal CostUsd, long Findings);

@@ -96,7 +96,7 @@ public static class TrafficStats
 }
 
 /// <summary>Counting traffic: the one exactly-once algorithm with the traffic rules, over any store.</summary>
-public static class TrafficStatsExtensions
+internal static class TrafficStatsExtensions
 {
     /// <summary>Folds each trace into its rows; a trace id folded before changes nothing.</summary>
     public static Task ApplyAsync(this ITrafficStatsStore store, IReadOnlyList<Trace> traces, TimeProvider timeProvider, CancellationToken cancellationToken)
@@ -107,4 +107,4 @@ public static class TrafficStatsExtensions
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(TrafficCounters))]
 [JsonSerializable(typeof(TrafficReport))]
-public sealed partial class StatsJsonContext : JsonSerializerContext;
+internal sealed partial class StatsJsonContext : JsonSerializerContext;

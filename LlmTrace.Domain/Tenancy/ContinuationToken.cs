@@ -4,7 +4,7 @@ using System.Text;
 namespace LlmTrace.Domain.Tenancy;
 
 /// <summary>Opaque continuation tokens over record keys.</summary>
-public static class ContinuationToken
+internal static class ContinuationToken
 {
     public static string? Encode(string? key) => key is null ? null : Base64Url.EncodeToString(Encoding.UTF8.GetBytes(key));
 

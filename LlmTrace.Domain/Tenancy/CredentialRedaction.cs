@@ -12,7 +12,7 @@ namespace LlmTrace.Domain.Tenancy;
 /// <c>code</c>, <c>sig</c>, …) in any URL, and gateway or provider keys wherever they appear. Applied to every log line
 /// of the host, whatever its level or category (ASP.NET's request log writes the full URL at Information).
 /// </summary>
-public static partial class CredentialRedaction
+internal static partial class CredentialRedaction
 {
     public const string Mask = "***";
 

@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace LlmTrace.Domain.Tenancy;
 
 /// <summary>What a gateway key may do. Every role but <c>viewer</c> may proxy calls as its tenant.</summary>
-public static class KeyRoles
+internal static class KeyRoles
 {
     /// <summary>Proxy calls only (the default for application keys).</summary>
     public const string App = "app";
@@ -64,7 +64,7 @@ public sealed record GatewayKey
 /// The gateway key format <c>ltk_{id}_{secret}</c>: a 12-character id to find the record, and a 40-character secret
 /// (~238 bits) kept only as SHA-256(salt ‖ secret). A secret this long needs no slow hash: it cannot be guessed.
 /// </summary>
-public static class GatewayKeyFormat
+internal static class GatewayKeyFormat
 {
     public const string Marker = "ltk_";
     private const string IdAlphabet = "abcdefghijkmnpqrstuvwxyz23456789";

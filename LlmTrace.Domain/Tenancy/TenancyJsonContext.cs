@@ -7,4 +7,4 @@ namespace LlmTrace.Domain.Tenancy;
 [JsonSerializable(typeof(Tenant))]
 [JsonSerializable(typeof(GatewayKey))]
 [JsonSerializable(typeof(AuditEntry))]
-public sealed partial class TenancyJsonContext : JsonSerializerContext;
+internal sealed partial class TenancyJsonContext : JsonSerializerContext;

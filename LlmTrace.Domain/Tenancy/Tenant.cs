@@ -120,7 +120,7 @@ public sealed record TokenCaps
 }
 
 /// <summary>The wire names of budget windows.</summary>
-public static class WindowNames
+internal static class WindowNames
 {
     public static IReadOnlyList<string> All { get; } = ["hourly", "daily", "weekly", "monthly"];
 

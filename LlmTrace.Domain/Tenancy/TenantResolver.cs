@@ -9,7 +9,7 @@ namespace LlmTrace.Domain.Tenancy;
 /// <c>X-LLMTrace-Tenant-ID</c> when it is a UUID, else a UUIDv5 of the client's API key, else <see cref="DefaultTenantId"/>.
 /// The key itself is hashed in place and never kept.
 /// </summary>
-public static class TenantResolver
+internal static class TenantResolver
 {
     public const string TenantHeader = "X-LLMTrace-Tenant-ID";
     public const string AgentHeader = "X-LLMTrace-Agent-ID";
