@@ -1,9 +1,6 @@
 using LlmTrace.Domain.Anomalies;
 using LlmTrace.Domain.Capture;
-using LlmTrace.Domain.Folding;
-using LlmTrace.SelfHost.Infrastructure;
 using LlmTrace.Tests.Costs;
-using Microsoft.Extensions.Options;
 
 namespace LlmTrace.Tests.Anomalies;
 
@@ -66,29 +63,6 @@ public sealed class AnomalyDetectorTests
         }
 
         Assert.Single(velocity);
-    }
-
-    [Fact]
-    public async Task SqliteStore_SameTraceTwice_FoldsOnceAndReturnsTheFirstFindings()
-    {
-        var path = Path.Combine(Path.GetTempPath(), "llmtrace-tests", $"anomaly-{Guid.NewGuid():N}.db");
-        await using var database = new SqliteDatabase(Options.Create(new SqliteOptions { Path = path }));
-        await database.InitializeAsync(CancellationToken.None);
-        var store = new SqliteAnomalyStateStore(database);
-        var tenant = Guid.NewGuid();
-        var warmup = Enumerable.Range(0, 100).Select(i => Call(Start.AddSeconds(i * 30), 0.01m + (i % 5 * 0.001m), 500, 800, tenant)).ToList();
-        await ExactlyOnceFold.ApplyAsync(warmup, new AnomalyFold(_detector), store, TimeProvider.System, CancellationToken.None);
-        var spike = Call(Start.AddHours(1), 0.5m, 500, 800, tenant);
-
-        var first = await ExactlyOnceFold.ApplyAsync([spike], new AnomalyFold(_detector), store, TimeProvider.System, CancellationToken.None);
-        var again = await ExactlyOnceFold.ApplyAsync([spike], new AnomalyFold(_detector), store, TimeProvider.System, CancellationToken.None);
-        var memory = new InMemoryAnomalyStateStore();
-        await ExactlyOnceFold.ApplyAsync(warmup, new AnomalyFold(_detector), memory, TimeProvider.System, CancellationToken.None);
-        var reference = await ExactlyOnceFold.ApplyAsync([spike], new AnomalyFold(_detector), memory, TimeProvider.System, CancellationToken.None);
-
-        Assert.Equal("cost_anomaly", Assert.Single(first[0]).Type);
-        Assert.Equal(first[0], again[0]);
-        Assert.Equal(reference[0], first[0]);
     }
 
     private static Trace Call(DateTimeOffset at, decimal cost, int tokens, double latency, Guid? tenant = null) => new()

@@ -3,6 +3,7 @@ using LlmTrace.Domain.Budgets;
 using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Folding;
 using LlmTrace.Functions.Infrastructure;
+using LlmTrace.Tests.Anomalies;
 using LlmTrace.Tests.Budgets;
 using LlmTrace.Tests.Costs;
 using LlmTrace.Tests.Infrastructure;
@@ -31,38 +32,8 @@ public sealed class TableSpendLedgerTests : SpendLedgerContractTests
     }
 }
 
-public sealed class TableAnomalyStateStoreTests
+/// <summary>The anomaly-state contract against Table Storage on Azurite: the concurrent batches there really race (ETags).</summary>
+public sealed class TableAnomalyStateStoreTests : AnomalyStateStoreContractTests
 {
-    [Fact]
-    public async Task Apply_RedeliveredAndConcurrent_FoldsEachTraceOnceWithItsFirstFindings()
-    {
-        var store = new TableAnomalyStateStore(await Azurite.CreateClientsAsync());
-        var detector = new AnomalyDetector(new OptionsMonitorStub<AnomalyOptions>(new AnomalyOptions { MinSamples = 20, Sigma = 4 }));
-        var tenant = Guid.NewGuid();
-        var start = new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero);
-        var warmup = Enumerable.Range(0, 40).Select(i => Call(tenant, start.AddSeconds(i * 20), 0.01m + (i % 4 * 0.001m))).ToList();
-        await Task.WhenAll(warmup.Chunk(10).Select(chunk => ExactlyOnceFold.ApplyAsync(chunk, new AnomalyFold(detector), store, TimeProvider.System, CancellationToken.None)));
-        var spike = Call(tenant, start.AddHours(1), 1m);
-
-        var first = await ExactlyOnceFold.ApplyAsync([spike], new AnomalyFold(detector), store, TimeProvider.System, CancellationToken.None);
-        var again = await ExactlyOnceFold.ApplyAsync([spike, warmup[0]], new AnomalyFold(detector), store, TimeProvider.System, CancellationToken.None);
-
-        Assert.Equal("cost_anomaly", Assert.Single(first[0]).Type);
-        Assert.Equal(first[0], again[0]);
-        Assert.Empty(again[1]);
-    }
-
-    private static Trace Call(Guid tenant, DateTimeOffset at, decimal cost) => new()
-    {
-        TraceId = Guid.NewGuid(),
-        TenantId = tenant,
-        Provider = "openai",
-        Endpoint = "/v1/chat/completions",
-        Method = "POST",
-        StatusCode = 200,
-        StartedAt = at,
-        DurationMs = 500,
-        TotalTokens = 100,
-        Cost = new TraceCost { Total = cost, PricedAs = "gpt-4o", CatalogDate = "test" },
-    };
+    public override async Task InitializeAsync() => Store = new TableAnomalyStateStore(await Azurite.CreateClientsAsync());
 }
