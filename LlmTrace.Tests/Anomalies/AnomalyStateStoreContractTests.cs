@@ -3,7 +3,7 @@ using LlmTrace.Domain.Capture;
 using LlmTrace.Domain.Folding;
 using LlmTrace.SelfHost.Infrastructure;
 using LlmTrace.Tests.Costs;
-using Microsoft.Extensions.Options;
+using LlmTrace.Tests.Infrastructure;
 
 namespace LlmTrace.Tests.Anomalies;
 
@@ -96,13 +96,11 @@ public sealed class InMemoryAnomalyStateStoreTests : AnomalyStateStoreContractTe
 
 public sealed class SqliteAnomalyStateStoreTests : AnomalyStateStoreContractTests
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "llmtrace-tests", $"anomaly-{Guid.NewGuid():N}.db");
     private SqliteDatabase _database = null!;
 
     public override async Task InitializeAsync()
     {
-        _database = new SqliteDatabase(Options.Create(new SqliteOptions { Path = _path }));
-        await _database.InitializeAsync(CancellationToken.None);
+        _database = await TestSqlite.CreateAsync("anomaly");
         Store = new SqliteAnomalyStateStore(_database);
     }
 

@@ -1,7 +1,7 @@
 using LlmTrace.Domain.Budgets;
 using LlmTrace.SelfHost.Infrastructure;
+using LlmTrace.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LlmTrace.Tests.Budgets;
@@ -104,13 +104,11 @@ public sealed class InMemorySpendLedgerTests : SpendLedgerContractTests
 
 public sealed class SqliteSpendLedgerTests : SpendLedgerContractTests
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "llmtrace-tests", $"ledger-{Guid.NewGuid():N}.db");
     private SqliteDatabase _database = null!;
 
     public override async Task InitializeAsync()
     {
-        _database = new SqliteDatabase(Options.Create(new SqliteOptions { Path = _path }));
-        await _database.InitializeAsync(CancellationToken.None);
+        _database = await TestSqlite.CreateAsync("ledger");
         Ledger = new SqliteSpendLedger(_database);
     }
 

@@ -129,8 +129,7 @@ public sealed class SqliteTraceStoreTests : TraceStoreContractTests
 
     public override async Task InitializeAsync()
     {
-        _database = new SqliteDatabase(Options.Create(new SqliteOptions { Path = Path.Combine(Path.GetTempPath(), "llmtrace-tests", $"store-{Guid.NewGuid():N}.db") }));
-        await _database.InitializeAsync(CancellationToken.None);
+        _database = await TestSqlite.CreateAsync("store");
         Store = new SqliteTraceStore(_database);
     }
 

@@ -2,7 +2,6 @@ using LlmTrace.Domain.Processing;
 using LlmTrace.Functions.Infrastructure;
 using LlmTrace.SelfHost.Infrastructure;
 using LlmTrace.Tests.Infrastructure;
-using Microsoft.Extensions.Options;
 
 namespace LlmTrace.Tests.Processing;
 
@@ -85,13 +84,11 @@ public sealed class InMemoryPoisonStoreTests : PoisonStoreContractTests
 
 public sealed class SqlitePoisonStoreTests : PoisonStoreContractTests
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "llmtrace-tests", $"poison-{Guid.NewGuid():N}.db");
     private SqliteDatabase _database = null!;
 
     public override async Task InitializeAsync()
     {
-        _database = new SqliteDatabase(Options.Create(new SqliteOptions { Path = _path }));
-        await _database.InitializeAsync(CancellationToken.None);
+        _database = await TestSqlite.CreateAsync("poison");
         Store = new SqlitePoisonStore(_database, TimeProvider.System);
     }
 

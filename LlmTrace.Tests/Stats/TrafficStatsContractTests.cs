@@ -3,7 +3,6 @@ using LlmTrace.Domain.Stats;
 using LlmTrace.Functions.Infrastructure;
 using LlmTrace.SelfHost.Infrastructure;
 using LlmTrace.Tests.Infrastructure;
-using Microsoft.Extensions.Options;
 
 namespace LlmTrace.Tests.Stats;
 
@@ -151,13 +150,11 @@ public sealed class InMemoryTrafficStatsTests : TrafficStatsContractTests
 
 public sealed class SqliteTrafficStatsTests : TrafficStatsContractTests
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "llmtrace-tests", $"traffic-{Guid.NewGuid():N}.db");
     private SqliteDatabase _database = null!;
 
     public override async Task InitializeAsync()
     {
-        _database = new SqliteDatabase(Options.Create(new SqliteOptions { Path = _path }));
-        await _database.InitializeAsync(CancellationToken.None);
+        _database = await TestSqlite.CreateAsync("traffic");
         Store = new SqliteTrafficStatsStore(_database);
     }
 

@@ -107,13 +107,11 @@ public sealed class InMemoryRecordStoreTests : RecordStoreContractTests
 
 public sealed class SqliteRecordStoreTests : RecordStoreContractTests
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "llmtrace-tests", $"records-{Guid.NewGuid():N}.db");
     private SqliteDatabase _database = null!;
 
     public override async Task InitializeAsync()
     {
-        _database = new SqliteDatabase(Options.Create(new SqliteOptions { Path = _path }));
-        await _database.InitializeAsync(CancellationToken.None);
+        _database = await TestSqlite.CreateAsync("records");
         Store = new SqliteRecordStore(_database);
     }
 
