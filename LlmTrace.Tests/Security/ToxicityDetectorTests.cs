@@ -95,6 +95,20 @@ public sealed class ToxicityDetectorTests
         }
     }
 
+    /// <summary>
+    /// The detector skips its patterns when a text has none of their words: phrases broken over lines, padded with
+    /// spaces or tabs, or inflected must still reach the patterns.
+    /// </summary>
+    [Theory]
+    [InlineData("You are a piece\nof garbage.", "insult")]
+    [InlineData("you're  a\twaste   of space", "insult")]
+    [InlineData("I know\nwhere you live.", "threat")]
+    [InlineData("Honestly nobody would\r\nmiss you.", "self_harm")]
+    [InlineData("Refugees should all be\nwiped out.", "hate")]
+    [InlineData("I'm going to BEHEAD you", "threat")]
+    public void Detect_PhraseBrokenOverLinesOrSpaces_IsStillFound(string text, string category)
+        => Assert.Contains(category, ToxicityDetector.Detect(text).Select(f => f.Category));
+
     [Fact]
     public void Detect_WholeLabelledSet_PrecisionAndRecallAtLeast95Percent()
     {

@@ -24,6 +24,7 @@ public static class RulesPerCallHarness
         Measure("injection rules, benign", () => detector.Evaluate(benign), calls);
         Measure("injection rules, attack", () => detector.Evaluate(attack), calls);
         Measure("PII + secrets, benign", () => SensitiveDataDetector.Detect(benign), calls);
+        Measure("toxicity (every answer), benign", () => ToxicityDetector.Detect(benign), calls);
         Measure("both (the guard's fast path), benign", () =>
         {
             detector.Evaluate(benign);
