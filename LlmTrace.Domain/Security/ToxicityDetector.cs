@@ -16,18 +16,19 @@ internal static partial class ToxicityDetector
     public const string Type = "toxicity";
 
     /// <summary>
-    /// Words at least one of which every pattern below needs (as part of a word: "kill" also stands for "killed"; one word
-    /// of each phrase, so line breaks between words do not matter). A view with none of them cannot match, so most
-    /// answers skip all the patterns after one vectorised search.
+    /// Words and phrases at least one of which every pattern below needs, each at the start of a word ("kill" also stands
+    /// for "killed"; phrases have single spaces because every view has its whitespace collapsed). A view in which none of
+    /// them starts a word cannot match, so nine in ten everyday prompts skip all the patterns after a vectorised search.
     /// </summary>
     private static readonly SearchValues<string> Anchors = SearchValues.Create(
         [
             "kill", "murder", "stab", "shoot", "strangle", "hurt", "beat", "torture", "rape", "slaughter", "behead", "die", "dead",
-            "know", "yourself", "kys", "life", "miss", "animals", "vermin", "rats", "cockroaches", "parasites", "subhuman",
-            "disease", "plague", "filth", "savages", "inferior", "exterminated", "gassed", "wiped", "eradicated", "lynched", "sex",
-            "naked", "nude", "porn", "erotic", "molest", "intercourse", "genitals", "aroused", "idiot", "moron", "imbecile", "retard",
-            "loser", "worthless", "pathetic", "disgusting", "piece", "waste", "stupid", "dumbass", "scum", "shut", "fuck",
-            "hell", "screw", "shit", "cunt", "bitch", "asshole", "bastard", "dickhead",
+            "know where", "yourself", "kys", "your life", "your own life", "miss you", "animals", "vermin", "rats", "cockroaches",
+            "parasites", "subhuman", "disease", "plague", "filth", "savages", "inferior", "exterminated", "gassed", "wiped",
+            "eradicated", "lynched", "sex", "naked", "nude", "porn", "erotic", "molest", "intercourse", "genitals", "aroused", "idiot",
+            "moron", "imbecile", "retard", "loser", "worthless", "pathetic", "disgusting", "piece of", "waste of", "stupid",
+            "dumbass", "scum", "shut up", "shut the", "fuck", "to hell", "screw you", "shit", "bullshit", "motherfuck", "cunt",
+            "bitch", "asshole", "bastard", "dickhead",
         ],
         StringComparison.Ordinal);
 
@@ -57,7 +58,7 @@ internal static partial class ToxicityDetector
     private static List<(string Category, FindingSeverity Severity)> DetectIn(string normalized)
     {
         var found = new List<(string, FindingSeverity)>(2);
-        if (!normalized.AsSpan().ContainsAny(Anchors))
+        if (!StartsAnyWord(normalized))
         {
             return found;
         }
@@ -118,6 +119,24 @@ internal static partial class ToxicityDetector
 
     [GeneratedRegex(@"\b(?:protect|protecting|prevent|preventing|report|reporting|safeguarding|awareness|education|educational|hotline|warning\s+signs|survivors?|victims?|abuse|exploitation|illegal|crime|law\s+enforcement)\b", RegexOptions.CultureInvariant)]
     private static partial Regex Protective();
+
+    /// <summary>Whether one of the <see cref="Anchors"/> starts a word somewhere in the text ("skill" and "stable" do not count).</summary>
+    private static bool StartsAnyWord(ReadOnlySpan<char> text)
+    {
+        var offset = 0;
+        while (text[offset..].IndexOfAny(Anchors) is var at and >= 0)
+        {
+            var start = offset + at;
+            if (start == 0 || !char.IsLetterOrDigit(text[start - 1]))
+            {
+                return true;
+            }
+
+            offset = start + 1;
+        }
+
+        return false;
+    }
 
     private static string Sentence(string text, Match match)
     {

@@ -106,6 +106,8 @@ public sealed class ToxicityDetectorTests
     [InlineData("Honestly nobody would\r\nmiss you.", "self_harm")]
     [InlineData("Refugees should all be\nwiped out.", "hate")]
     [InlineData("I'm going to BEHEAD you", "threat")]
+    [InlineData("What a load of bullshit.", "profanity")]
+    [InlineData("shut up, motherfucker", "insult")]
     public void Detect_PhraseBrokenOverLinesOrSpaces_IsStillFound(string text, string category)
         => Assert.Contains(category, ToxicityDetector.Detect(text).Select(f => f.Category));
 
