@@ -1,4 +1,5 @@
 using LlmTrace.Domain.Capture;
+using LlmTrace.Domain.Folding;
 using LlmTrace.Domain.Stats;
 using LlmTrace.Functions.Infrastructure;
 using LlmTrace.SelfHost.Infrastructure;
@@ -187,5 +188,35 @@ public sealed class TableTrafficStatsTests : TrafficStatsContractTests
 
         Assert.Equal(64, Assert.Single(minutes).Counters.Requests);
         Assert.Equal(64, all.Sum(b => b.Counters.Tenants![tenant.ToString("D")].Requests));
+    }
+
+    /// <summary>
+    /// A row deleted between an attempt's read and its commit (pruned by another instance) makes the commit a conflict,
+    /// not an error: nothing is written, and the next attempt counts into a fresh row.
+    /// </summary>
+    [Fact]
+    public async Task Commit_OfARowDeletedSinceItWasRead_IsAConflictAndTheRetryCountsAfresh()
+    {
+        var tenant = Guid.NewGuid();
+        var store = (TableTrafficStatsStore)Store;
+        await store.ApplyAsync([Call(tenant, At)], TimeProvider.System, CancellationToken.None);
+        var key = new StatsKey(TrafficStats.TenantScope(tenant), StatsResolution.Minute, TrafficStats.Floor(At, TimeSpan.FromMinutes(1)));
+        var partition = store.PartitionOf(key);
+        var read = (await store.ReadRowsAsync(partition, [key], CancellationToken.None))[key];
+        await foreach (var row in _clients.Traffic.QueryAsync<global::Azure.Data.Tables.TableEntity>(e => e.PartitionKey == partition))
+        {
+            if (row.RowKey.StartsWith("m|", StringComparison.Ordinal))
+            {
+                await _clients.Traffic.DeleteEntityAsync(partition, row.RowKey, global::Azure.ETag.All);
+            }
+        }
+
+        var committed = await store.TryCommitAsync(
+            partition, [new RowWrite<StatsKey, TrafficCounters>(key, read.Row, read)], [new FoldMarker(Guid.NewGuid(), At, null)], CancellationToken.None);
+        await store.ApplyAsync([Call(tenant, At.AddSeconds(1))], TimeProvider.System, CancellationToken.None);
+
+        Assert.False(committed);
+        var minutes = await Store.ReadAsync(TrafficStats.TenantScope(tenant), StatsResolution.Minute, At, At.AddMinutes(1), CancellationToken.None);
+        Assert.Equal(1, Assert.Single(minutes).Counters.Requests);
     }
 }
