@@ -52,6 +52,12 @@ internal static partial class TextNormalizer
         if (HasSpacedLetters(normal.Span) && SpacedLetters().IsMatch(normal.Span))
         {
             Add(views.Items, SpacedLetters().Replace(normal.ToString(), static m => JoinLetters(m.Value)).AsMemory());
+            // Letters one space apart and words further apart ("i g n o r e   p r e v i o u s"): collapsing the whitespace
+            // first would run the words together, so each word is joined on its own in the text as written.
+            if (text.Contains("  ", StringComparison.Ordinal) || text.Contains('\t', StringComparison.Ordinal))
+            {
+                Add(views.Items, Normalize(SpacedLetters().Replace(text, static m => JoinLetters(m.Value))).AsMemory());
+            }
         }
 
         if (LooksReversed(normal.Span))
