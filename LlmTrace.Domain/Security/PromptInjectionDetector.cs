@@ -323,7 +323,68 @@ public sealed class PromptInjectionDetector
             }
         }
 
-        return contentContext;
+        return contentContext || HasLabelledPassage(text);
+    }
+
+    /// <summary>The nouns that make a line's label a passage handed over ("Email from the CEO:", "Transcript excerpt:").</summary>
+    private static readonly SearchValues<string> PassageLabels = SearchValues.Create(
+        [
+            "email", "e-mail", "document", "article", "webpage", "web page", "page", "transcript", "excerpt", "review", "description",
+            "entry", "content", "text", "pdf", "file", "readme", "note", "report", "letter", "memo", "comment", "ticket", "listing",
+        ],
+        StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A line that begins with a short label naming a passage and a colon, with text after it ("Email from the CEO: …",
+    /// "Here is the PDF text you asked me to summarise:"). A linear scan of line heads: a regex alternative for this cost
+    /// ten times the rest of the rules on 8 KiB.
+    /// </summary>
+    private static bool HasLabelledPassage(string text)
+    {
+        const int MaxLabel = 80;
+        var rest = text.AsSpan();
+        while (!rest.IsEmpty)
+        {
+            var end = rest.IndexOf('\n');
+            var line = (end < 0 ? rest : rest[..end]).TrimStart();
+            var colon = line[..Math.Min(line.Length, MaxLabel)].IndexOf(':');
+            if (colon > 0 && line[..colon].Count(' ') <= 8 && !line[..colon].ContainsAny("(=_{") && HasLabelWord(line[..colon])
+                && (!line[(colon + 1)..].IsWhiteSpace() || end >= 0))
+            {
+                return true;
+            }
+
+            rest = end < 0 ? [] : rest[(end + 1)..];
+        }
+
+        return false;
+    }
+
+    /// <summary>A passage label in <paramref name="head"/> as a word of its own (or its plural), not inside an identifier.</summary>
+    private static bool HasLabelWord(ReadOnlySpan<char> head)
+    {
+        var offset = 0;
+        while (offset < head.Length && head[offset..].IndexOfAny(PassageLabels) is var at and >= 0)
+        {
+            var start = offset + at;
+            var end = start + 1;
+            while (end < head.Length && char.IsLetter(head[end]))
+            {
+                end++;
+            }
+
+            var word = head[start..end];
+            var isLabel = (start == 0 || !char.IsLetterOrDigit(head[start - 1])) && (PassageLabels.Contains(word.ToString())
+                || (word.Length > 1 && word[^1] is 's' or 'S' && PassageLabels.Contains(word[..^1].ToString())));
+            if (isLabel)
+            {
+                return true;
+            }
+
+            offset = start + 1;
+        }
+
+        return false;
     }
 
     /// <summary>Whether any of a rule's anchors occurs in the view (a plain loop: it runs for every rule and view on every call).</summary>

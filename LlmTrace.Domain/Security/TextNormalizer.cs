@@ -60,6 +60,18 @@ internal static partial class TextNormalizer
             }
         }
 
+        // Words cut into pieces to slip past the rules: a full stop after each word ("ignore. all. previous."), or hyphens
+        // inside words ("ig-nore pre-vious in-struc-tions"). The view without those marks reads the words again.
+        if (HasStoppedWords(normal.Span))
+        {
+            Add(views.Items, WordStop().Replace(normal.ToString(), string.Empty).AsMemory());
+        }
+
+        if (normal.Span.Count('-') >= 2 && HyphenInWord().Count(normal.Span) >= 2)
+        {
+            Add(views.Items, HyphenInWord().Replace(normal.ToString(), string.Empty).AsMemory());
+        }
+
         if (LooksReversed(normal.Span))
         {
             var reversed = normal.ToArray();
@@ -391,6 +403,55 @@ internal static partial class TextNormalizer
     /// "i g n o r e" becomes "ignore"; when the letters are joined by dots or hyphens ("i.g.n.o.r.e a.l.l"), the spaces
     /// between them still separate words.
     /// </summary>
+    /// <summary>
+    /// Three one-word sentences in a row ("ignore. all. previous."). Only the places where a full stop or an exclamation
+    /// mark meets a space are visited: a run continues when the word before one began right after the previous one.
+    /// </summary>
+    private static bool HasStoppedWords(ReadOnlySpan<char> normal)
+    {
+        var run = 0;
+        var previousEnd = -1;
+        for (var at = normal.IndexOfAny(StopMarks); at >= 0; at = NextStop(normal, at + 1))
+        {
+            if (at + 1 < normal.Length && normal[at + 1] != ' ')
+            {
+                continue;
+            }
+
+            var start = normal[..at].LastIndexOf(' ') + 1;
+            var oneWord = at > start && AllLetters(normal[start..at]);
+            run = oneWord && (run == 0 || start == previousEnd + 2) ? run + 1 : oneWord ? 1 : 0;
+            previousEnd = at;
+            if (run >= 3)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static readonly SearchValues<char> StopMarks = SearchValues.Create(".!");
+
+    private static int NextStop(ReadOnlySpan<char> text, int from)
+    {
+        var next = from >= text.Length ? -1 : text[from..].IndexOfAny(StopMarks);
+        return next < 0 ? -1 : from + next;
+    }
+
+    private static bool AllLetters(ReadOnlySpan<char> word)
+    {
+        foreach (var c in word)
+        {
+            if (!char.IsLetter(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static string JoinLetters(string spaced)
         => spaced.AsSpan().ContainsAny('.', '-')
             ? spaced.Replace(".", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal)
@@ -614,6 +675,12 @@ internal static partial class TextNormalizer
 
     [GeneratedRegex(@"\b(?:\p{L}[ .\-]){3,}\p{L}\b", RegexOptions.CultureInvariant)]
     private static partial Regex SpacedLetters();
+
+    [GeneratedRegex(@"(?<=\p{L})[.!](?=\s\p{L}+[.!]?(\s|$))", RegexOptions.CultureInvariant)]
+    private static partial Regex WordStop();
+
+    [GeneratedRegex(@"(?<=\p{L})-(?=\p{L})", RegexOptions.CultureInvariant)]
+    private static partial Regex HyphenInWord();
 
     [GeneratedRegex(@"\\u[0-9a-fA-F]{4}", RegexOptions.CultureInvariant)]
     private static partial Regex UnicodeEscape();
