@@ -348,7 +348,7 @@ public sealed class PromptInjectionDetector
             var end = rest.IndexOf('\n');
             var line = (end < 0 ? rest : rest[..end]).TrimStart();
             var colon = line[..Math.Min(line.Length, MaxLabel)].IndexOf(':');
-            if (colon > 0 && line[..colon].Count(' ') <= 8 && !line[..colon].ContainsAny("(=_{") && HasLabelWord(line[..colon])
+            if (colon > 0 && line[..colon].Count(' ') <= 12 && !line[..colon].ContainsAny("(=_{") && HasLabelWord(line[..colon])
                 && (!line[(colon + 1)..].IsWhiteSpace() || end >= 0))
             {
                 return true;
