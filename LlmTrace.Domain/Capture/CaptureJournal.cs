@@ -38,7 +38,12 @@ internal sealed class CaptureJournal : IAsyncDisposable
     private const byte Started = 2;
 
     /// <summary>The serializer's own writer settings for the context (no indentation, its encoder).</summary>
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = CaptureJsonContext.Default.Options.Encoder, Indented = false, SkipValidation = true };
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = CaptureJsonContext.Default.Options.Encoder,
+        Indented = false,
+        SkipValidation = true,
+    };
 
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;

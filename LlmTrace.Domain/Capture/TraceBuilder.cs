@@ -21,7 +21,8 @@ public sealed class TraceBuilder(TokenEstimator estimator)
         var usageInvalid = response is not null && IsInvalidUsage(response);
         if (usageInvalid)
         {
-            response!.PromptTokens = response.CompletionTokens = response.TotalTokens = response.CachedPromptTokens = response.CacheWriteTokens = response.CacheWrite1hTokens = null;
+            response!.PromptTokens = response.CompletionTokens = response.TotalTokens = null;
+            response.CachedPromptTokens = response.CacheWriteTokens = response.CacheWrite1hTokens = null;
             response.UsagePartial = false;
         }
 

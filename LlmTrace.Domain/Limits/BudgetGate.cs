@@ -52,7 +52,8 @@ public sealed class BudgetGate(ISpendLedger ledger, IOptionsMonitor<BudgetOption
                 foreach (var kind in BudgetWindow.Kinds)
                 {
                     var window = BudgetWindow.Containing(kind, now);
-                    foreach (var (scopeAgent, totals) in agentId is null ? [(null, tenantTotals)] : new[] { ((string?)null, tenantTotals), (agentId, agentTotals) })
+                    var scopes = agentId is null ? [(null, tenantTotals)] : new[] { ((string?)null, tenantTotals), (agentId, agentTotals) };
+                    foreach (var (scopeAgent, totals) in scopes)
                     {
                         if (tenant.BudgetFor(scopeAgent, kind)?.HardUsd is not { } cap)
                         {

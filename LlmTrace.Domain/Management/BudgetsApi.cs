@@ -35,10 +35,21 @@ public sealed class BudgetsApi(TenantResource resource, AuditLog audit, ISpendLe
                 var total = totals.FirstOrDefault(t => t.Kind == window.Kind && t.WindowKey == window.Key);
                 var limits = tenant.BudgetFor(agent, window.Kind);
                 var spent = total?.CostUsd ?? 0m;
-                windows.Add(new BudgetWindowView(WindowNames.Of(window.Kind), window.Key, window.Start, window.End, agent, spent, total?.Requests ?? 0, total?.Tokens ?? 0,
-                    limits?.SoftUsd, limits?.HardUsd, limits?.HardUsd is { } hard
-                        ? Math.Max(0, hard - spent)
-                        : null, limits?.HardUsd is { } cap && spent >= cap));
+                var remaining = limits?.HardUsd is { } hard ? Math.Max(0, hard - spent) : (decimal?)null;
+                var capped = limits?.HardUsd is { } cap && spent >= cap;
+                windows.Add(new BudgetWindowView(
+                    WindowNames.Of(window.Kind),
+                    window.Key,
+                    window.Start,
+                    window.End,
+                    agent,
+                    spent,
+                    total?.Requests ?? 0,
+                    total?.Tokens ?? 0,
+                    limits?.SoftUsd,
+                    limits?.HardUsd,
+                    remaining,
+                    capped));
             }
         }
 

@@ -94,7 +94,11 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITraffi
             };
         }, context.RequestAborted).ConfigureAwait(false);
 
-        var ordered = rows.Values.OrderBy(r => r.Provider, StringComparer.Ordinal).ThenByDescending(r => r.CostUsd).ThenBy(r => r.Model, StringComparer.Ordinal).ToList();
+        var ordered = rows.Values
+            .OrderBy(r => r.Provider, StringComparer.Ordinal)
+            .ThenByDescending(r => r.CostUsd)
+            .ThenBy(r => r.Model, StringComparer.Ordinal)
+            .ToList();
         var report = new ReconciliationReport(tenantId, from, to, ordered.Sum(r => r.CostUsd), ordered.Sum(r => r.Calls), ordered, truncated);
         await ManagementHttp.WriteJsonAsync(context, 200, report, ManagementJsonContext.Default.ReconciliationReport).ConfigureAwait(false);
     }

@@ -25,7 +25,12 @@ public sealed class TenantResource(TenantStore tenants)
 
             if (ifMatch.Length > 0 && ifMatch != "*" && ifMatch != Quote(stored.ETag))
             {
-                await Proxy.GatewayErrors.WriteAsync(context, Providers.ProviderKind.OpenAI, StatusCodes.Status412PreconditionFailed, "conflict_error", "precondition_failed",
+                await Proxy.GatewayErrors.WriteAsync(
+                    context,
+                    Providers.ProviderKind.OpenAI,
+                    StatusCodes.Status412PreconditionFailed,
+                    "conflict_error",
+                    "precondition_failed",
                     "The tenant changed since the ETag in If-Match; read it again.").ConfigureAwait(false);
                 return null;
             }

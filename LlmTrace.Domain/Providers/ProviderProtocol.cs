@@ -9,7 +9,12 @@ internal abstract class ProviderProtocol
     /// <summary>A deliberate bound: deep enough for any real tool schema, shallow enough that a body cannot exhaust the stack.</summary>
     internal const int MaxDepth = 256;
 
-    private static readonly JsonReaderOptions ReaderOptions = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = MaxDepth };
+    private static readonly JsonReaderOptions ReaderOptions = new()
+    {
+        AllowTrailingCommas = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+        MaxDepth = MaxDepth,
+    };
 
     public static ProviderProtocol For(ProviderKind kind) => kind switch
     {

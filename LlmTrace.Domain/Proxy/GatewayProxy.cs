@@ -74,7 +74,12 @@ public sealed class GatewayProxy(
             if (plan is null)
             {
                 logger.UpstreamNotConfigured(traceId, route.Name, route.SettingName);
-                await authenticator.RefuseUnauthenticatedAsync(context, exchange, StatusCodes.Status503ServiceUnavailable, "upstream_not_configured", "upstream_not_configured",
+                await authenticator.RefuseUnauthenticatedAsync(
+                    context,
+                    exchange,
+                    StatusCodes.Status503ServiceUnavailable,
+                    "upstream_not_configured",
+                    "upstream_not_configured",
                     $"LlmTrace has no upstream for {route.ClientPrefix}/. Set {route.SettingName}.").ConfigureAwait(false);
                 return;
             }

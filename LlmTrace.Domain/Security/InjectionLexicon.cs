@@ -162,7 +162,8 @@ internal static class InjectionLexicon
     }
 
     /// <summary>Some a, then some b at most <paramref name="gap1"/> later, then some c at most <paramref name="gap2"/> after b, all in one sentence.</summary>
-    private static bool Chain(ReadOnlySpan<char> text, List<(int Start, int End)> a, int gap1, List<(int Start, int End)> b, int gap2, List<(int Start, int End)> c)
+    private static bool Chain(
+        ReadOnlySpan<char> text, List<(int Start, int End)> a, int gap1, List<(int Start, int End)> b, int gap2, List<(int Start, int End)> c)
     {
         foreach (var first in a)
         {

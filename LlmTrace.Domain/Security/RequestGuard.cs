@@ -137,7 +137,12 @@ public sealed class RequestGuard(
             .Select(f => policies.TryGetValue(f.Type, out var policy) ? policy : PolicyAction.Log)
             .DefaultIfEmpty(PolicyAction.Log)
             .Max();
-        return new GuardVerdict(action, findings, false) { SensitiveMatches = sensitive, InjectionAnalysis = ensemble ? "ensemble" : "rules", Coverage = coverage };
+        return new GuardVerdict(action, findings, false)
+        {
+            SensitiveMatches = sensitive,
+            InjectionAnalysis = ensemble ? "ensemble" : "rules",
+            Coverage = coverage,
+        };
 
         GuardVerdict Incomplete(string reason)
             => new(failClosed ? PolicyAction.Block : PolicyAction.Log, findings, reason == "time_budget") { Coverage = GuardVerdict.IncompletePrefix + reason };

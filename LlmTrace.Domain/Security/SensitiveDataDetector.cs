@@ -140,15 +140,28 @@ internal static partial class SensitiveDataDetector
     /// time. Without a search (<paramref name="next"/> null) the whole text is scanned. A match that reaches a window's edge may be cut short there (or may see a lookaround differently), so then
     /// the whole text is scanned instead: the results are the same as scanning the whole text, only cheaper.
     /// </summary>
-    private static void AddNear(List<SensitiveMatch> found, string text, string category, string kind, Regex pattern, Func<ReadOnlySpan<char>, int>? next, int before, int after, SpanPredicate? validate = null)
+    private static void AddNear(
+        List<SensitiveMatch> found, string text, string category, string kind, Regex pattern, Func<ReadOnlySpan<char>, int>? next, int before, int after,
+        SpanPredicate? validate = null)
         => AddNear(found, text, category, kind, pattern, next, before, after, extent: null, validate);
 
-    private static void AddNear(List<SensitiveMatch> found, string text, string category, string kind, Regex pattern, Func<ReadOnlySpan<char>, int>? next, Func<string, int, (int Start, int End)> extent, SpanPredicate? validate = null)
+    private static void AddNear(
+        List<SensitiveMatch> found, string text, string category, string kind, Regex pattern, Func<ReadOnlySpan<char>, int>? next,
+        Func<string, int, (int Start, int End)> extent, SpanPredicate? validate = null)
         => AddNear(found, text, category, kind, pattern, next, before: 0, after: 0, extent, validate);
 
     /// <param name="extent">The window around an anchor; when null, <paramref name="before"/> and <paramref name="after"/> characters either side.</param>
     private static void AddNear(
-        List<SensitiveMatch> found, string text, string category, string kind, Regex pattern, Func<ReadOnlySpan<char>, int>? next, int before, int after, Func<string, int, (int Start, int End)>? extent, SpanPredicate? validate)
+        List<SensitiveMatch> found,
+        string text,
+        string category,
+        string kind,
+        Regex pattern,
+        Func<ReadOnlySpan<char>, int>? next,
+        int before,
+        int after,
+        Func<string, int, (int Start, int End)>? extent,
+        SpanPredicate? validate)
     {
         if (next is null)
         {
