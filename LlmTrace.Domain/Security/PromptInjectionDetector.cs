@@ -62,8 +62,11 @@ public sealed class PromptInjectionDetector
         RegexOptions.CultureInvariant | RegexOptions.Compiled, InjectionRules.MatchTimeout);
 
     private static readonly SearchValues<string> ContentNouns = SearchValues.Create(
-        ["email", "e-mail", "document", "webpage", "web page", "article", "message", "review", "transcript", "file", "post", "table", "search result", "snippet", "context:", "tool output", "tool result", "retrieved"],
-            StringComparison.Ordinal);
+        [
+            "email", "e-mail", "document", "webpage", "web page", "article", "message", "review", "transcript", "file", "post", "table",
+            "search result", "snippet", "context:", "tool output", "tool result", "retrieved",
+        ],
+        StringComparison.Ordinal);
 
     private static readonly InjectionRule EmbeddedTaskRule = new("indirect.embedded-task", InjectionRules.Indirect, 0.55, EmbeddedTask);
 
@@ -326,11 +329,14 @@ public sealed class PromptInjectionDetector
         return contentContext || HasLabelledPassage(text);
     }
 
-    /// <summary>The nouns that make a line's label a passage handed over ("Email from the CEO:", "Transcript excerpt:").</summary>
+    /// <summary>
+    /// The nouns that make a line's label a passage handed over ("Email from the CEO:", "Transcript excerpt:"). Each is one
+    /// word of letters, as <see cref="HasLabelWord"/> reads words.
+    /// </summary>
     private static readonly SearchValues<string> PassageLabels = SearchValues.Create(
         [
-            "email", "e-mail", "document", "article", "webpage", "web page", "page", "transcript", "excerpt", "review", "description",
-            "entry", "content", "text", "pdf", "file", "readme", "note", "report", "letter", "memo", "comment", "ticket", "listing",
+            "email", "document", "article", "webpage", "page", "transcript", "excerpt", "review", "description", "entry", "content",
+            "text", "pdf", "file", "readme", "note", "report", "letter", "memo", "comment", "ticket", "listing",
         ],
         StringComparison.OrdinalIgnoreCase);
 

@@ -400,10 +400,6 @@ internal static partial class TextNormalizer
     }
 
     /// <summary>
-    /// "i g n o r e" becomes "ignore"; when the letters are joined by dots or hyphens ("i.g.n.o.r.e a.l.l"), the spaces
-    /// between them still separate words.
-    /// </summary>
-    /// <summary>
     /// Three one-word sentences in a row ("ignore. all. previous."). Only the places where a full stop or an exclamation
     /// mark meets a space are visited: a run continues when the word before one began right after the previous one.
     /// </summary>
@@ -452,6 +448,10 @@ internal static partial class TextNormalizer
         return true;
     }
 
+    /// <summary>
+    /// "i g n o r e" becomes "ignore"; when the letters are joined by dots or hyphens ("i.g.n.o.r.e a.l.l"), the spaces
+    /// between them still separate words.
+    /// </summary>
     private static string JoinLetters(string spaced)
         => spaced.AsSpan().ContainsAny('.', '-')
             ? spaced.Replace(".", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal)
