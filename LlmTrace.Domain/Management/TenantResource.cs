@@ -16,10 +16,8 @@ public sealed class TenantResource(TenantStore tenants)
         var ifMatch = context.Request.Headers.IfMatch.ToString();
         for (var attempt = 0; ; attempt++)
         {
-            var stored = await tenants.GetAsync(tenantId, context.RequestAborted).ConfigureAwait(false);
-            if (stored is null)
+            if (await FindAsync(context, tenantId).ConfigureAwait(false) is not { } stored)
             {
-                await NotFoundAsync(context, tenantId).ConfigureAwait(false);
                 return null;
             }
 
@@ -53,32 +51,10 @@ public sealed class TenantResource(TenantStore tenants)
 
     /// <summary>The tenant, when the caller may read it and it exists; null when refused (the answer has been written).</summary>
     public async Task<TenantStore.Versioned?> ReadAsync(HttpContext context, Caller caller, Guid tenantId)
-    {
-        if (!await CanAsync(context, caller.CanRead(tenantId)).ConfigureAwait(false))
-        {
-            return null;
-        }
-
-        var stored = await tenants.GetAsync(tenantId, context.RequestAborted).ConfigureAwait(false);
-        if (stored is null)
-        {
-            await NotFoundAsync(context, tenantId).ConfigureAwait(false);
-        }
-
-        return stored;
-    }
+        => await CanAsync(context, caller.CanRead(tenantId)).ConfigureAwait(false) ? await FindAsync(context, tenantId).ConfigureAwait(false) : null;
 
     /// <summary>Whether the tenant exists; answers 404 when not.</summary>
-    public async Task<bool> ExistsAsync(HttpContext context, Guid tenantId)
-    {
-        if (await tenants.GetAsync(tenantId, context.RequestAborted).ConfigureAwait(false) is not null)
-        {
-            return true;
-        }
-
-        await NotFoundAsync(context, tenantId).ConfigureAwait(false);
-        return false;
-    }
+    public async Task<bool> ExistsAsync(HttpContext context, Guid tenantId) => await FindAsync(context, tenantId).ConfigureAwait(false) is not null;
 
     /// <summary>The body of a write the caller may make; null when refused or unreadable (the answer has been written).</summary>
     public static async Task<T?> ReadPermittedAsync<T>(HttpContext context, bool allowed, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
@@ -96,7 +72,19 @@ public sealed class TenantResource(TenantStore tenants)
         return allowed;
     }
 
-    public static Task NotFoundAsync(HttpContext context, Guid tenantId)
+    /// <summary>The stored tenant, or null having answered 404.</summary>
+    private async Task<TenantStore.Versioned?> FindAsync(HttpContext context, Guid tenantId)
+    {
+        var stored = await tenants.GetAsync(tenantId, context.RequestAborted).ConfigureAwait(false);
+        if (stored is null)
+        {
+            await NotFoundAsync(context, tenantId).ConfigureAwait(false);
+        }
+
+        return stored;
+    }
+
+    private static Task NotFoundAsync(HttpContext context, Guid tenantId)
         => ManagementHttp.NotFoundAsync(context, "tenant_not_found", $"No tenant {tenantId}.");
 
     /// <summary>An HTTP entity tag for a store's version tag (whatever characters that has).</summary>

@@ -141,9 +141,8 @@ public sealed class TenantsApi(
             return;
         }
 
-        if (await tenants.GetAsync(tenantId, context.RequestAborted).ConfigureAwait(false) is null)
+        if (!await resource.ExistsAsync(context, tenantId).ConfigureAwait(false))
         {
-            await TenantResource.NotFoundAsync(context, tenantId).ConfigureAwait(false);
             return;
         }
 
