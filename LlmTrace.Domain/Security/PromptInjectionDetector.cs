@@ -369,10 +369,9 @@ public sealed class PromptInjectionDetector
     /// <summary>A passage label in <paramref name="head"/> as a word of its own (or its plural), not inside an identifier.</summary>
     private static bool HasLabelWord(ReadOnlySpan<char> head)
     {
-        var offset = 0;
-        while (offset < head.Length && head[offset..].IndexOfAny(PassageLabels) is var at and >= 0)
+        for (var start = WordSearch.IndexOfAnyAtWordStart(head, PassageLabels); start >= 0;
+            start = WordSearch.IndexOfAnyAtWordStart(head, PassageLabels, start + 1))
         {
-            var start = offset + at;
             var end = start + 1;
             while (end < head.Length && char.IsLetter(head[end]))
             {
@@ -380,14 +379,11 @@ public sealed class PromptInjectionDetector
             }
 
             var word = head[start..end];
-            var isLabel = (start == 0 || !char.IsLetterOrDigit(head[start - 1])) && (PassageLabels.Contains(word.ToString())
-                || (word.Length > 1 && word[^1] is 's' or 'S' && PassageLabels.Contains(word[..^1].ToString())));
-            if (isLabel)
+            if (PassageLabels.Contains(word.ToString())
+                || (word.Length > 1 && word[^1] is 's' or 'S' && PassageLabels.Contains(word[..^1].ToString())))
             {
                 return true;
             }
-
-            offset = start + 1;
         }
 
         return false;

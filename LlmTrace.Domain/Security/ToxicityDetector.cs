@@ -58,7 +58,7 @@ internal static partial class ToxicityDetector
     private static List<(string Category, FindingSeverity Severity)> DetectIn(string normalized)
     {
         var found = new List<(string, FindingSeverity)>(2);
-        if (!StartsAnyWord(normalized))
+        if (WordSearch.IndexOfAnyAtWordStart(normalized, Anchors) < 0)
         {
             return found;
         }
@@ -119,24 +119,6 @@ internal static partial class ToxicityDetector
 
     [GeneratedRegex(@"\b(?:protect|protecting|prevent|preventing|report|reporting|safeguarding|awareness|education|educational|hotline|warning\s+signs|survivors?|victims?|abuse|exploitation|illegal|crime|law\s+enforcement)\b", RegexOptions.CultureInvariant)]
     private static partial Regex Protective();
-
-    /// <summary>Whether one of the <see cref="Anchors"/> starts a word somewhere in the text ("skill" and "stable" do not count).</summary>
-    private static bool StartsAnyWord(ReadOnlySpan<char> text)
-    {
-        var offset = 0;
-        while (text[offset..].IndexOfAny(Anchors) is var at and >= 0)
-        {
-            var start = offset + at;
-            if (start == 0 || !char.IsLetterOrDigit(text[start - 1]))
-            {
-                return true;
-            }
-
-            offset = start + 1;
-        }
-
-        return false;
-    }
 
     private static string Sentence(string text, Match match)
     {
