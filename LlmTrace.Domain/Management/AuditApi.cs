@@ -8,29 +8,15 @@ public sealed class AuditApi(AuditLog audit)
 {
     public async Task ListAsync(HttpContext context, Caller caller)
     {
+        var (ok, tenantId) = await TenantResource.QueryScopeAsync(
+            context, caller, static (c, id) => c.CanManage(id), TenantResource.Refusal).ConfigureAwait(false);
+        if (!ok)
+        {
+            return;
+        }
+
         var query = context.Request.Query;
-        Guid? tenantId = null;
-        if (query["tenantId"].ToString() is { Length: > 0 } text)
-        {
-            if (!Guid.TryParse(text, out var parsed))
-            {
-                await ManagementHttp.InvalidAsync(context, "tenantId", "tenantId must be a UUID.").ConfigureAwait(false);
-                return;
-            }
-
-            tenantId = parsed;
-        }
-
-        if (!caller.IsAdmin)
-        {
-            tenantId ??= caller.TenantId;
-            if (!await TenantResource.CanAsync(context, caller.CanManage(tenantId!.Value)).ConfigureAwait(false))
-            {
-                return;
-            }
-        }
-
-        if (!ManagementPaging.TryPage(context.Request.Query, out var limit, out var after)
+        if (!ManagementPaging.TryPage(query, out var limit, out var after)
             || !ReportsApi.TryDate(query, "since", out var since) || !ReportsApi.TryDate(query, "until", out var until))
         {
             await ManagementHttp.InvalidAsync(

@@ -374,34 +374,8 @@ public sealed class ReportsApi(ITraceStore traces, AuditLog audit, Stats.ITraffi
     }
 
     /// <summary>The tenant the caller may report on: theirs for a tenant key (another one is refused), any or all for an administrator.</summary>
-    private static async Task<(bool Ok, Guid? TenantId)> ScopeAsync(HttpContext context, Caller caller)
-    {
-        Guid? tenantId = null;
-        if (context.Request.Query["tenantId"].ToString() is { Length: > 0 } text)
-        {
-            if (!Guid.TryParse(text, out var parsed))
-            {
-                await ManagementHttp.InvalidAsync(context, "tenantId", "tenantId must be a UUID.").ConfigureAwait(false);
-                return (false, null);
-            }
-
-            tenantId = parsed;
-        }
-
-        if (caller.IsAdmin)
-        {
-            return (true, tenantId);
-        }
-
-        tenantId ??= caller.TenantId;
-        if (!caller.CanRead(tenantId!.Value))
-        {
-            await ManagementAuthorizer.ForbiddenAsync(context, "This key may not read another tenant's data.").ConfigureAwait(false);
-            return (false, null);
-        }
-
-        return (true, tenantId);
-    }
+    private static Task<(bool Ok, Guid? TenantId)> ScopeAsync(HttpContext context, Caller caller)
+        => TenantResource.QueryScopeAsync(context, caller, static (c, id) => c.CanRead(id), "This key may not read another tenant's data.");
 
     /// <summary>The tenant scope, then the time range; not ok when either is refused (the answer has been written).</summary>
     /// <param name="defaultSpan">How far back <c>from</c> lies when it is not given (30 days unless said).</param>

@@ -61,15 +61,52 @@ public sealed class TenantResource(TenantStore tenants)
         where T : class
         => await CanAsync(context, allowed).ConfigureAwait(false) ? await ManagementHttp.ReadBodyAsync(context, type).ConfigureAwait(false) : null;
 
+    /// <summary>The answer to a tenant key that asks for what it may not do.</summary>
+    public const string Refusal = "This key may not do that for this tenant.";
+
     /// <summary>Whether the caller may; answers 403 when not.</summary>
     public static async Task<bool> CanAsync(HttpContext context, bool allowed)
     {
         if (!allowed)
         {
-            await ManagementAuthorizer.ForbiddenAsync(context, "This key may not do that for this tenant.").ConfigureAwait(false);
+            await ManagementAuthorizer.ForbiddenAsync(context, Refusal).ConfigureAwait(false);
         }
 
         return allowed;
+    }
+
+    /// <summary>
+    /// The tenant a list or report is scoped to by its <c>tenantId</c> query parameter: any, or all when absent, for an
+    /// administrator; for a tenant key its own, or another only when <paramref name="allowed"/> says so (otherwise 403
+    /// with <paramref name="refusal"/>). Not ok when refused or malformed (the answer has been written).
+    /// </summary>
+    public static async Task<(bool Ok, Guid? TenantId)> QueryScopeAsync(HttpContext context, Caller caller, Func<Caller, Guid, bool> allowed, string refusal)
+    {
+        Guid? tenantId = null;
+        if (context.Request.Query["tenantId"].ToString() is { Length: > 0 } text)
+        {
+            if (!Guid.TryParse(text, out var parsed))
+            {
+                await ManagementHttp.InvalidAsync(context, "tenantId", "tenantId must be a UUID.").ConfigureAwait(false);
+                return (false, null);
+            }
+
+            tenantId = parsed;
+        }
+
+        if (caller.IsAdmin)
+        {
+            return (true, tenantId);
+        }
+
+        tenantId ??= caller.TenantId;
+        if (!allowed(caller, tenantId!.Value))
+        {
+            await ManagementAuthorizer.ForbiddenAsync(context, refusal).ConfigureAwait(false);
+            return (false, null);
+        }
+
+        return (true, tenantId);
     }
 
     /// <summary>The stored tenant, or null having answered 404.</summary>
