@@ -23,6 +23,9 @@ internal sealed class CaptureConsumer(
     ILogger<CaptureConsumer> logger) : IHostedLifecycleService, IDisposable
 {
     private readonly CancellationTokenSource _abandon = new();
+    private readonly BackgroundScheduler? _background = options.Value.ProcessingPriority == ProcessingPriority.Background
+        ? new BackgroundScheduler("LlmTrace capture processing")
+        : null;
     private Task? _loop;
     private int _drainedOnShutdown;
     private bool _stopping;
@@ -64,10 +67,22 @@ internal sealed class CaptureConsumer(
         }
     }
 
-    public void Dispose() => _abandon.Dispose();
+    public void Dispose()
+    {
+        _abandon.Dispose();
+        _background?.Dispose();
+    }
 
     private async Task RunAsync(CancellationToken abandon)
     {
+        var lowered = _background is not null && await _background.Lowered.ConfigureAwait(false);
+        if (_background is not null && !lowered)
+        {
+            logger.ProcessingPriorityUnchanged();
+        }
+
+        var delay = TimeSpan.FromMilliseconds(options.Value.BatchDelayMilliseconds ?? (lowered ? 0 : 20));
+
         var batch = new List<Trace>(options.Value.BatchSize);
         var reader = queue.Reader;
         try
@@ -75,13 +90,18 @@ internal sealed class CaptureConsumer(
             while (await reader.WaitToReadAsync(abandon).ConfigureAwait(false))
             {
                 Fill(reader, batch);
-                if (batch.Count < options.Value.BatchSize && options.Value.BatchDelayMilliseconds > 0 && !_stopping)
+                if (batch.Count < options.Value.BatchSize && delay > TimeSpan.Zero && !_stopping)
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(options.Value.BatchDelayMilliseconds), timeProvider, abandon).ConfigureAwait(false);
+                    await Task.Delay(delay, timeProvider, abandon).ConfigureAwait(false);
                     Fill(reader, batch);
                 }
 
-                await WriteWithRetryAsync(batch, abandon).ConfigureAwait(false);
+                // In the background while processing keeps up; once a full batch more is waiting, at the request path's
+                // priority, so a backlog is worked off instead of growing until callers wait for room in the queue.
+                var work = _background is not null && reader.Count < options.Value.BatchSize
+                    ? _background.Run(() => WriteWithRetryAsync(batch, abandon))
+                    : WriteWithRetryAsync(batch, abandon);
+                await work.ConfigureAwait(ConfigureAwaitOptions.ForceYielding); // the loop itself never stays on the background thread
                 if (_stopping)
                 {
                     _drainedOnShutdown += batch.Count;

@@ -38,6 +38,9 @@ internal static partial class CaptureLog
     [LoggerMessage(1111, LogLevel.Information, "{Count} held captures reached storage; {Remaining} still held")]
     public static partial void OutboxDelivered(this ILogger logger, int count, int remaining);
 
+    [LoggerMessage(1113, LogLevel.Warning, "Capture processing runs on its own thread, but this platform would not lower its priority: it competes with request handling")]
+    public static partial void ProcessingPriorityUnchanged(this ILogger logger);
+
     [LoggerMessage(1112, LogLevel.Critical, "Trace {TraceId} is lost: {Reason}")]
     public static partial void CaptureLost(this ILogger logger, Guid traceId, string reason);
 }

@@ -16,9 +16,14 @@ public sealed class CaptureOptions
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 256;
 
-    /// <summary>How long the consumer waits for more traces when a batch is not full: fewer, larger store writes under load.</summary>
+    /// <summary>
+    /// How long the consumer waits for more traces when a batch is not full: fewer, larger store writes under load. Unset,
+    /// it is 0 when processing runs in the background (under load the queue fills while the processing thread waits for
+    /// the CPU, so batches grow by themselves, and at low load a trace is processed at once instead of in a burst with
+    /// others that delays the calls it overlaps) and 20 otherwise.
+    /// </summary>
     [Range(0, 1000)]
-    public int BatchDelayMilliseconds { get; set; } = 20;
+    public int? BatchDelayMilliseconds { get; set; }
 
     /// <summary>
     /// Attempts before a failing batch is taken apart: each trace is then tried alone, and one that keeps failing for a
@@ -26,6 +31,13 @@ public sealed class CaptureOptions
     /// </summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>
+    /// How processing shares the CPU with request handling. <see cref="ProcessingPriority.Background"/> (the default)
+    /// runs each batch on one thread below normal priority while processing keeps up, so calls are answered first and
+    /// processed in the time left over; with a backlog of a full batch or more, batches run at normal priority.
+    /// </summary>
+    public ProcessingPriority ProcessingPriority { get; set; } = ProcessingPriority.Background;
 
     /// <summary>Longest the consumer keeps draining on shutdown.</summary>
     [Range(1, 600)]

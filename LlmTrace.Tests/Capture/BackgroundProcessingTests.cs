@@ -1,0 +1,163 @@
+using System.Net;
+using LlmTrace.Domain.Capture;
+using LlmTrace.SelfHost.Infrastructure;
+using LlmTrace.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using static LlmTrace.Tests.Proxy.StreamingTests;
+
+namespace LlmTrace.Tests.Capture;
+
+/// <summary>
+/// Processing runs below the request path's priority: on one dedicated thread, reniced on Linux, one batch at a time,
+/// and still to completion after disposal.
+/// </summary>
+public sealed class BackgroundProcessingTests
+{
+    private const string ThreadName = "LlmTrace capture processing";
+
+    [Fact]
+    public async Task Work_RunsOnTheDedicatedThread_WithOnlyThatThreadReniced()
+    {
+        using var scheduler = new BackgroundScheduler("test background");
+        Assert.Equal(OperatingSystem.IsLinux() || OperatingSystem.IsWindows(), await scheduler.Lowered);
+
+        var (name, nice) = (string.Empty, -1);
+        await scheduler.Run(() =>
+        {
+            (name, nice) = (Thread.CurrentThread.Name!, OperatingSystem.IsLinux() ? NiceOf("/proc/thread-self/stat") : -1);
+            return Task.CompletedTask;
+        });
+
+        Assert.Equal("test background", name);
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal(BackgroundScheduler.Nice, nice);
+            Assert.Equal(0, await Task.Run(() => NiceOf("/proc/thread-self/stat"))); // thread-pool threads are untouched
+            Assert.Equal(0, NiceOf("/proc/self/stat")); // and so is the process's main thread
+        }
+    }
+
+    [Fact]
+    public async Task ManyBatches_RunOneAtATime_InOrder_AndStayOnTheThreadThroughSynchronousAwaits()
+    {
+        using var scheduler = new BackgroundScheduler("test background");
+        var running = 0;
+        var overlapped = false;
+        var order = new List<int>();
+        var threads = new HashSet<int>();
+        var batches = Enumerable.Range(0, 200).Select(i => scheduler.Run(async () =>
+        {
+            overlapped |= Interlocked.Increment(ref running) > 1;
+            threads.Add(Environment.CurrentManagedThreadId);
+            await Task.CompletedTask.ConfigureAwait(false); // a store write that completes synchronously
+            await new ValueTask().ConfigureAwait(false);
+            threads.Add(Environment.CurrentManagedThreadId);
+            order.Add(i);
+            Interlocked.Decrement(ref running);
+        })).ToArray();
+
+        await Task.WhenAll(batches);
+
+        Assert.False(overlapped);
+        Assert.Equal(Enumerable.Range(0, 200), order);
+        Assert.Single(threads);
+    }
+
+    [Fact]
+    public async Task AFailingBatch_FaultsItsOwnTask_AndTheThreadGoesOn()
+    {
+        using var scheduler = new BackgroundScheduler("test background");
+
+        var failed = scheduler.Run(() => throw new InvalidOperationException("store down"));
+        var next = scheduler.Run(() => Task.CompletedTask);
+
+        Assert.Equal("store down", (await Assert.ThrowsAsync<InvalidOperationException>(() => failed)).Message);
+        await next;
+    }
+
+    [Fact]
+    public async Task AfterDisposal_WorkStillRuns_OnTheThreadPool()
+    {
+        var scheduler = new BackgroundScheduler("test background");
+        var queued = scheduler.Run(() => Task.Delay(50));
+        scheduler.Dispose();
+        scheduler.Dispose();
+
+        var ran = false;
+        await scheduler.Run(() =>
+        {
+            ran = Thread.CurrentThread.IsThreadPoolThread;
+            return Task.CompletedTask;
+        });
+
+        await queued;
+        Assert.True(ran);
+    }
+
+    [Theory]
+    [InlineData("Background", true)]
+    [InlineData("Normal", false)]
+    public async Task Gateway_ProcessesOnTheBackgroundThread_UnlessConfiguredNormal(string priority, bool onBackgroundThread)
+    {
+        await using var upstream = await FakeUpstream.StartAsync();
+        ThreadRecordingStore? store = null;
+        await using var gateway = await GatewayHost.StartAsync(
+            upstream,
+            new Dictionary<string, string?> { ["LlmTrace:Capture:ProcessingPriority"] = priority },
+            builder => builder.Services.AddSingleton<ITraceStore>(sp => store = new ThreadRecordingStore(sp.GetRequiredService<SqliteTraceStore>())));
+        using var http = gateway.CreateClient();
+
+        using var response = await http.SendAsync(Post("/v1/chat/completions", """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"""));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var traceId = TraceId(response);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await gateway.Store.GetAsync(traceId, CancellationToken.None) is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.NotNull(await gateway.Store.GetAsync(traceId, CancellationToken.None));
+        Assert.Equal(onBackgroundThread, store!.Threads.All(name => name == ThreadName));
+        Assert.NotEmpty(store.Threads);
+    }
+
+    /// <summary>The 19th field of a <c>/proc</c> stat line: the nice value.</summary>
+    private static int NiceOf(string statPath)
+    {
+        var stat = File.ReadAllText(statPath);
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture); // field 19, counted after "pid (comm)"
+    }
+
+    private sealed class ThreadRecordingStore(ITraceStore inner) : ITraceStore
+    {
+        private readonly List<string?> _threads = [];
+
+        public IReadOnlyList<string?> Threads
+        {
+            get
+            {
+                lock (_threads)
+                {
+                    return [.. _threads];
+                }
+            }
+        }
+
+        public Task UpsertAsync(IReadOnlyList<Trace> traces, CancellationToken cancellationToken)
+        {
+            lock (_threads)
+            {
+                _threads.Add(Thread.CurrentThread.Name);
+            }
+
+            return inner.UpsertAsync(traces, cancellationToken);
+        }
+
+        public Task<Trace?> GetAsync(Guid traceId, CancellationToken cancellationToken) => inner.GetAsync(traceId, cancellationToken);
+
+        public Task<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken) => inner.QueryAsync(query, cancellationToken);
+
+        public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
+    }
+}
