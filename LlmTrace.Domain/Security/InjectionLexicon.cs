@@ -43,6 +43,9 @@ internal static class InjectionLexicon
         // Chinese, Japanese, Korean, Thai
         "忽略", "无视", "無視", "忽视", "忽視", "忘记", "忘記", "忘掉", "不要理会", "跳过", "抛开", "不用管", "别管", "不要管", "不用理会", "不必理会", "忘れ", "破棄", "무시", "잊어",
         "เพิกเฉย", "ไม่สนใจ", "ลืม",
+        // Colloquial and romanised forms: Italian, Hebrew future forms, Hinglish, Swahili plural, Ukrainian, Czech
+        "lascia perdere", "lasciate perdere", "non tenere conto", "תתעלם", "התעלמ", "bhool ja", "bhul ja", "puuzeni", "не зважай",
+        "відкинь", "ignorujte", "nevšímej si",
     ];
 
     /// <summary>"Previous", "above", "all" and their kin: what makes the instructions the application's, not the user's next ones.</summary>
@@ -60,6 +63,7 @@ internal static class InjectionLexicon
         "semua", "di atas", "trước đó", "tất cả", "السابقة", "جميع", "كل", "الأصلية", "הקודמ", "כל", "قبلی", "همه",
         "تمام", "پچھلی", "پچھلے", "पिछल", "सभी", "पूर्व", "আগের", "সব", "以前", "之前", "以上", "前面", "上面", "先前",
         "所有", "全部", "上記", "これまで", "前の", "すべて", "全て", "이전", "모든", "위의", "앞의", "ก่อนหน้า", "ทั้งหมด",
+        "hiervoor", "eerder", "voorafgaande", "pichl", "saare", "yote", "awali", "zilizopita", "קודם", "המקורי", "پیشین",
     ];
 
     /// <summary>"Instructions", "rules", "prompt" and their kin.</summary>
@@ -78,6 +82,7 @@ internal static class InjectionLexicon
         "הוראות", "ההוראות", "הנחיות", "ההנחיות", "הכללים", "دستورالعمل", "دستورات", "قوانین", "ہدایات", "निर्देश",
         "नियम", "आदेश", "নির্দেশ", "指令", "指示", "说明", "說明", "规则", "規則", "提示", "命令", "要求", "设定", "設定",
         "ルール", "プロンプト", "지시", "지침", "명령", "규칙", "프롬프트", "คำสั่ง", "คำแนะนำ", "กฎ",
+        "maagizo", "maelekezo", "sheria", "opgedragen", "hidayat", "nirdesh",
     ];
 
     /// <summary>"Show", "reveal", "print" and their kin.</summary>
@@ -90,6 +95,8 @@ internal static class InjectionLexicon
         "hiển thị", "cho tôi xem", "tiết lộ", "اكشف", "أظهر", "اعرض", "הצג", "תראה", "نشان بده", "بگو", "दिखा", "बता",
         "显示", "顯示", "输出", "輸出", "告诉我", "告訴我", "打印", "透露", "泄露", "表示", "教えて", "出力", "見せて", "보여",
         "알려", "출력", "แสดง", "บอก",
+        "recopie", "répète", "repete", "réécris", "niambie", "nionyeshe", "andika", "כתוב", "תכתוב", "بنویس", "พิมพ์", "batao",
+        "dikhao",
     ];
 
     /// <summary>"System prompt" and its kin.</summary>
@@ -103,6 +110,9 @@ internal static class InjectionLexicon
         "lời nhắc hệ thống", "موجه النظام", "تعليمات النظام", "הנחיית המערכת", "پرامپت سیستم", "सिस्टम प्रॉम्प्ट",
         "系统提示", "系統提示", "系统指令", "初始指令", "システムプロンプト", "システムメッセージ", "시스템 프롬프트",
         "พรอมต์ระบบ",
+        "message système", "message systeme", "message du système", "messaggio di sistema", "mensaje del sistema",
+        "mensagem do sistema", "systeembericht", "maelekezo ya mfumo", "ujumbe wa mfumo", "پیام سیستمی", "ข้อความระบบ",
+        "הודעת המערכת", "ההנחיות המקוריות", "رسالة النظام", "सिस्टम संदेश", "システム指示",
     ];
 
     private const string Gap = @"[^.\n。！？!?;]";
@@ -111,23 +121,23 @@ internal static class InjectionLexicon
 
     private static IReadOnlyList<InjectionRule> Build()
     {
-        var verbs = new TermGroup(OverrideVerbs);
-        var prior = new TermGroup(PriorWords);
-        var nouns = new TermGroup(InstructionNouns);
-        var reveal = new TermGroup(RevealVerbs);
-        var systemPrompt = new TermGroup(SystemPromptNouns);
+        var verbs = new TermGroup(Normalized(OverrideVerbs));
+        var prior = new TermGroup(Normalized(PriorWords));
+        var nouns = new TermGroup(Normalized(InstructionNouns));
+        var reveal = new TermGroup(Normalized(RevealVerbs));
+        var systemPrompt = new TermGroup(Normalized(SystemPromptNouns));
 
         // The regexes state each rule (and a test holds the matchers to them); the matchers run on requests, because a
         // regex that opens with hundreds of alternatives tries every one of them at every position of the text.
         return
         [
             // Verb first ("ignora todas las instrucciones anteriores"), or last ("önceki tüm talimatlari yok say",
-            // "以前の指示を無視"); what came before may stand before or after the noun.
+            // "以前の指示を無視", Persian "دستورالعمل‌های قبلی را نادیده بگیر"); what came before may stand before or after the noun.
             new InjectionRule("override.lexicon", InjectionRules.Injection, 0.85, new Regex(
-                $"{verbs.Pattern}{Gap}{{0,40}}?{prior.Pattern}{Gap}{{0,30}}?{nouns.Pattern}|{verbs.Pattern}{Gap}{{0,40}}?{nouns.Pattern}{Gap}{{0,25}}?{prior.Pattern}|{prior.Pattern}{Gap}{{0,30}}?{nouns.Pattern}{Gap}{{0,30}}?{verbs.Pattern}",
+                $"{verbs.Pattern}{Gap}{{0,40}}?{prior.Pattern}{Gap}{{0,30}}?{nouns.Pattern}|{verbs.Pattern}{Gap}{{0,40}}?{nouns.Pattern}{Gap}{{0,25}}?{prior.Pattern}|{prior.Pattern}{Gap}{{0,30}}?{nouns.Pattern}{Gap}{{0,30}}?{verbs.Pattern}|{nouns.Pattern}{Gap}{{0,25}}?{prior.Pattern}{Gap}{{0,30}}?{verbs.Pattern}",
                 RegexOptions.CultureInvariant, InjectionRules.MatchTimeout))
             {
-                Anchors = Anchors(OverrideVerbs),
+                Anchors = Anchors(Normalized(OverrideVerbs)),
                 Matcher = text =>
                 {
                     var v = verbs.Find(text);
@@ -138,14 +148,15 @@ internal static class InjectionLexicon
 
                     var p = prior.Find(text);
                     var n = nouns.Find(text);
-                    return Chain(text, v, 40, p, 30, n) || Chain(text, v, 40, n, 25, p) || Chain(text, p, 30, n, 30, v);
+                    return Chain(text, v, 40, p, 30, n) || Chain(text, v, 40, n, 25, p) || Chain(text, p, 30, n, 30, v)
+                        || Chain(text, n, 25, p, 30, v);
                 },
             },
             new InjectionRule("extract.lexicon", InjectionRules.Extraction, 0.85, new Regex(
                 $"{reveal.Pattern}{Gap}{{0,40}}?{systemPrompt.Pattern}|{systemPrompt.Pattern}{Gap}{{0,40}}?{reveal.Pattern}",
                 RegexOptions.CultureInvariant, InjectionRules.MatchTimeout))
             {
-                Anchors = Anchors(SystemPromptNouns),
+                Anchors = Anchors(Normalized(SystemPromptNouns)),
                 Matcher = text =>
                 {
                     var s = systemPrompt.Find(text);
@@ -258,7 +269,7 @@ internal static class InjectionLexicon
                 {
                     var end = at + stem.Length;
                     if (text[at..].StartsWith(stem, StringComparison.Ordinal)
-                        && (unspaced || at == 0 || !char.IsLetter(text[at - 1]))
+                        && (unspaced || StartsWord(text, at))
                         && (unspaced || !wholeWord || end == text.Length || !char.IsLetter(text[end])))
                     {
                         found.Add((at, end));
@@ -287,7 +298,7 @@ internal static class InjectionLexicon
             first = false;
             var stem = word.Trim();
             var unspaced = IsUnspacedScript(stem[0]);
-            builder.Append(unspaced ? string.Empty : @"(?<!\p{L})");
+            builder.Append(unspaced ? string.Empty : TakesProclitics(stem[0]) ? @"(?<=(?:^|\P{L})[והמבלשכوفبلك]{0,2})" : @"(?<!\p{L})");
             builder.Append(Regex.Escape(stem));
             if (!unspaced && (stem.Length <= 3 || word.EndsWith(' ')))
             {
@@ -300,6 +311,46 @@ internal static class InjectionLexicon
 
     private static bool IsUnspacedScript(char c)
         => c is >= '\u3040' and <= '\u30FF' or >= '\u3400' and <= '\u9FFF' or >= '\uAC00' and <= '\uD7AF' or >= '\u0E00' and <= '\u0E7F';
+
+    /// <summary>
+    /// Each word as written and as <see cref="TextNormalizer.Normalize"/> leaves it, since the rules read normalised
+    /// views: NFKC takes Thai "ำ" apart, for one, so "คำสั่ง" as written would never be found in them.
+    /// </summary>
+    private static IEnumerable<string> Normalized(IEnumerable<string> words)
+        => words.SelectMany(w => new[] { w, TextNormalizer.Normalize(w.Trim()) + (w.EndsWith(' ') ? " " : string.Empty) })
+            .Distinct(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Hebrew and Arabic write "and", "the", "from", "to", "in" as letters joined to the next word ("מכל", "ההוראות",
+    /// "والتعليمات"): up to two of them may stand between the word's edge and a stem of those scripts.
+    /// </summary>
+    private static bool IsProclitic(char c) => c is 'ו' or 'ה' or 'מ' or 'ב' or 'ל' or 'ש' or 'כ' or 'و' or 'ف' or 'ب' or 'ل' or 'ك';
+
+    private static bool TakesProclitics(char first) => first is >= '\u05D0' and <= '\u05EA' or >= '\u0620' and <= '\u064A' or >= '\u066E' and <= '\u06FF';
+
+    /// <summary>Whether a stem starting at <paramref name="at"/> starts a word, after at most two proclitics where its script has them.</summary>
+    private static bool StartsWord(ReadOnlySpan<char> text, int at)
+    {
+        if (at == 0 || !char.IsLetter(text[at - 1]))
+        {
+            return true;
+        }
+
+        if (!TakesProclitics(text[at]))
+        {
+            return false;
+        }
+
+        for (var i = at - 1; i >= 0 && at - i <= 2 && IsProclitic(text[i]); i--)
+        {
+            if (i == 0 || !char.IsLetter(text[i - 1]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The rule runs only when one of these occurs; the anchor search is by substring, so stems serve.</summary>
     private static IReadOnlyList<string> Anchors(IEnumerable<string> words)

@@ -336,7 +336,9 @@ public sealed class PromptInjectionDetector
     private static readonly SearchValues<string> PassageLabels = SearchValues.Create(
         [
             "email", "document", "article", "webpage", "page", "transcript", "excerpt", "review", "description", "entry", "content",
-            "text", "pdf", "file", "readme", "note", "report", "letter", "memo", "comment", "ticket", "listing",
+            "text", "pdf", "file", "readme", "note", "report", "letter", "memo", "comment", "ticket", "listing", "result",
+            "csv", "receipt", "invoice", "contract", "resume", "cv", "issue", "thread", "export",
+            "log", "draft", "message", "post", "html", "json", "config", "results", "reviews", "announcement", "story",
         ],
         StringComparison.OrdinalIgnoreCase);
 
@@ -354,7 +356,7 @@ public sealed class PromptInjectionDetector
             var end = rest.IndexOf('\n');
             var line = (end < 0 ? rest : rest[..end]).TrimStart();
             var colon = line[..Math.Min(line.Length, MaxLabel)].IndexOf(':');
-            if (colon > 0 && line[..colon].Count(' ') <= 12 && !line[..colon].ContainsAny("(=_{") && HasLabelWord(line[..colon])
+            if (colon > 0 && line[..colon].Count(' ') <= 12 && !LooksLikeCode(line[..colon]) && HasLabelWord(line[..colon])
                 && (!line[(colon + 1)..].IsWhiteSpace() || end >= 0))
             {
                 return true;
@@ -364,6 +366,23 @@ public sealed class PromptInjectionDetector
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// A label that is code, not prose: an assignment, a brace, or a call ("def summarize(text):"). Parentheses after a
+    /// space stay prose ("Contract text (copied from the PDF):", "Tool result (get_weather):").
+    /// </summary>
+    private static bool LooksLikeCode(ReadOnlySpan<char> label)
+    {
+        for (var i = 1; i < label.Length; i++)
+        {
+            if (label[i] == '(' && char.IsLetterOrDigit(label[i - 1]))
+            {
+                return true;
+            }
+        }
+
+        return label.ContainsAny('=', '{');
     }
 
     /// <summary>A passage label in <paramref name="head"/> as a word of its own (or its plural), not inside an identifier.</summary>
@@ -379,6 +398,12 @@ public sealed class PromptInjectionDetector
             }
 
             var word = head[start..end];
+            var inIdentifier = (start > 0 && head[start - 1] == '_') || (end < head.Length && (head[end] == '_' || char.IsDigit(head[end])));
+            if (inIdentifier)
+            {
+                continue;
+            }
+
             if (PassageLabels.Contains(word.ToString())
                 || (word.Length > 1 && word[^1] is 's' or 'S' && PassageLabels.Contains(word[..^1].ToString())))
             {
