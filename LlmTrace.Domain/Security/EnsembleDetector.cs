@@ -23,7 +23,7 @@ public sealed record EnsembleVerdict(bool Flagged, double RulesScore, double? Mo
 /// <summary>
 /// Combines the fast rules with a learned classifier. Over-defence suppression: a prompt the rules flag only weakly
 /// (score below 0.7) while the model is confident it is benign (score below 0.1) is not flagged, which spares benign
-/// prompts that merely contain trigger words.
+/// prompts that merely contain trigger words; it never applies to an indirect-injection finding.
 /// </summary>
 public sealed class EnsembleDetector(PromptInjectionDetector rules, IInjectionClassifier? model, EnsembleMode mode = EnsembleMode.Union)
 {
@@ -41,7 +41,10 @@ public sealed class EnsembleDetector(PromptInjectionDetector rules, IInjectionCl
 
         var score = model.Score(text);
         var modelFlag = score >= model.Threshold;
-        if (rulesFlag && !modelFlag && verdict.Score < 0.7 && score < 0.1)
+        // Never for requests planted in handed-over content: the model learned direct attacks and is blind to those
+        // (recall 0.10 on the public test's BIPIA indirect e-mails, 0.15 on a fresh probe set), so its "benign" says
+        // nothing there.
+        if (rulesFlag && !modelFlag && verdict.Score < 0.7 && score < 0.1 && !verdict.Matches.Any(m => m.Rule.Type == InjectionRules.Indirect))
         {
             rulesFlag = false;
         }

@@ -138,6 +138,12 @@ if (classifier is not null)
 {
     detectors.Add(("ML only (MiniLM embedding + hashed n-grams, logistic regression)", t => classifier.Score(t) >= classifier.Threshold));
     detectors.Add(("Ensemble, gated (the default when ML is on)", t => gated.Evaluate(t, threshold).Flagged));
+    detectors.Add(("Ensemble, gated, without over-defence suppression", t =>
+    {
+        var verdict = detector.Evaluate(t);
+        var score = classifier.Score(t);
+        return verdict.IsFlagged(threshold) || (score >= classifier.Threshold && (verdict.Matches.Count > 0 || score >= EnsembleDetector.GatedCertainty));
+    }));
     detectors.Add(("Ensemble, union (with over-defence suppression)", t => union.Evaluate(t, threshold).Flagged));
     detectors.Add(("Ensemble, majority", t => majority.Evaluate(t, threshold).Flagged));
 }
