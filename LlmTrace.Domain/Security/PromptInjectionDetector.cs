@@ -255,6 +255,12 @@ public sealed class PromptInjectionDetector
             }
         }
 
+        // Attack phrases quoted as examples in a discussion of attacks are not attacks (see QuotedExamples).
+        if (matches.Exists(m => m.Rule.Type != InjectionRules.Indirect) && QuotedExamples.StripExamples(text) is { } outside)
+        {
+            matches.RemoveAll(m => m.Rule.Type != InjectionRules.Indirect && !MatchesAnyView(m.Rule, outside));
+        }
+
         var remaining = 1.0;
         foreach (var match in matches)
         {
@@ -269,6 +275,27 @@ public sealed class PromptInjectionDetector
         }
 
         return new InjectionVerdict(1 - remaining, matches);
+    }
+
+    private static bool MatchesAnyView(InjectionRule rule, string text)
+    {
+        using var pooled = TextNormalizer.RentViews(text);
+        foreach (var view in pooled.Items)
+        {
+            try
+            {
+                if (rule.IsMatch(view.Span))
+                {
+                    return true;
+                }
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                return true; // when in doubt, the finding stands
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Adds the rules that match one window (each rule once over all windows); true when the window hands over content.</summary>
