@@ -46,6 +46,12 @@ internal static class InjectionLexicon
         // Colloquial and romanised forms: Italian, Hebrew future forms, Hinglish, Swahili plural, Ukrainian, Czech
         "lascia perdere", "lasciate perdere", "non tenere conto", "תתעלם", "התעלמ", "bhool ja", "bhul ja", "puuzeni", "не зважай",
         "відкинь", "ignorujte", "nevšímej si",
+        // Cancel, override, set aside, bypass, let go: German split verbs, Dutch, Polish, Czech, Romanian, Nordic, South
+        // Slavic, Greek, Turkish, Egyptian Arabic, Bengali, Tamil, colloquial Indonesian
+        "beiseite", "schenk geen aandacht", "geen aandacht meer", "anuluj", "zahoď", "zahod", "zruš",
+        "suprascrie", "anulează", "overstyr", "tilsidesæt", "tilsidesett", "åsidosätt", "zaboravi", "zanemari", "ignoriši",
+        "παράκαμψε", "παράβλεψε", "boş ver", "bos ver", "es geç", "انسى", "تخطى", "ভুলে যাও", "ভুলে যান", "உதாசீனப்படுத்து",
+        "புறக்கணி", "மற", "lupain", "lupakan aja", "ikalimutan",
     ];
 
     /// <summary>"Previous", "above", "all" and their kin: what makes the instructions the application's, not the user's next ones.</summary>
@@ -64,6 +70,11 @@ internal static class InjectionLexicon
         "تمام", "پچھلی", "پچھلے", "पिछल", "सभी", "पूर्व", "আগের", "সব", "以前", "之前", "以上", "前面", "上面", "先前",
         "所有", "全部", "上記", "これまで", "前の", "すべて", "全て", "이전", "모든", "위의", "앞의", "ก่อนหน้า", "ทั้งหมด",
         "hiervoor", "eerder", "voorafgaande", "pichl", "saare", "yote", "awali", "zilizopita", "קודם", "המקורי", "پیشین",
+        // "given to you", "set for you": what makes the instructions the application's, said as a participle
+        "t'a données", "t'a donné", "qu'on t'a", "vorgegeben", "gegeben hat", "gekregen", "dostałeś", "dostalas", "nastaven",
+        "zadat", "zadan", "δοθεί", "δώσει", "verilen", "dikasih", "diberikan", "ibinigay", "configurato", "impostato",
+        "sämtlich", "te dieron", "te han dado", "te deram", "foram dadas", "dotychczasow", "inițial", "kezdeti", "ранее",
+        "раніше", "আগে", "முன்பு", "tadi", "قبل كده", "اتقالك", "初始", "开发者给你", "開發者給你",
     ];
 
     /// <summary>"Instructions", "rules", "prompt" and their kin.</summary>
@@ -83,6 +94,10 @@ internal static class InjectionLexicon
         "नियम", "आदेश", "নির্দেশ", "指令", "指示", "说明", "說明", "规则", "規則", "提示", "命令", "要求", "设定", "設定",
         "ルール", "プロンプト", "지시", "지침", "명령", "규칙", "프롬프트", "คำสั่ง", "คำแนะนำ", "กฎ",
         "maagizo", "maelekezo", "sheria", "opgedragen", "hidayat", "nirdesh",
+        "linee guida", "ustawienia", "ograniczenia", "pravila", "upute", "uputstva", "innstillinger", "indstillinger",
+        "inställningar", "قواعد", "الكلام", "নিয়ম", "বিধি", "வழிமுறை", "விதி", "patakaran", "tagubilin", "programarea",
+        "programación", "programmazione", "programmierung", "beperkingen", "begrænsninger", "begränsningar", "omezení",
+        "restricții", "kısıtlama", "περιορισμ", "ограничени", "обмеженн",
     ];
 
     /// <summary>"Show", "reveal", "print" and their kin.</summary>
