@@ -98,7 +98,7 @@ internal sealed class CaptureConsumer(
 
                 // In the background while processing keeps up; once a full batch more is waiting, at the request path's
                 // priority, so a backlog is worked off instead of growing until callers wait for room in the queue.
-                var work = _background is not null && reader.Count < options.Value.BatchSize
+                var work = _background is not null && !IsBehind(reader.Count, options.Value.BatchSize, queue.Capacity)
                     ? _background.Run(() => WriteWithRetryAsync(batch, abandon))
                     : WriteWithRetryAsync(batch, abandon);
                 await work.ConfigureAwait(ConfigureAwaitOptions.ForceYielding); // the loop itself never stays on the background thread
@@ -115,6 +115,12 @@ internal sealed class CaptureConsumer(
             // Shutdown gave up waiting; DrainTimedOut was logged with the count left behind.
         }
     }
+
+    /// <summary>
+    /// Processing is behind once a full batch more is waiting, or half the queue when the queue is smaller than a batch
+    /// (a queue of 32 with batches of 256 would otherwise fill while processing still yields).
+    /// </summary>
+    internal static bool IsBehind(int queued, int batchSize, int capacity) => queued >= Math.Max(1, Math.Min(batchSize, capacity / 2));
 
     private void Fill(System.Threading.Channels.ChannelReader<Trace> reader, List<Trace> batch)
     {

@@ -95,6 +95,16 @@ public sealed class BackgroundProcessingTests
     }
 
     [Theory]
+    [InlineData(0, 256, 10_000, false)]
+    [InlineData(255, 256, 10_000, false)]
+    [InlineData(256, 256, 10_000, true)]
+    [InlineData(15, 256, 32, false)]
+    [InlineData(16, 256, 32, true)] // a queue smaller than a batch: half of it waiting is a backlog
+    [InlineData(1, 256, 1, true)]
+    public void Backlog_IsAFullBatch_OrHalfAQueueSmallerThanOne(int queued, int batchSize, int capacity, bool behind)
+        => Assert.Equal(behind, CaptureConsumer.IsBehind(queued, batchSize, capacity));
+
+    [Theory]
     [InlineData("Background", true)]
     [InlineData("Normal", false)]
     public async Task Gateway_ProcessesOnTheBackgroundThread_UnlessConfiguredNormal(string priority, bool onBackgroundThread)
