@@ -9,16 +9,29 @@ namespace LlmTrace.Domain.Security;
 /// example only when an example cue ("like", "such as", "e.g.", "says") stands just before it, the text around it is
 /// about attacks or defences, and nothing outside the quotes asks for the quoted text to be followed or acted on. A
 /// finding that matches only inside such examples is dropped; a translation or rewrite of a quoted instruction is not an
-/// example (the model is handed the instruction itself) and keeps its findings.
+/// example (the model is handed the instruction itself) and keeps its findings. Only texts up to 16 KiB are checked, so a
+/// hostile body cannot make the check expensive; a longer text keeps every finding.
 /// </summary>
 internal static partial class QuotedExamples
 {
     private const int MaxQuoted = 400;
 
-    /// <summary>The text with every quoted example blanked out, or null when it has none.</summary>
+    /// <summary>The text with every quoted example blanked out, or null when it has none (or the check ran out of time).</summary>
     public static string? StripExamples(string text)
     {
-        if (text.Length > 64 * 1024 || text.AsSpan().IndexOfAny("\"'“‘«„") < 0)
+        try
+        {
+            return Strip(text);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return null; // when in doubt, every finding stands
+        }
+    }
+
+    private static string? Strip(string text)
+    {
+        if (text.Length > 16 * 1024 || text.AsSpan().IndexOfAny("\"'“‘«„") < 0)
         {
             return null;
         }
