@@ -136,11 +136,13 @@ internal static class InjectionLexicon
 
     private static IReadOnlyList<InjectionRule> Build()
     {
-        var verbs = new TermGroup(Normalized(OverrideVerbs));
+        var verbWords = Normalized(OverrideVerbs);
+        var systemPromptWords = Normalized(SystemPromptNouns);
+        var verbs = new TermGroup(verbWords);
         var prior = new TermGroup(Normalized(PriorWords));
         var nouns = new TermGroup(Normalized(InstructionNouns));
         var reveal = new TermGroup(Normalized(RevealVerbs));
-        var systemPrompt = new TermGroup(Normalized(SystemPromptNouns));
+        var systemPrompt = new TermGroup(systemPromptWords);
 
         // The regexes state each rule (and a test holds the matchers to them); the matchers run on requests, because a
         // regex that opens with hundreds of alternatives tries every one of them at every position of the text.
@@ -152,7 +154,7 @@ internal static class InjectionLexicon
                 $"{verbs.Pattern}{Gap}{{0,40}}?{prior.Pattern}{Gap}{{0,30}}?{nouns.Pattern}|{verbs.Pattern}{Gap}{{0,40}}?{nouns.Pattern}{Gap}{{0,25}}?{prior.Pattern}|{prior.Pattern}{Gap}{{0,30}}?{nouns.Pattern}{Gap}{{0,30}}?{verbs.Pattern}|{nouns.Pattern}{Gap}{{0,25}}?{prior.Pattern}{Gap}{{0,30}}?{verbs.Pattern}",
                 RegexOptions.CultureInvariant, InjectionRules.MatchTimeout))
             {
-                Anchors = Anchors(Normalized(OverrideVerbs)),
+                Anchors = Anchors(verbWords),
                 Matcher = text =>
                 {
                     var v = verbs.Find(text);
@@ -171,7 +173,7 @@ internal static class InjectionLexicon
                 $"{reveal.Pattern}{Gap}{{0,40}}?{systemPrompt.Pattern}|{systemPrompt.Pattern}{Gap}{{0,40}}?{reveal.Pattern}",
                 RegexOptions.CultureInvariant, InjectionRules.MatchTimeout))
             {
-                Anchors = Anchors(Normalized(SystemPromptNouns)),
+                Anchors = Anchors(systemPromptWords),
                 Matcher = text =>
                 {
                     var s = systemPrompt.Find(text);
@@ -313,7 +315,7 @@ internal static class InjectionLexicon
             first = false;
             var stem = word.Trim();
             var unspaced = IsUnspacedScript(stem[0]);
-            builder.Append(unspaced ? string.Empty : TakesProclitics(stem[0]) ? @"(?<=(?:^|\P{L})[והמבלשכوفبلك]{0,2})" : @"(?<!\p{L})");
+            builder.Append(unspaced ? string.Empty : TakesProclitics(stem[0]) ? $@"(?<=(?:^|\P{{L}})[{Proclitics}]{{0,2}})" : @"(?<!\p{L})");
             builder.Append(Regex.Escape(stem));
             if (!unspaced && (stem.Length <= 3 || word.EndsWith(' ')))
             {
@@ -331,15 +333,17 @@ internal static class InjectionLexicon
     /// Each word as written and as <see cref="TextNormalizer.Normalize"/> leaves it, since the rules read normalised
     /// views: NFKC takes Thai "ำ" apart, for one, so "คำสั่ง" as written would never be found in them.
     /// </summary>
-    private static IEnumerable<string> Normalized(IEnumerable<string> words)
-        => words.SelectMany(w => new[] { w, TextNormalizer.Normalize(w.Trim()) + (w.EndsWith(' ') ? " " : string.Empty) })
-            .Distinct(StringComparer.Ordinal);
+    private static string[] Normalized(IEnumerable<string> words)
+        => [.. words.SelectMany(w => new[] { w, TextNormalizer.Normalize(w.Trim()) + (w.EndsWith(' ') ? " " : string.Empty) })
+            .Distinct(StringComparer.Ordinal)];
 
     /// <summary>
     /// Hebrew and Arabic write "and", "the", "from", "to", "in" as letters joined to the next word ("מכל", "ההוראות",
     /// "والتعليمات"): up to two of them may stand between the word's edge and a stem of those scripts.
     /// </summary>
-    private static bool IsProclitic(char c) => c is 'ו' or 'ה' or 'מ' or 'ב' or 'ל' or 'ש' or 'כ' or 'و' or 'ف' or 'ب' or 'ل' or 'ك';
+    private const string Proclitics = "והמבלשכوفبلك";
+
+    private static bool IsProclitic(char c) => Proclitics.Contains(c, StringComparison.Ordinal);
 
     private static bool TakesProclitics(char first) => first is >= '\u05D0' and <= '\u05EA' or >= '\u0620' and <= '\u064A' or >= '\u066E' and <= '\u06FF';
 

@@ -365,7 +365,7 @@ public sealed class PromptInjectionDetector
             "email", "document", "article", "webpage", "page", "transcript", "excerpt", "review", "description", "entry", "content",
             "text", "pdf", "file", "readme", "note", "report", "letter", "memo", "comment", "ticket", "listing", "result",
             "csv", "receipt", "invoice", "contract", "resume", "cv", "issue", "thread", "export",
-            "log", "draft", "message", "post", "html", "json", "config", "results", "reviews", "announcement", "story",
+            "log", "draft", "message", "post", "html", "json", "config", "announcement", "story",
         ],
         StringComparison.OrdinalIgnoreCase);
 
