@@ -9,7 +9,7 @@ public enum ProcessingPriority
     Normal,
 
     /// <summary>
-    /// While processing keeps up, batches run on one dedicated thread below normal priority (nice 10 on Linux, below
+    /// While processing keeps up, batches of at most 32 traces run on one dedicated thread below normal priority (nice 10 on Linux, below
     /// normal on Windows): when the cores are busy, the operating system runs request handling first, and processing
     /// takes the time left over. Once a full batch more is waiting, batches run at normal priority until the backlog is
     /// worked off, so callers never wait for room in the queue because processing was held back.

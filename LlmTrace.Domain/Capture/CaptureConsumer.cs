@@ -26,6 +26,13 @@ internal sealed class CaptureConsumer(
     private readonly BackgroundScheduler? _background = options.Value.ProcessingPriority == ProcessingPriority.Background
         ? new BackgroundScheduler("LlmTrace capture processing")
         : null;
+    /// <summary>
+    /// The most traces one batch takes on the background thread. A niced thread on a busy machine gets a tenth of a
+    /// core; a short batch keeps the time until the backlog check comes round again short (a batch of 256 could hold
+    /// processing at that pace for seconds while the queue grew).
+    /// </summary>
+    internal const int BackgroundBatchLimit = 32;
+
     private Task? _loop;
     private int _drainedOnShutdown;
     private bool _stopping;
@@ -89,17 +96,27 @@ internal sealed class CaptureConsumer(
         {
             while (await reader.WaitToReadAsync(abandon).ConfigureAwait(false))
             {
-                Fill(reader, batch);
-                if (batch.Count < options.Value.BatchSize && delay > TimeSpan.Zero && !_stopping)
+                // In the background while processing keeps up, a short batch at a time, so the check comes round again
+                // soon even when a busy machine gives the background thread little time; once a backlog is waiting, a
+                // full batch at the request path's priority, so it is worked off instead of growing until callers wait
+                // for room in the queue.
+                var background = InBackground(reader.Count);
+                var limit = background ? Math.Min(options.Value.BatchSize, BackgroundBatchLimit) : options.Value.BatchSize;
+                Fill(reader, batch, limit);
+                if (batch.Count < limit && delay > TimeSpan.Zero && !_stopping)
                 {
                     await Task.Delay(delay, timeProvider, abandon).ConfigureAwait(false);
-                    Fill(reader, batch);
+                    if (background && !InBackground(reader.Count))
+                    {
+                        background = false;
+                        limit = options.Value.BatchSize;
+                    }
+
+                    Fill(reader, batch, limit);
                 }
 
-                // In the background while processing keeps up; once a full batch more is waiting, at the request path's
-                // priority, so a backlog is worked off instead of growing until callers wait for room in the queue.
-                var work = _background is not null && !IsBehind(reader.Count, options.Value.BatchSize, queue.Capacity)
-                    ? _background.Run(() => WriteWithRetryAsync(batch, abandon))
+                var work = background
+                    ? _background!.Run(() => WriteWithRetryAsync(batch, abandon))
                     : WriteWithRetryAsync(batch, abandon);
                 await work.ConfigureAwait(ConfigureAwaitOptions.ForceYielding); // the loop itself never stays on the background thread
                 if (_stopping)
@@ -122,9 +139,11 @@ internal sealed class CaptureConsumer(
     /// </summary>
     internal static bool IsBehind(int queued, int batchSize, int capacity) => queued >= Math.Max(1, Math.Min(batchSize, capacity / 2));
 
-    private void Fill(System.Threading.Channels.ChannelReader<Trace> reader, List<Trace> batch)
+    private bool InBackground(int queued) => _background is not null && !IsBehind(queued, options.Value.BatchSize, queue.Capacity);
+
+    private static void Fill(System.Threading.Channels.ChannelReader<Trace> reader, List<Trace> batch, int limit)
     {
-        while (batch.Count < options.Value.BatchSize && reader.TryRead(out var trace))
+        while (batch.Count < limit && reader.TryRead(out var trace))
         {
             batch.Add(trace);
         }

@@ -131,6 +131,48 @@ public sealed class BackgroundProcessingTests
         Assert.NotEmpty(store.Threads);
     }
 
+    [Fact]
+    public async Task Gateway_TakesShortBatches_OnTheBackgroundThread_AndFullOnes_OnceBehind()
+    {
+        await using var upstream = await FakeUpstream.StartAsync();
+        ThreadRecordingStore? store = null;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var gateway = await GatewayHost.StartAsync(
+            upstream,
+            new Dictionary<string, string?> { ["LlmTrace:Capture:BatchSize"] = "64" },
+            builder => builder.Services.AddSingleton<ITraceStore>(sp => store = new ThreadRecordingStore(sp.GetRequiredService<SqliteTraceStore>(), release.Task)));
+        using var http = gateway.CreateClient();
+
+        // The first write holds the consumer while 100 more calls queue: more than a full batch of 64 waits, so the
+        // backlog goes at normal priority in full batches; what is left once it is worked off goes back to the
+        // background thread, in batches of at most 32.
+        var ids = new List<Guid>();
+        for (var i = 0; i < 101; i++)
+        {
+            using var response = await http.SendAsync(Post("/v1/chat/completions", $$"""{"model":"gpt-4o-mini","messages":[{"role":"user","content":"call {{i}}"}]}"""));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            ids.Add(TraceId(response));
+        }
+
+        release.SetResult();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && await gateway.Store.GetAsync(ids[^1], CancellationToken.None) is null)
+        {
+            await Task.Delay(20);
+        }
+
+        foreach (var id in ids)
+        {
+            Assert.NotNull(await gateway.Store.GetAsync(id, CancellationToken.None));
+        }
+
+        var batches = store!.Batches;
+        Assert.Equal(101, batches.Sum(b => b.Count));
+        Assert.All(batches.Where(b => b.Thread == ThreadName), b => Assert.InRange(b.Count, 1, CaptureConsumer.BackgroundBatchLimit));
+        Assert.Contains(batches, b => b.Thread != ThreadName && b.Count == 64);
+        Assert.Contains(batches.Skip(1), b => b.Thread == ThreadName);
+    }
+
     /// <summary>The 19th field of a <c>/proc</c> stat line: the nice value.</summary>
     private static int NiceOf(string statPath)
     {
@@ -139,29 +181,38 @@ public sealed class BackgroundProcessingTests
         return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture); // field 19, counted after "pid (comm)"
     }
 
-    private sealed class ThreadRecordingStore(ITraceStore inner) : ITraceStore
+    private sealed class ThreadRecordingStore(ITraceStore inner, Task? firstWriteWaitsFor = null) : ITraceStore
     {
-        private readonly List<string?> _threads = [];
+        private readonly List<(string? Thread, int Count)> _batches = [];
 
-        public IReadOnlyList<string?> Threads
+        public IReadOnlyList<(string? Thread, int Count)> Batches
         {
             get
             {
-                lock (_threads)
+                lock (_batches)
                 {
-                    return [.. _threads];
+                    return [.. _batches];
                 }
             }
         }
 
-        public Task UpsertAsync(IReadOnlyList<Trace> traces, CancellationToken cancellationToken)
+        public IReadOnlyList<string?> Threads => [.. Batches.Select(b => b.Thread)];
+
+        public async Task UpsertAsync(IReadOnlyList<Trace> traces, CancellationToken cancellationToken)
         {
-            lock (_threads)
+            bool first;
+            lock (_batches)
             {
-                _threads.Add(Thread.CurrentThread.Name);
+                first = _batches.Count == 0;
+                _batches.Add((Thread.CurrentThread.Name, traces.Count));
             }
 
-            return inner.UpsertAsync(traces, cancellationToken);
+            if (first && firstWriteWaitsFor is not null)
+            {
+                await firstWriteWaitsFor.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await inner.UpsertAsync(traces, cancellationToken).ConfigureAwait(false);
         }
 
         public Task<Trace?> GetAsync(Guid traceId, CancellationToken cancellationToken) => inner.GetAsync(traceId, cancellationToken);
