@@ -59,11 +59,11 @@ internal static partial class QuotedExamples
     // A quoted span: straight or typographic double quotes, guillemets, or single quotes that open after a space, a colon
     // or a bracket and close before one (so "don't" and "it's" are not quotes).
     [GeneratedRegex("""
-        "[^"\n]{8,400}"|“[^”\n]{8,400}”|«[^»\n]{8,400}»|„[^“”\n]{8,400}[“”]|‘[^’\n]{8,400}’|(?<=^|[\s:(\[])'[^'\n]{8,400}'(?=$|[\s.,;:!?)\]])
+        "[^"\n]{8,400}"|“[^”\n]{8,400}”|«[^»\n]{8,400}»|„[^“”\n]{8,400}[“”]|‘[^’\n]{8,400}’|(?<=^|[\s:(\[])'(?:[^'\n]|(?<=\p{L})'(?=\p{L})){8,400}'(?=$|[\s.,;:!?)\]])
         """, RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex Quoted();
 
-    [GeneratedRegex(@"\b(like|such as|e\.g\.?|for example|for instance|something like|says|said|saying|reads|the phrase|the string|the sentence|strings|phrases|payloads?|called|known as|including|containing|contains)\s*[:,]?\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    [GeneratedRegex(@"\b(like|such as|e\.g\.?|for example|for instance|something like|says|said|saying|reads|the phrase|the string|the sentence|strings|phrases|payloads?|called|known as|including|containing|contains|titled|entitled|headlined|headline|title)\s*[:,]?\s*$|(^|\s)(\d{1,3}[.)]|[-*•])\s*$|[\[,]\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex ExampleCue();
 
     [GeneratedRegex(@"\b(inject|jailbr|attack|malicious|adversar|red[- ]?team|exploit|hack|security|guardrail|filter|detect|classif|block|defen[dcs]|protect|test|fixture|phishing|threat)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
