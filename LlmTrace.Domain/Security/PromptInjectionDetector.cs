@@ -57,6 +57,11 @@ public sealed class PromptInjectionDetector
 
     private static readonly Regex ContentContext = new(
         @"\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post|table|search results?|snippet)\b|(^|\n)\s*(table|document|context|email|e-mail|article|web ?page|search results?|tool (output|result)|snippet|retrieved (answer|context|document|passage|text)s?)\s*:"
+        // Other requests to work on something pasted after them ("Please screen this CV", "Review this pull request
+        // description", "Clean up this sheet", "Transcribe and summarise my new voicemails:", "Here's the page content:"),
+        // and what a tool or an API returned.
+        + @"|\b(here is|here's|here are|below is|below are|summari[sz]e|translate|analy[sz]e|review|screen|classify|triage|sort|compute|clean up|explain|transcribe|extract|pull out|score|rate|label|proofread|go through|parse|save|categori[sz]e|evaluate|assess|grade|check)\b[^\n]{0,30}\b(this|these|the following|my|the attached|the)\s+([\w-]+\s+){0,2}?(cv|resume|nda|contract|agreement|ticket|issue|export|sheet|spreadsheet|notes|minutes|voicemails?|inbox|emails|messages|pull request|paper|manuscript|code|function|script|report|logs?|chat|thread|channel|data|dataset|results|output|records?|invoice|receipt|form|listing|reviews|comments?|page content|page|pages|documents|pdf|csv|json|html|readme|wiki|memo|letter|newsletter|feed|subtitles|captions|article|transcript)\b[^\n]{0,80}(:|\n)"
+        + @"|\b(the\s+)?([\w-]+\s+){0,2}?(tool|api|function|search|plugin|database|query|endpoint|service|browser)\s+(returned|responded with|gave back|output)\b|\bretrieved (documents|passages|context|results)\b"
         // A tool's or an API's JSON answer handed back (what agents paste into the conversation).
         + @"|^\s*[\[{]\s*""(tool|tool_name|function|name|status|result|results|output|observation|response|data|items|content|messages|emails)""\s*:",
         RegexOptions.CultureInvariant | RegexOptions.Compiled, InjectionRules.MatchTimeout);
@@ -65,6 +70,11 @@ public sealed class PromptInjectionDetector
         [
             "email", "e-mail", "document", "webpage", "web page", "article", "message", "review", "transcript", "file", "post", "table",
             "search result", "snippet", "context:", "tool output", "tool result", "retrieved",
+            "cv", "resume", "nda", "contract", "agreement", "ticket", "issue", "export", "sheet", "notes", "minutes", "voicemail",
+            "inbox", "pull request", "paper", "manuscript", "code", "function", "script", "report", "log", "chat", "thread",
+            "channel", "data", "results", "output", "record", "invoice", "receipt", "form", "listing", "comment", "page", "pdf",
+            "csv", "json", "html", "readme", "wiki", "memo", "letter", "feed", "subtitles", "captions", " returned", "responded with",
+            "gave back",
         ],
         StringComparison.Ordinal);
 
