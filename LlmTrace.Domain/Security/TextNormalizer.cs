@@ -72,6 +72,25 @@ internal static partial class TextNormalizer
             Add(views.Items, HyphenInWord().Replace(normal.ToString(), string.Empty).AsMemory());
         }
 
+        // Words broken at a hyphen and a space as at a line's end ("disre- gard the opera- tor's instruc- tions"), string
+        // pieces joined with plus signs ("dis" + "regard" + " your "), and symbols between letters ("i🔥g🔥n🔥o🔥r🔥e"):
+        // each view puts the words back together.
+        if (normal.Span.Contains("- ", StringComparison.Ordinal) && HyphenBreak().Count(normal.Span) >= 2)
+        {
+            Add(views.Items, HyphenBreak().Replace(normal.ToString(), string.Empty).AsMemory());
+        }
+
+        if (normal.Span.Count('+') >= 2 && Concatenation().Count(normal.Span) >= 2)
+        {
+            Add(views.Items, Concatenation().Replace(normal.ToString(), string.Empty).AsMemory());
+        }
+
+        if ((normal.Span.ContainsAnyInRange('\uD800', '\uDFFF') || normal.Span.ContainsAnyInRange('\u2190', '\u2BFF'))
+            && InterleavedSymbols().Count(normal.Span) >= 4)
+        {
+            Add(views.Items, Normalize(InterleavedSymbols().Replace(normal.ToString(), string.Empty)).AsMemory());
+        }
+
         if (LooksReversed(normal.Span))
         {
             var reversed = normal.ToArray();
@@ -671,6 +690,8 @@ internal static partial class TextNormalizer
         [0x03BF] = 'o', [0x03B1] = 'a', [0x03B5] = 'e', [0x03B9] = 'i', [0x03BD] = 'v', [0x03C1] = 'p', [0x03C4] = 't',
         [0x039F] = 'O', [0x0391] = 'A', [0x0392] = 'B', [0x0395] = 'E', [0x0397] = 'H', [0x0399] = 'I', [0x039A] = 'K',
         [0x039C] = 'M', [0x039D] = 'N', [0x03A1] = 'P', [0x03A4] = 'T', [0x03A7] = 'X', [0x0131] = 'i',
+        [0x03B7] = 'n', [0x03C5] = 'u', [0x03BA] = 'k', [0x03C7] = 'x', [0x03C9] = 'w', [0x03A5] = 'Y', [0x0396] = 'Z',
+        [0x043A] = 'k', [0x0261] = 'g',
     };
 
     [GeneratedRegex(@"\b(?:\p{L}[ .\-]){3,}\p{L}\b", RegexOptions.CultureInvariant)]
@@ -681,6 +702,15 @@ internal static partial class TextNormalizer
 
     [GeneratedRegex(@"(?<=\p{L})-(?=\p{L})", RegexOptions.CultureInvariant)]
     private static partial Regex HyphenInWord();
+
+    [GeneratedRegex(@"(?<=\p{L})- (?=\p{L})", RegexOptions.CultureInvariant)]
+    private static partial Regex HyphenBreak();
+
+    [GeneratedRegex(@"[""'“”‘’]\s*\+\s*[""'“”‘’]", RegexOptions.CultureInvariant)]
+    private static partial Regex Concatenation();
+
+    [GeneratedRegex(@"(?<=\p{L})[\p{So}\p{Sk}\p{Cs}\uFE0F\u200D]+(?=[\p{L}\s])", RegexOptions.CultureInvariant)]
+    private static partial Regex InterleavedSymbols();
 
     [GeneratedRegex(@"\\u[0-9a-fA-F]{4}", RegexOptions.CultureInvariant)]
     private static partial Regex UnicodeEscape();
