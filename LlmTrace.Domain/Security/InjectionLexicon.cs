@@ -52,6 +52,25 @@ internal static class InjectionLexicon
         "suprascrie", "anulează", "overstyr", "tilsidesæt", "tilsidesett", "åsidosätt", "zaboravi", "zanemari", "ignoriši",
         "παράκαμψε", "παράβλεψε", "boş ver", "bos ver", "es geç", "انسى", "تخطى", "ভুলে যাও", "ভুলে যান", "உதாசீனப்படுத்து",
         "புறக்கணி", "மற", "lupain", "lupakan aja", "ikalimutan",
+        // Reflexive, accented and idiomatic forms: "olvídate de", "deja de lado", "lasă deoparte", "achana na", "side mein
+        // rakh", "내려놓", "عرض الحائط", Hinglish and Taglish with English verbs, Turkish "iptal", Indonesian "dicabut"
+        "olvíd", "olvid", "deja de lado", "dejá de lado", "hazte a un lado de", "esquece", "esqueça", "deixa de lado", "deixe de lado",
+        "mets de côté", "laisse tomber", "laissez tomber", "oubliez", "metti da parte", "lass beiseite", "vergiss", "leg beiseite",
+        "zet opzij", "laat varen", "vergeet", "lasă deoparte", "lasa deoparte", "uitați", "uita de", "odłóż", "zapomeňte", "pusť z hlavy",
+        "отложи", "забей на", "відклади", "забудь про", "achana na", "weka kando", "side mein rakh", "bhool jao", "bhul jao",
+        "नज़रअंदाज़ कर", "भूल जाओ", "भूल जाइए", "내려놓", "잊어버", "무시해", "عرض الحائط", "تجاهلي", "انسَ", "iptal", "geçersiz say",
+        "dicabut", "cabut", "abaikan saja", "i-disregard", "i-ignore", "kalimutan mo", "kalimutan na", "wag mo nang sundin",
+        "bỏ qua hết", "gác lại", "ละเลย", "ไม่ต้องสนใจ", "放下", "不要理", "忘了",
+        "置いといて", "無視して", "忘れて", "αγνόησε", "ξέχνα", "παράβλεψε", "zaboravi na", "ostavi po strani", "unohda", "felejtsd",
+        "tilsidesæt", "glem alt", "glöm bort", "sätt åt sidan", "legg til side", "lägg åt sidan",
+        // Declared no longer valid: "ya no son válidas", "gelten nicht mehr", "artık geçerli değil", "不再有效"
+        "ya no son válid", "ya no son valid", "ya no aplican", "ya no valen", "ne sont plus valables", "ne s'appliquent plus",
+        "gelten nicht mehr", "nicht mehr gültig", "niet meer geldig", "gelden niet meer", "non sono più valid", "non valgono più",
+        "não valem mais", "não são mais válid", "nao valem mais", "nu mai sunt valabile", "nie obowiązują", "już nie obowiązują",
+        "už neplatí", "больше не действуют", "больше не действительн", "більше не діють", "artık geçerli değil", "artik gecerli degil",
+        "لم تعد سارية", "لم تعد صالحة", "כבר לא בתוקף", "دیگر معتبر نیست", "अब मान्य नहीं", "আর বৈধ নয়", "tidak berlaku lagi",
+        "sudah tidak berlaku", "không còn hiệu lực", "wala nang bisa", "hazitumiki tena", "不再有效", "已失效", "作废", "作廢", "もう無効",
+        "無効になりました", "더 이상 유효하지", "ไม่มีผลแล้ว", "δεν ισχύουν πλέον", "már nem érvényes", "eivät ole enää voimassa",
     ];
 
     /// <summary>"Previous", "above", "all" and their kin: what makes the instructions the application's, not the user's next ones.</summary>
@@ -77,6 +96,136 @@ internal static class InjectionLexicon
         "раніше", "আগে", "முன்பு", "tadi", "قبل كده", "اتقالك", "初始", "开发者给你", "開發者給你",
     ];
 
+    /// <summary>
+    /// Where instructions came from, which makes them the application's: "given to you", "that you received", "set for
+    /// you", the operator, the developers, the company, and "hidden", "initial", "before our conversation began".
+    /// </summary>
+    public static IReadOnlyList<string> OwnedWords { get; } =
+    [
+        // Given to you, you received
+        "te dieron", "te han dado", "te pusieron", "que te puso", "que te dio", "que recibiste", "te indicaron", "te dijeron",
+        "te configuraron", "qu'on t'a", "qu'on vous a", "que tu as reçu", "que vous avez reçu", "t'ont été donn", "vous ont été donn",
+        "die man dir", "die du bekommen", "die du erhalten", "dir gegeben", "dir vorgegeben", "ihnen vorgegeben", "die je kreeg",
+        "die je hebt gekregen", "die je gekregen", "die jou", "som du fick", "du har fått", "du fik", "du har fått", "che ti hanno dato",
+        "che ti sono state date", "che hai ricevuto", "que te deram", "que você recebeu", "que voce recebeu", "que recebeste", "que te passaram",
+        "ți le-a dat", "ti le-a dat", "care ți-au fost date", "pe care le-ai primit", "które dostałeś", "które dostałaś", "które otrzymałeś",
+        "które ci dano", "które ci", "które dostałeś", "které jsi dostal", "které ti dali", "které ti", "ktoré si dostal", "amit kaptál",
+        "jotka sait", "jotka sinulle annettiin", "που σου έδωσαν", "που έλαβες", "που σου", "которые тебе дали", "которые ты получил",
+        "тебе дали", "тебе задали", "які тобі дали", "які ти отримав", "тобі дали", "koje si dobio", "koje su ti dali", "които ти дадоха",
+        "sana verilen", "verilen", "aldığın", "aldigin", "التي زودك", "التي زوّدك", "التي أعطيت لك", "المعطاة لك", "التي تلقيتها", "اللي اتقالك",
+        "שקיבלת", "שנתנו לך", "שניתנו לך", "به تو داده", "به شما داده", "که دریافت کرد", "تمہیں دی", "آپ کو دی", "तुम्हें दिए", "तुम्हें दी",
+        "आपको दिए", "आपको दी", "तुम्हें बताए", "তোমাকে দেওয়া", "আপনাকে দেওয়া", "দেওয়া হয়েছিল", "உனக்கு கொடுக்கப்பட்ட", "உங்களுக்கு கொடுக்கப்பட்ட",
+        "yang diberikan kepadamu", "yang kamu terima", "diberikan padamu", "yang diberikan", "được giao cho bạn", "bạn đã nhận", "đã được đưa cho bạn",
+        "binigay sayo", "binigay sa iyo", "ibinigay sa iyo", "ibinigay sayo", "uliyopewa", "ulizopewa", "ulipewa", "tumhe diye", "tumhare liye jo",
+        "tumhe bataye", "给你的", "給你的", "你收到的", "你收到", "收到的", "被设定的", "与えられた", "受け取った", "渡された", "받은", "설정해 둔",
+        "설정된", "주어진", "ที่ได้รับ", "ตั้งไว้ให้คุณ", "ที่ให้คุณ",
+        // The operator, the developers, the company
+        "operatora", "del operador", "tus desarrolladores", "tu desarrollador", "la empresa", "de l'opérateur", "de l'operateur",
+        "tes développeurs", "vos développeurs", "vom betreiber", "deines betreibers", "deiner entwickler", "van de beheerder",
+        "van je ontwikkelaars", "dell'operatore", "dei tuoi sviluppatori", "do operador", "dos seus desenvolvedores", "dos teus criadores",
+        "od operatora", "twoich twórców", "provozovatele", "tvých vývojářů", "оператора", "разработчиков", "твоих создателей",
+        "розробників", "оператора", "operatör", "geliştirici", "yönetici", "المشغل", "المشغّل", "المطور", "המפעיל", "המפתחים", "החברה",
+        "اپراتور", "توسعه‌دهنده", "ऑपरेटर", "डेवलपर", "कंपनी ने", "অপারেটর", "ডেভেলপার", "pengembangmu", "pengembang", "nhà phát triển",
+        "người vận hành", "运营者", "運營者", "开发者", "開發者", "运营方", "運営者", "開発者", "운영자", "개발자", "ผู้ดูแลระบบ", "ผู้พัฒนา",
+        "waliokuweka", "msimamizi", "company ne", "διαχειριστ",
+        // Hidden, initial, before the conversation
+        "ocult", "secretas", "secrètes", "iniciales", "originales", "antes de que yo", "antes de empezar", "cachée", "cachées", "initiales", "avant le début",
+        "versteckt", "geheim", "anfänglich", "ursprünglich", "verborgen", "voordat ik", "nascost", "segret", "iniziali", "ocultas", "iniciais",
+        "antes do início", "ascuns", "inițiale", "ukryt", "początkow", "skryt", "počáteční", "úvodní", "скрыт", "изначальн", "начальн",
+        "прихован", "початков", "gizli", "başlangıç", "المخفية", "السرية", "الأولية", "המוסתרות", "הנסתרות", "ההתחלתיות", "مخفی", "اولیه",
+        "پیش از شروع", "छिपे", "गुप्त", "शुरुआती", "গোপন", "শুরুতে", "প্রাথমিক", "tersembunyi", "rahasia", "awal percakapan", "ẩn", "bí mật",
+        "ban đầu", "隐藏", "隱藏", "秘密", "开始之前", "開始之前", "一开始", "最初の", "隠された", "非公開", "처음에", "숨겨진", "비밀", "ที่ซ่อน",
+        "ลับ", "ตอนแรก", "zilizofichwa", "za siri", "κρυφ", "αρχικ", "rejtett", "kezdeti", "piilotet", "alkuperäi", "dolda", "skjulte",
+    ];
+
+    /// <summary>"Word for word", "verbatim", "unchanged": asking for a text exactly as it stands.</summary>
+    public static IReadOnlyList<string> VerbatimWords { get; } =
+    [
+        "palabra por palabra", "textualmente", "literalmente", "tal cual", "al pie de la letra", "mot pour mot", "textuellement",
+        "mot à mot", "wort für wort", "wörtlich", "wortwörtlich", "letterlijk", "woord voor woord", "ordagrant", "ord for ord", "ordret",
+        "parola per parola", "testualmente", "alla lettera", "palavra por palavra", "literalmente", "cuvânt cu cuvânt", "cuvant cu cuvant",
+        "słowo w słowo", "dosłownie", "slovo od slova", "doslova", "szó szerint", "sanasta sanaan", "λέξη προς λέξη", "αυτούσι", "дословно",
+        "слово в слово", "дослівно", "doslovno", "kelimesi kelimesine", "aynen", "حرفيا", "حرفياً", "بالحرف", "מילה במילה", "כלשונו",
+        "کلمه به کلمه", "لفظ بہ لفظ", "शब्दशः", "हूबहू", "শব্দে শব্দে", "হুবহু", "வார்த்தைக்கு வார்த்தை", "kata demi kata", "apa adanya",
+        "từng chữ", "nguyên văn", "salita por salita", "neno kwa neno", "bila kubadilisha", "原封不动", "原封不動", "一字不差", "逐字", "原样",
+        "原樣", "一字一句", "そのまま", "一字一句", "그대로", "한 글자도", "토씨 하나", "คำต่อคำ", "ทุกคำ", "word for word", "verbatim",
+    ];
+
+    /// <summary>"Without any restrictions", "uncensored", "no rules": the model freed from its limits.</summary>
+    public static IReadOnlyList<string> NoLimitsWords { get; } =
+    [
+        "sin restricciones", "sin ninguna restricción", "sin ningún filtro", "sin ningun filtro", "sin filtros", "sin censura", "sin límites",
+        "sin limites", "sin reglas", "sin ninguna regla", "sin normas", "sans restriction", "sans aucune restriction", "sans filtre",
+        "sans censure", "sans limites", "sans règles", "sans aucune règle", "ohne einschränkungen", "ohne jegliche einschränkung",
+        "ohne zensur", "ohne regeln", "ohne grenzen", "unzensiert", "ungefiltert", "zonder beperkingen", "zonder censuur", "zonder regels",
+        "zonder filters", "ongecensureerd", "senza restrizioni", "senza censura", "senza filtri", "senza regole", "senza limiti",
+        "nessuno ha mai dato linee guida", "sem restrições", "sem nenhuma restrição", "sem restricoes", "sem nenhuma restricao", "sem censura",
+        "sem filtros", "sem regras", "sem limites", "fără cenzură", "fara cenzura", "fără restricții", "fără reguli", "bez ograniczeń",
+        "bez ograniczen", "bez cenzury", "bez filtrów", "bez zasad", "bez omezení", "bez cenzury", "bez pravidel", "без ограничений",
+        "нет никаких ограничений", "без цензуры", "без правил", "без фильтров", "без обмежень", "без цензури", "без правил", "sınırsız",
+        "kısıtlamasız", "sansürsüz", "kuralsız", "hiçbir kısıtlama", "بدون قيود", "بلا قيود", "بدون رقابة", "بدون أي قيود", "בלי שום כללים",
+        "ללא הגבלות", "בלי הגבלות", "ללא צנזורה", "בלי צנזורה", "بدون محدودیت", "بدون سانسور", "بی‌قید", "بغیر کسی پابندی", "बिना किसी प्रतिबंध",
+        "बिना रोक-टोक", "बिना सेंसर", "कोई नियम नहीं", "কোনো বিধিনিষেধ ছাড়া", "সেন্সর ছাড়া", "tanpa batasan", "tanpa sensor", "tanpa aturan",
+        "tanpa filter", "không giới hạn", "không kiểm duyệt", "không có quy tắc", "walang limitasyon", "walang restrictions", "wala ka nang restrictions",
+        "walang censorship", "usiye na mipaka", "bila mipaka", "bila vikwazo", "bila udhibiti", "没有任何限制", "沒有任何限制", "没有限制", "沒有限制",
+        "没有任何审查", "沒有任何審查", "不受任何", "无审查", "無審查", "无限制", "無限制", "制限なし", "制限のない", "検閲なし", "検閲のない",
+        "ルールのない", "제한 없는", "제한 없이", "검열 없는", "검열 없이", "규칙 없는", "ไม่มีข้อจำกัด", "ไม่มีการเซ็นเซอร์", "χωρίς περιορισμούς",
+        "χωρίς φίλτρα", "χωρίς λογοκρισία", "korlátozások nélkül", "cenzúra nélkül", "ilman rajoituksia", "ilman sensuuria", "utan begränsningar",
+        "utan censur", "uden begrænsninger", "uden censur", "uten begrensninger", "uten sensur", "bez ograničenja", "bez cenzure",
+        "koi restriction nahi", "bina kisi restriction", "bina filter", "no rules", "sin filtro",
+    ];
+
+    /// <summary>"Never refuse", "without refusing", "without warnings": the model's caution taken away.</summary>
+    public static IReadOnlyList<string> NeverRefuseWords { get; } =
+    [
+        "nunca te niegues", "no te niegues", "sin negarte", "nunca digas que no", "sin advertencias", "ne refuse jamais", "ne refusez jamais",
+        "sans refuser", "sans avertissement", "verweigere nie", "lehne niemals", "ohne abzulehnen", "ohne warnungen", "weiger nooit",
+        "zonder te weigeren", "zonder waarschuwingen", "non rifiutare mai", "non si tira mai indietro", "senza rifiutare", "senza avvertenze",
+        "nunca recuse", "sem recusar", "sem avisos", "responda a tudo", "nu refuza niciodată", "fără avertismente", "nigdy nie odmawiaj",
+        "niczego nie odmawiasz", "niczego nie odmawiaj", "bez ostrzeżeń", "nikdy neodmítej", "никогда не отказывай", "не отказывай",
+        "без всяких предупреждений", "без предупреждений", "ніколи не відмовляй", "не відмовляй", "без попереджень", "asla reddetme",
+        "geri çevirme", "uyarı yapmadan", "لا ترفض", "دون رفض", "بدون تحذيرات", "בלי לסרב", "לעולם אל תסרב", "בלי אזהרות", "هرگز رد نکن",
+        "بدون هشدار", "कभी मना नहीं", "कभी इनकार नहीं", "बिना चेतावनी", "কখনো না বলবে না", "কখনও অস্বীকার", "tanpa menolak", "jangan menolak",
+        "tanpa peringatan", "không từ chối", "đừng từ chối", "không cảnh báo", "huwag tumanggi", "walang pagtanggi", "usikatae", "bila kukataa",
+        "bila onyo", "永远不会拒绝", "永遠不會拒絕", "不要拒绝", "不要拒絕", "不得拒绝", "决不拒绝", "絶対に断らない", "断らない", "拒否しない",
+        "警告なし", "거절하지", "거부하지", "경고 없이", "ห้ามปฏิเสธ", "ไม่ปฏิเสธ", "μην αρνείσαι", "ποτέ μην αρνηθείς", "soha ne utasíts",
+        "älä koskaan kieltäydy", "vägra aldrig", "afvis aldrig", "aldri nekt", "nikad ne odbijaj", "kabhi mana mat", "mana mat karna",
+    ];
+
+    /// <summary>"From now on you are", "pretend to be", "act as": a persona set up for the model.</summary>
+    public static IReadOnlyList<string> PersonaWords { get; } =
+    [
+        "a partir de ahora", "desde ahora", "de ahora en adelante", "finge que eres", "finge ser", "actúa como", "actua como", "como si fueras",
+        "ahora eres", "eres ahora", "à partir de maintenant", "désormais", "dorénavant", "fais comme si", "faites comme si", "agis comme",
+        "tu es maintenant", "ab jetzt", "von nun an", "ab sofort", "tu so, als", "tu so als", "du bist jetzt", "du bist nun", "vanaf nu",
+        "doe alsof", "je bent nu", "da questo momento", "d'ora in poi", "da ora in poi", "fingi di essere", "fai finta", "ora sei", "comportati come",
+        "a partir de agora", "finja ser", "finja que", "agora você é", "aja como", "de acum", "de acum înainte", "prefă-te", "poartă-te ca",
+        "poarta-te ca", "od teraz", "udawaj", "jesteś teraz", "zachowuj się jak", "od teď", "předstírej", "jsi teď", "с этого момента",
+        "отныне", "теперь ты", "представь, что ты", "представь что ты", "притворись", "з цього моменту", "відтепер", "тепер ти", "уяви, що ти",
+        "bundan sonra", "şu andan itibaren", "gibi davran", "artık sen", "من الآن فصاعدا", "من الآن فصاعداً", "تظاهر", "أنت الآن", "מעכשיו",
+        "מהרגע הזה", "תעמיד פנים", "אתה עכשיו", "אתה כבר לא", "از این به بعد", "وانمود کن", "तुम अब", "अब से", "अब से तुम", "नाटक करो",
+        "এখন থেকে", "ভান কর", "mulai sekarang", "mulai saat ini", "berpura-puralah", "anggap dirimu", "từ bây giờ", "hãy giả vờ", "giả sử bạn là",
+        "mula ngayon", "magpanggap", "kunwari ikaw", "sasa wewe ni", "kuanzia sasa", "jifanye", "从现在起", "從現在起", "从现在开始", "從現在開始",
+        "你扮演", "扮演", "假装你是", "假裝你是", "你现在是", "你現在是", "今から", "これから", "ふりをして", "なりきって", "今からあなたは", "지금부터",
+        "이제부터", "인 척", "역할을 해", "ตั้งแต่นี้ไป", "แกล้งทำเป็น", "από εδώ και πέρα", "από τώρα", "προσποιήσου", "mostantól", "tegyél úgy",
+        "tästä lähtien", "esitä", "från och med nu", "låtsas", "fra nu af", "lad som om", "fra nå av", "late som", "od sada", "pretvaraj se",
+        "ab se tum", "ab se aap", "from now on",
+    ];
+
+    /// <summary>Words for an AI, an assistant, a model: what the persona replaces.</summary>
+    public static IReadOnlyList<string> AiWords { get; } =
+    [
+        "ia", "una ia", "inteligencia artificial", "intelligence artificielle", "l'ia", "ki", "eine ki",
+        "künstliche intelligenz", "kunstmatige intelligentie", "intelligenza artificiale", "inteligência artificial", "inteligenta artificiala",
+        "sztuczna inteligencja", "umělá inteligence", "нейросеть", "нейросет", "ии", "искусственный интеллект", "штучний інтелект",
+        "yapay zeka", "ذكاء اصطناعي", "الذكاء الاصطناعي", "בינה מלאכותית", "هوش مصنوعی", "एआई", "कृत्रिम बुद्धि", "কৃত্রিম বুদ্ধিমত্তা",
+        "kecerdasan buatan", "trí tuệ nhân tạo", "人工智能", "人工智慧", "ＡＩ", "模型", "モデル", "인공지능", "ปัญญาประดิษฐ์", "τεχνητή νοημοσύνη",
+        "mesterséges intelligencia", "tekoäly", "artificiell intelligens", "kunstig intelligens", "umjetna inteligencija", "akili bandia",
+        "un model", "modelo", "modèle", "modello", "asistente", "assistant", "assistent", "assistente", "asystent", "asistent", "ассистент",
+        "помощник", "асистент", "asistan", "مساعد", "עוזר", "دستیار", "सहायक", "সহকারী", "asisten", "trợ lý", "助手", "アシスタント",
+        "어시스턴트", "비서", "ผู้ช่วย", "βοηθός", "msaidizi", "chatbot", "bot", "ai", "的ai",
+    ];
+
     /// <summary>"Instructions", "rules", "prompt" and their kin.</summary>
     public static IReadOnlyList<string> InstructionNouns { get; } =
     [
@@ -98,6 +247,18 @@ internal static class InjectionLexicon
         "inställningar", "قواعد", "الكلام", "নিয়ম", "বিধি", "வழிமுறை", "விதி", "patakaran", "tagubilin", "programarea",
         "programación", "programmazione", "programmierung", "beperkingen", "begrænsninger", "begränsningar", "omezení",
         "restricții", "kısıtlama", "περιορισμ", "ограничени", "обмеженн",
+        // Settings and configuration, guidelines and policies, as said of an assistant
+        "configuración", "configuracion", "ajustes", "políticas", "configuration", "paramètres", "politiques", "konfiguration",
+        "einstellungen", "configuratie", "instellingen", "richtlijn", "configurazione", "impostazioni", "configuração", "configuracao",
+        "políticas", "setări", "setari", "wytyczn", "konfiguracj", "nastavení", "nastaveni", "настройк", "налаштуван", "конфигурац",
+        "ayarlar", "yapılandırma", "الإعدادات", "التوجيهات", "الضوابط", "ההגדרות", "הגדרות", "הכללים", "כללים", "تنظیمات", "रूल्स",
+        "सेटिंग", "निर्देशन", "निर्देशनা", "নির্দেশনা", "পরিচালনা", "pengaturan", "konfigurasi", "cài đặt", "thiết lập", "quy định",
+        "mga instructions", "instructions", "rules", "mipangilio", "maagizo", "设置", "設置", "配置", "规范", "規範", "设定", "設定",
+        "指示", "設定", "ガイドライン", "설정", "지침", "규정", "การตั้งค่า", "ข้อกำหนด", "ρυθμίσεις", "οδηγίες", "beállítás", "asetukse",
+        "inställningar", "retningslinjer", "riktlinjer", "upute", "smjernice", "uputstva",
+        // The text itself
+        "texto", "texte", "testo", "tekst", "textu", "text ", "текст", "metin", "النص", "הטקסט", "متن", "पाठ", "টেক্সট", "teks",
+        "văn bản", "文本", "文字", "テキスト", "문구", "텍스트", "ข้อความ", "κείμενο", "szöveg", "teksti", "maandishi",
     ];
 
     /// <summary>"Show", "reveal", "print" and their kin.</summary>
@@ -112,6 +273,18 @@ internal static class InjectionLexicon
         "알려", "출력", "แสดง", "บอก",
         "recopie", "répète", "repete", "réécris", "niambie", "nionyeshe", "andika", "כתוב", "תכתוב", "بنویس", "พิมพ์", "batao",
         "dikhao",
+        "cópiame", "copiame", "copia", "escribe", "pega", "reproduce", "recopier", "recopiez", "écris", "kopiere", "schreib",
+        "gib aus", "plak", "kopieer", "schrijf", "copia", "incolla", "riscrivi", "copie", "cole", "escreva", "copiază", "scrie",
+        "skopiuj", "przepisz", "wklej", "vypiš", "dopiš", "napiš", "zkopíruj", "выведи", "скопируй", "продолжи", "перепиши", "виведи",
+        "продовж", "скопіюй", "напиши", "kopyala", "yazdır", "اعرض", "تعرض", "انسخ", "اكتب", "הדפס", "העתק", "کپی کن", "نمایش بده",
+        "लिखो", "दिखाओ", "कॉपी", "দেখাও", "লেখো", "কপি", "salin", "tuliskan", "tampilkan", "chép", "in ra", "viết ra", "isulat",
+        "ipakita", "nakili", "输出", "写出", "复制", "列出", "貼", "書き出", "コピー", "보여", "출력", "적어", "써 줘", "복사", "คัดลอก",
+        "δείξε", "γράψε", "αντίγραψε", "írd ki", "kirjoita", "skriv ut", "kopier", "ispiši", "napiši",
+        // Continue it from the start
+        "continúa", "continua", "continuez", "continue le", "fortsetzen", "setze fort", "schreib weiter", "ga verder", "schrijf verder",
+        "prosegui", "continua a scrivere", "continue escrevendo", "kontynuuj", "pokračuj", "pokračovat", "продолжи", "продовжи",
+        "devam et", "lanjutkan", "tiếp tục", "ituloy", "endelea", "继续", "繼續", "続けて", "계속", "ต่อจาก", "συνέχισε", "folytasd",
+        "jatka", "fortsätt", "fortsæt", "fortsett", "nastavi",
     ];
 
     /// <summary>"System prompt" and its kin.</summary>
@@ -134,12 +307,45 @@ internal static class InjectionLexicon
 
     public static IReadOnlyList<InjectionRule> Rules { get; } = Build();
 
+    /// <summary>
+    /// A jailbreak set up in other languages: the model freed from its limits or its caution ("sin ningún filtro", "bez
+    /// cenzury", "永远不会拒绝"), together with a persona ("a partir de ahora", "представь, что ты") and a word for an AI, or
+    /// with both kinds of freedom. Counted over the whole text, as <see cref="JailbreakCues"/> counts English templates; no
+    /// one word of them is rare in ordinary prompts, three kinds together are.
+    /// </summary>
+    public static IReadOnlyList<InjectionRule> CountedRules { get; } = BuildCounted();
+
+    private static IReadOnlyList<InjectionRule> BuildCounted()
+    {
+        var freedomWords = Normalized(NoLimitsWords.Concat(NeverRefuseWords));
+        var noLimits = new TermGroup(Normalized(NoLimitsWords));
+        var neverRefuse = new TermGroup(Normalized(NeverRefuseWords));
+        var persona = new TermGroup(Normalized(PersonaWords));
+        var ai = new TermGroup(Normalized(AiWords));
+        return
+        [
+            new InjectionRule("jailbreak.lexicon", InjectionRules.Jailbreak, 0.7, new Regex(new TermGroup(freedomWords).Pattern, RegexOptions.CultureInvariant, InjectionRules.MatchTimeout))
+            {
+                Anchors = Anchors(freedomWords),
+                WholeText = true,
+                Matcher = text =>
+                {
+                    var kinds = (noLimits.Find(text).Count > 0 ? 1 : 0) + (neverRefuse.Find(text).Count > 0 ? 1 : 0);
+                    return kinds > 0 && kinds + (persona.Find(text).Count > 0 ? 1 : 0) + (ai.Find(text).Count > 0 ? 1 : 0) >= 3;
+                },
+            },
+        ];
+    }
+
     private static IReadOnlyList<InjectionRule> Build()
     {
         var verbWords = Normalized(OverrideVerbs);
         var systemPromptWords = Normalized(SystemPromptNouns);
         var verbs = new TermGroup(verbWords);
-        var prior = new TermGroup(Normalized(PriorWords));
+        var prior = new TermGroup(Normalized(PriorWords.Concat(OwnedWords)));
+        var ownedWords = Normalized(OwnedWords);
+        var owned = new TermGroup(ownedWords);
+        var ask = new TermGroup(Normalized(RevealVerbs.Concat(VerbatimWords)));
         var nouns = new TermGroup(Normalized(InstructionNouns));
         var reveal = new TermGroup(Normalized(RevealVerbs));
         var systemPrompt = new TermGroup(systemPromptWords);
@@ -167,6 +373,29 @@ internal static class InjectionLexicon
                     var n = nouns.Find(text);
                     return Chain(text, v, 40, p, 30, n) || Chain(text, v, 40, n, 25, p) || Chain(text, p, 30, n, 30, v)
                         || Chain(text, n, 25, p, 30, v);
+                },
+            },
+            // What the application gave the assistant, asked for: a reveal verb (or "word for word"), a word that makes the
+            // instructions the application's ("given to you", "hidden", "initial", the operator's) and an instruction noun,
+            // in any of the orders languages put them in. Generic words for "all" or "previous" are not enough here: "show
+            // me all the rules of chess" asks for nothing hidden.
+            new InjectionRule("extract.lexicon-owned", InjectionRules.Extraction, 0.8, new Regex(
+                $"{ask.Pattern}{Gap}{{0,40}}?{owned.Pattern}{Gap}{{0,30}}?{nouns.Pattern}|{ask.Pattern}{Gap}{{0,40}}?{nouns.Pattern}{Gap}{{0,30}}?{owned.Pattern}|{owned.Pattern}{Gap}{{0,30}}?{nouns.Pattern}{Gap}{{0,40}}?{ask.Pattern}|{nouns.Pattern}{Gap}{{0,30}}?{owned.Pattern}{Gap}{{0,40}}?{ask.Pattern}",
+                RegexOptions.CultureInvariant, InjectionRules.MatchTimeout))
+            {
+                Anchors = Anchors(ownedWords),
+                Matcher = text =>
+                {
+                    var o = owned.Find(text);
+                    if (o.Count == 0)
+                    {
+                        return false;
+                    }
+
+                    var a = ask.Find(text);
+                    var n = nouns.Find(text);
+                    return Chain(text, a, 40, o, 30, n) || Chain(text, a, 40, n, 30, o) || Chain(text, o, 30, n, 40, a)
+                        || Chain(text, n, 30, o, 40, a);
                 },
             },
             new InjectionRule("extract.lexicon", InjectionRules.Extraction, 0.85, new Regex(

@@ -269,6 +269,7 @@ internal static class InjectionRules
         R("extract.zh", "系统提示|系统指令|初始指令|原始指令", Extraction, 0.85, @"(显示|输出|告诉我|打印|重复|透露|泄露)[^。\n]{0,8}(你的)?(系统提示|系统提示词|系统指令|初始指令|原始指令)"),
         R("extract.ja", "システムプロンプト|システムメッセージ|初期指示|元の指示", Extraction, 0.85, @"(システムプロンプト|システムメッセージ|初期指示|元の指示)[^。\n]{0,8}(を)?(表示|教えて|出力|見せて|繰り返)"),
         .. InjectionLexicon.Rules,
+        .. InjectionLexicon.CountedRules,
         .. JailbreakCues.Rules,
         R("jailbreak.es-fr-de", "sin |sans |ohne |sem |senza ", Jailbreak, 0.7, @"\b(sin (restricciones|límites|filtros|censura)|sans (restrictions|limites|filtres|censure)|ohne (einschränkungen|grenzen|filter|zensur)|sem (restrições|restricoes|limites|filtros|censura)|senza (restrizioni|limiti|filtri|censura))\b[^.\n]{0,40}\b(modo|mode|modus|modalità|responde|réponds|antworte|responda|rispondi|eres|es|bist|é|sei)\b"),
     ];
