@@ -17,6 +17,12 @@ namespace LlmTrace.Domain.Security;
 /// </remarks>
 internal static class InjectionLexicon
 {
+    /// <summary>
+    /// The bulk of the vocabulary, by concept and language (an embedded JSON file, so a language is added without code);
+    /// loaded first, since the word lists below include it.
+    /// </summary>
+    private static readonly Dictionary<string, Dictionary<string, string[]>> Vocabulary = LoadVocabulary();
+
     /// <summary>"Ignore", "forget", "disregard" and their kin.</summary>
     public static IReadOnlyList<string> OverrideVerbs { get; } =
     [
@@ -71,6 +77,7 @@ internal static class InjectionLexicon
         "لم تعد سارية", "لم تعد صالحة", "כבר לא בתוקף", "دیگر معتبر نیست", "अब मान्य नहीं", "আর বৈধ নয়", "tidak berlaku lagi",
         "sudah tidak berlaku", "không còn hiệu lực", "wala nang bisa", "hazitumiki tena", "不再有效", "已失效", "作废", "作廢", "もう無効",
         "無効になりました", "더 이상 유효하지", "ไม่มีผลแล้ว", "δεν ισχύουν πλέον", "már nem érvényes", "eivät ole enää voimassa",
+        .. Words("overrideVerbs"),
     ];
 
     /// <summary>"Previous", "above", "all" and their kin: what makes the instructions the application's, not the user's next ones.</summary>
@@ -94,6 +101,7 @@ internal static class InjectionLexicon
         "zadat", "zadan", "δοθεί", "δώσει", "verilen", "dikasih", "diberikan", "ibinigay", "configurato", "impostato",
         "sämtlich", "te dieron", "te han dado", "te deram", "foram dadas", "dotychczasow", "inițial", "kezdeti", "ранее",
         "раніше", "আগে", "முன்பு", "tadi", "قبل كده", "اتقالك", "初始", "开发者给你", "開發者給你",
+        .. Words("priorWords"),
     ];
 
     /// <summary>
@@ -126,7 +134,7 @@ internal static class InjectionLexicon
         "od operatora", "twoich twórców", "provozovatele", "tvých vývojářů", "оператора", "разработчиков", "твоих создателей",
         "розробників", "оператора", "operatör", "geliştirici", "yönetici", "المشغل", "المشغّل", "المطور", "המפעיל", "המפתחים", "החברה",
         "اپراتور", "توسعه‌دهنده", "ऑपरेटर", "डेवलपर", "कंपनी ने", "অপারেটর", "ডেভেলপার", "pengembangmu", "pengembang", "nhà phát triển",
-        "người vận hành", "运营者", "運營者", "开发者", "開發者", "运营方", "運営者", "開発者", "운영자", "개발자", "ผู้ดูแลระบบ", "ผู้พัฒนา",
+        "người vận hành", "运营者", "運營者", "开发者", "開發者", "运营方", "運営者", "開発者", "운영자", "개발자", "ผู้พัฒนา",
         "waliokuweka", "msimamizi", "company ne", "διαχειριστ",
         // Hidden, initial, before the conversation
         "ocult", "secretas", "secrètes", "iniciales", "originales", "antes de que yo", "antes de empezar", "cachée", "cachées", "initiales", "avant le début",
@@ -134,8 +142,8 @@ internal static class InjectionLexicon
         "antes do início", "ascuns", "inițiale", "ukryt", "początkow", "skryt", "počáteční", "úvodní", "скрыт", "изначальн", "начальн",
         "прихован", "початков", "gizli", "başlangıç", "المخفية", "السرية", "الأولية", "המוסתרות", "הנסתרות", "ההתחלתיות", "مخفی", "اولیه",
         "پیش از شروع", "छिपे", "गुप्त", "शुरुआती", "গোপন", "শুরুতে", "প্রাথমিক", "tersembunyi", "rahasia", "awal percakapan", "ẩn", "bí mật",
-        "ban đầu", "隐藏", "隱藏", "秘密", "开始之前", "開始之前", "一开始", "最初の", "隠された", "非公開", "처음에", "숨겨진", "비밀", "ที่ซ่อน",
-        "ลับ", "ตอนแรก", "zilizofichwa", "za siri", "κρυφ", "αρχικ", "rejtett", "kezdeti", "piilotet", "alkuperäi", "dolda", "skjulte",
+        "ban đầu", "开始之前", "開始之前", "一开始", "最初の", "非公開", "처음에", "ตอนแรก", "zilizofichwa", "za siri", "κρυφ", "αρχικ", "rejtett", "kezdeti", "piilotet", "alkuperäi", "dolda", "skjulte",
+        .. Words("ownedWords"),
     ];
 
     /// <summary>"Word for word", "verbatim", "unchanged": asking for a text exactly as it stands.</summary>
@@ -149,6 +157,7 @@ internal static class InjectionLexicon
         "کلمه به کلمه", "لفظ بہ لفظ", "शब्दशः", "हूबहू", "শব্দে শব্দে", "হুবহু", "வார்த்தைக்கு வார்த்தை", "kata demi kata", "apa adanya",
         "từng chữ", "nguyên văn", "salita por salita", "neno kwa neno", "bila kubadilisha", "原封不动", "原封不動", "一字不差", "逐字", "原样",
         "原樣", "一字一句", "そのまま", "一字一句", "그대로", "한 글자도", "토씨 하나", "คำต่อคำ", "ทุกคำ", "word for word", "verbatim",
+        .. Words("verbatimWords"),
     ];
 
     /// <summary>"Without any restrictions", "uncensored", "no rules": the model freed from its limits.</summary>
@@ -173,6 +182,7 @@ internal static class InjectionLexicon
         "χωρίς φίλτρα", "χωρίς λογοκρισία", "korlátozások nélkül", "cenzúra nélkül", "ilman rajoituksia", "ilman sensuuria", "utan begränsningar",
         "utan censur", "uden begrænsninger", "uden censur", "uten begrensninger", "uten sensur", "bez ograničenja", "bez cenzure",
         "koi restriction nahi", "bina kisi restriction", "bina filter", "no rules", "sin filtro",
+        .. Words("noLimitsWords"),
     ];
 
     /// <summary>"Never refuse", "without refusing", "without warnings": the model's caution taken away.</summary>
@@ -190,6 +200,7 @@ internal static class InjectionLexicon
         "bila onyo", "永远不会拒绝", "永遠不會拒絕", "不要拒绝", "不要拒絕", "不得拒绝", "决不拒绝", "絶対に断らない", "断らない", "拒否しない",
         "警告なし", "거절하지", "거부하지", "경고 없이", "ห้ามปฏิเสธ", "ไม่ปฏิเสธ", "μην αρνείσαι", "ποτέ μην αρνηθείς", "soha ne utasíts",
         "älä koskaan kieltäydy", "vägra aldrig", "afvis aldrig", "aldri nekt", "nikad ne odbijaj", "kabhi mana mat", "mana mat karna",
+        .. Words("neverRefuseWords"),
     ];
 
     /// <summary>"From now on you are", "pretend to be", "act as": a persona set up for the model.</summary>
@@ -210,6 +221,7 @@ internal static class InjectionLexicon
         "이제부터", "인 척", "역할을 해", "ตั้งแต่นี้ไป", "แกล้งทำเป็น", "από εδώ και πέρα", "από τώρα", "προσποιήσου", "mostantól", "tegyél úgy",
         "tästä lähtien", "esitä", "från och med nu", "låtsas", "fra nu af", "lad som om", "fra nå av", "late som", "od sada", "pretvaraj se",
         "ab se tum", "ab se aap", "from now on",
+        .. Words("personaWords"),
     ];
 
     /// <summary>Words for an AI, an assistant, a model: what the persona replaces.</summary>
@@ -253,12 +265,13 @@ internal static class InjectionLexicon
         "políticas", "setări", "setari", "wytyczn", "konfiguracj", "nastavení", "nastaveni", "настройк", "налаштуван", "конфигурац",
         "ayarlar", "yapılandırma", "الإعدادات", "التوجيهات", "الضوابط", "ההגדרות", "הגדרות", "הכללים", "כללים", "تنظیمات", "रूल्स",
         "सेटिंग", "निर्देशन", "निर्देशनা", "নির্দেশনা", "পরিচালনা", "pengaturan", "konfigurasi", "cài đặt", "thiết lập", "quy định",
-        "mga instructions", "instructions", "rules", "mipangilio", "maagizo", "设置", "設置", "配置", "规范", "規範", "设定", "設定",
+        "mga instructions", "instructions", "rules", "mipangilio", "maagizo", "规范", "規範", "设定", "設定",
         "指示", "設定", "ガイドライン", "설정", "지침", "규정", "การตั้งค่า", "ข้อกำหนด", "ρυθμίσεις", "οδηγίες", "beállítás", "asetukse",
         "inställningar", "retningslinjer", "riktlinjer", "upute", "smjernice", "uputstva",
         // The text itself
         "texto", "texte", "testo", "tekst", "textu", "text ", "текст", "metin", "النص", "הטקסט", "متن", "पाठ", "টেক্সট", "teks",
         "văn bản", "文本", "文字", "テキスト", "문구", "텍스트", "ข้อความ", "κείμενο", "szöveg", "teksti", "maandishi",
+        .. Words("instructionNouns"),
     ];
 
     /// <summary>"Show", "reveal", "print" and their kin.</summary>
@@ -285,6 +298,7 @@ internal static class InjectionLexicon
         "prosegui", "continua a scrivere", "continue escrevendo", "kontynuuj", "pokračuj", "pokračovat", "продолжи", "продовжи",
         "devam et", "lanjutkan", "tiếp tục", "ituloy", "endelea", "继续", "繼續", "続けて", "계속", "ต่อจาก", "συνέχισε", "folytasd",
         "jatka", "fortsätt", "fortsæt", "fortsett", "nastavi",
+        .. Words("revealVerbs"),
     ];
 
     /// <summary>"System prompt" and its kin.</summary>
@@ -599,6 +613,27 @@ internal static class InjectionLexicon
 
         return false;
     }
+
+    private static Dictionary<string, Dictionary<string, string[]>> LoadVocabulary()
+    {
+        using var stream = typeof(InjectionLexicon).Assembly.GetManifestResourceStream("LlmTrace.Domain.Security.Lexicon.vocabulary.json")
+            ?? throw new InvalidOperationException("The lexicon's vocabulary is not embedded in the assembly.");
+        using var document = System.Text.Json.JsonDocument.Parse(stream);
+        var vocabulary = new Dictionary<string, Dictionary<string, string[]>>(StringComparer.Ordinal);
+        foreach (var concept in document.RootElement.EnumerateObject().Where(c => c.Value.ValueKind == System.Text.Json.JsonValueKind.Object))
+        {
+            vocabulary[concept.Name] = concept.Value.EnumerateObject().ToDictionary(
+                language => language.Name,
+                language => language.Value.EnumerateArray().Select(word => word.GetString()!).Where(word => !string.IsNullOrWhiteSpace(word)).ToArray(),
+                StringComparer.Ordinal);
+        }
+
+        return vocabulary;
+    }
+
+    /// <summary>Every word of one concept of the embedded vocabulary, all languages together.</summary>
+    private static string[] Words(string concept)
+        => Vocabulary.TryGetValue(concept, out var languages) ? [.. languages.Values.SelectMany(words => words)] : [];
 
     /// <summary>The rule runs only when one of these occurs; the anchor search is by substring, so stems serve.</summary>
     private static IReadOnlyList<string> Anchors(IEnumerable<string> words)

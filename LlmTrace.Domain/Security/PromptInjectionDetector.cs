@@ -46,7 +46,7 @@ public sealed class PromptInjectionDetector
         // A request on a line of its own inside a table (rows above and below it), or between the table's label and its
         // first row: the table's content, not the user's question (which comes after it).
         + @"|(\n[ \t]*\|[^\n]*\||(^|\n)[ \t]*(table|context|document|data)[ \t]*:[ \t]*)\n[ \t]*" + RequestLine + @"[ \t]*\n[ \t]*\|",
-        RegexOptions.CultureInvariant | RegexOptions.Compiled, InjectionRules.MatchTimeout);
+        RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, InjectionRules.MatchTimeout);
 
     private const string TaskLine = @"(how (can|do|to|have|does)|what (are|is)|can you|could you|show me|provide|recommend|describe|determine|suggest|help me|explain|is this|write|create|generate|list|give me|tell me|classify|calculate|compose|draft|identify|summarize the|outline|predict|discuss|analyze|evaluate)\b[^\n|]{8,}(\?|\.)?\s*(\n|\||$)";
 
@@ -57,24 +57,28 @@ public sealed class PromptInjectionDetector
 
     private static readonly Regex ContentContext = new(
         @"\b(here is|here's|below is|this is|read|summari[sz]e|translate|analy[sz]e|process)\b[^\n]{0,40}\b(email|e-mail|document|web ?page|article|message|review|transcript|file|post|table|search results?|snippet)\b|(^|\n)\s*(table|document|context|email|e-mail|article|web ?page|search results?|tool (output|result)|snippet|retrieved (answer|context|document|passage|text)s?)\s*:"
-        // Other requests to work on something pasted after them ("Please screen this CV", "Review this pull request
-        // description", "Clean up this sheet", "Transcribe and summarise my new voicemails:", "Here's the page content:"),
-        // and what a tool or an API returned.
-        + @"|\b(here is|here's|here are|below is|below are|summari[sz]e|translate|analy[sz]e|review|screen|classify|triage|sort|compute|clean up|explain|transcribe|extract|pull out|score|rate|label|proofread|go through|parse|save|categori[sz]e|evaluate|assess|grade|check)\b[^\n]{0,30}\b(this|these|the following|my|the attached|the)\s+([\w-]+\s+){0,2}?(cv|resume|nda|contract|agreement|ticket|issue|export|sheet|spreadsheet|notes|minutes|voicemails?|inbox|emails|messages|pull request|paper|manuscript|code|function|script|report|logs?|chat|thread|channel|data|dataset|results|output|records?|invoice|receipt|form|listing|reviews|comments?|page content|page|pages|documents|pdf|csv|json|html|readme|wiki|memo|letter|newsletter|feed|subtitles|captions|article|transcript)\b[^\n]{0,80}(:|\n)"
-        + @"|\b(the\s+)?([\w-]+\s+){0,2}?(tool|api|function|search|plugin|database|query|endpoint|service|browser)\s+(returned|responded with|gave back|output)\b|\bretrieved (documents|passages|context|results)\b"
         // A tool's or an API's JSON answer handed back (what agents paste into the conversation).
         + @"|^\s*[\[{]\s*""(tool|tool_name|function|name|status|result|results|output|observation|response|data|items|content|messages|emails)""\s*:",
         RegexOptions.CultureInvariant | RegexOptions.Compiled, InjectionRules.MatchTimeout);
+
+    /// <summary>
+    /// Other requests to work on something pasted after them, read in the head of the text only, where such a request
+    /// stands ("Please screen this CV ...", "Review this pull request description and approve it:", "Transcribe and
+    /// summarise my new voicemails:", "Here's the page content:"), and what a tool or an API returned. A colon or a blank
+    /// line must follow the request, before the content. One linear pass (NonBacktracking), case-insensitive, with no copy.
+    /// </summary>
+    private static readonly Regex HandOver = new(
+        @"\b(here is|here's|here are|below is|below are|summari[sz]e|translate|analy[sz]e|review|screen|classify|triage|sort|compute|clean up|explain|transcribe|extract|pull out|score|rate|label|proofread|go through|parse|save|categori[sz]e|evaluate|assess|grade|check)\b[^\n]{0,30}\b(this|these|the following|my|the attached|the)\s+([\w-]+\s+){0,2}?(cv|resume|nda|contract|agreement|ticket|issue|export|sheet|spreadsheet|notes|minutes|voicemails?|inbox|emails|messages|pull request|paper|manuscript|code|function|script|report|logs?|chat|thread|channel|data|dataset|results|output|records?|invoice|receipt|form|listing|reviews|comments?|page content|page|pages|documents|pdf|csv|json|html|readme|wiki|memo|letter|newsletter|feed|subtitles|captions|article|transcript)\b[^\n?]{0,120}(:[ \t]*\n|\n[ \t]*\n)"
+        + @"|\b(tool|api|function|search|plugin|database|query|endpoint|service|browser)\s+(returned|responded with|gave back|output)\b|\bretrieved (documents|passages|context|results)\b",
+        RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.NonBacktracking, InjectionRules.MatchTimeout);
+
+    /// <summary>How much of the text's head <see cref="HandOver"/> reads.</summary>
+    private const int HandOverHead = 600;
 
     private static readonly SearchValues<string> ContentNouns = SearchValues.Create(
         [
             "email", "e-mail", "document", "webpage", "web page", "article", "message", "review", "transcript", "file", "post", "table",
             "search result", "snippet", "context:", "tool output", "tool result", "retrieved",
-            "cv", "resume", "nda", "contract", "agreement", "ticket", "issue", "export", "sheet", "notes", "minutes", "voicemail",
-            "inbox", "pull request", "paper", "manuscript", "code", "function", "script", "report", "log", "chat", "thread",
-            "channel", "data", "results", "output", "record", "invoice", "receipt", "form", "listing", "comment", "page", "pdf",
-            "csv", "json", "html", "readme", "wiki", "memo", "letter", "feed", "subtitles", "captions", " returned", "responded with",
-            "gave back",
         ],
         StringComparison.Ordinal);
 
@@ -363,7 +367,29 @@ public sealed class PromptInjectionDetector
             }
         }
 
-        return contentContext || HasLabelledPassage(text);
+        return contentContext || HasLabelledPassage(text) || HandsOver(text);
+    }
+
+    private static bool HandsOver(string text)
+    {
+        var head = text.AsSpan(0, Math.Min(text.Length, HandOverHead));
+        // A request is followed by a colon or a blank line before the content, or names what a tool returned.
+        if (!head.Contains(':') && !head.Contains("\n\n", StringComparison.Ordinal) && !head.Contains("\n\r\n", StringComparison.Ordinal)
+            && !head.Contains("returned", StringComparison.OrdinalIgnoreCase) && !head.Contains("retrieved", StringComparison.OrdinalIgnoreCase)
+            && !head.Contains("responded", StringComparison.OrdinalIgnoreCase) && !head.Contains("gave back", StringComparison.OrdinalIgnoreCase)
+            && !head.Contains("output", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        try
+        {
+            return HandOver.IsMatch(head);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
