@@ -12,8 +12,17 @@ public sealed record InjectionVerdict(double Score, IReadOnlyList<RuleMatch> Mat
 {
     public bool IsFlagged(double threshold) => Score >= threshold;
 
-    /// <summary>The finding type of the heaviest match (prompt_injection, jailbreak, …).</summary>
-    public string? Type => Matches.OrderByDescending(m => m.Rule.Weight).FirstOrDefault()?.Rule.Type;
+    private readonly string? _type;
+
+    /// <summary>
+    /// The finding type (prompt_injection, jailbreak, …) with the most evidence, as the detector weighed it (a request
+    /// planted in handed-over content weighs more there); without that, the type of the heaviest match.
+    /// </summary>
+    public string? Type
+    {
+        get => _type ?? Matches.OrderByDescending(m => m.Rule.Weight).FirstOrDefault()?.Rule.Type;
+        init => _type = value;
+    }
 }
 
 /// <summary>
@@ -68,7 +77,7 @@ public sealed class PromptInjectionDetector
     /// line must follow the request, before the content. One linear pass (NonBacktracking), case-insensitive, with no copy.
     /// </summary>
     private static readonly Regex HandOver = new(
-        @"\b(here is|here's|here are|below is|below are|summari[sz]e|translate|analy[sz]e|review|screen|classify|triage|sort|compute|clean up|explain|transcribe|extract|pull out|score|rate|label|proofread|go through|parse|save|categori[sz]e|evaluate|assess|grade|check)\b[^\n]{0,30}\b(this|these|the following|my|the attached|the)\s+([\w-]+\s+){0,2}?(cv|resume|nda|contract|agreement|ticket|issue|export|sheet|spreadsheet|notes|minutes|voicemails?|inbox|emails|messages|pull request|paper|manuscript|code|function|script|report|logs?|chat|thread|channel|data|dataset|results|output|records?|invoice|receipt|form|listing|reviews|comments?|page content|page|pages|documents|pdf|csv|json|html|readme|wiki|memo|letter|newsletter|feed|subtitles|captions|article|transcript)\b[^\n?]{0,120}(:[ \t]*\n|\n[ \t]*\n)"
+        @"\b(here is|here's|here are|below is|below are|summari[sz]e|translate|analy[sz]e|review|screen|classify|triage|sort|compute|clean up|explain|transcribe|extract|pull out|score|rate|label|proofread|go through|parse|save|categori[sz]e|evaluate|assess|grade|check)\b[^\n]{0,30}\b(this|these|the following|my|the attached|the|a|an|our|some)\s+([\w-]+\s+){0,2}?(cv|resume|nda|contract|agreement|ticket|issue|export|sheet|spreadsheet|notes|minutes|voicemails?|inbox|emails|messages|pull request|paper|manuscript|code|function|script|report|logs?|chat|thread|channel|data|dataset|results|output|records?|invoice|receipt|form|listing|reviews|comments?|page content|page|pages|documents|pdf|csv|json|html|readme|wiki|memo|letter|newsletter|feed|subtitles|captions|article|transcript)\b[^\n]{0,120}(:[ \t]*\n|\n[ \t]*\n)"
         + @"|\b(tool|api|function|search|plugin|database|query|endpoint|service|browser)\s+(returned|responded with|gave back|output)\b|\bretrieved (documents|passages|context|results)\b",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.NonBacktracking, InjectionRules.MatchTimeout);
 
@@ -276,19 +285,35 @@ public sealed class PromptInjectionDetector
         }
 
         var remaining = 1.0;
+        string? leadingType = null;
+        var leadingRemaining = 1.0;
         foreach (var match in matches)
         {
-            // Evidence found only after decoding or de-obfuscation counts a little more: hiding it is itself a signal.
-            var weight = match.ViewIndex == 0 ? match.Rule.Weight : Math.Min(0.95, match.Rule.Weight + 0.1);
-            if (contentContext && match.Rule.Type == InjectionRules.Indirect)
+            remaining *= 1 - Weigh(match, contentContext);
+            // Each type's own evidence combined the same way; the type with the most names the finding.
+            var typeRemaining = 1.0;
+            foreach (var other in matches)
             {
-                weight = Math.Min(0.95, weight + 0.2);
+                if (other.Rule.Type == match.Rule.Type)
+                {
+                    typeRemaining *= 1 - Weigh(other, contentContext);
+                }
             }
 
-            remaining *= 1 - weight;
+            if (typeRemaining < leadingRemaining)
+            {
+                (leadingType, leadingRemaining) = (match.Rule.Type, typeRemaining);
+            }
         }
 
-        return new InjectionVerdict(1 - remaining, matches);
+        return new InjectionVerdict(1 - remaining, matches) { Type = leadingType };
+    }
+
+    private static double Weigh(RuleMatch match, bool contentContext)
+    {
+        // Evidence found only after decoding or de-obfuscation counts a little more: hiding it is itself a signal.
+        var weight = match.ViewIndex == 0 ? match.Rule.Weight : Math.Min(0.95, match.Rule.Weight + 0.1);
+        return contentContext && match.Rule.Type == InjectionRules.Indirect ? Math.Min(0.95, weight + 0.2) : weight;
     }
 
     private static bool MatchesAnyView(InjectionRule rule, string text)

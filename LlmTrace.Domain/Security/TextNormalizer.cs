@@ -91,6 +91,27 @@ internal static partial class TextNormalizer
             Add(views.Items, Normalize(InterleavedSymbols().Replace(normal.ToString(), string.Empty)).AsMemory());
         }
 
+        // Word games: letters run together, one letter per line, the first letters of a poem's lines, Pig Latin.
+        if (WordGames.SplitRunTogether(normal.Span) is { } split)
+        {
+            Add(views.Items, split.AsMemory());
+        }
+
+        if (WordGames.ReadLettersDown(text) is { } down)
+        {
+            Add(views.Items, Normalize(down).AsMemory());
+        }
+
+        if (WordGames.ReadAcrostic(text) is { } acrostic)
+        {
+            Add(views.Items, acrostic.AsMemory());
+        }
+
+        if (WordGames.ReadPigLatin(normal.Span) is { } pigLatin)
+        {
+            Add(views.Items, pigLatin.AsMemory());
+        }
+
         if (LooksReversed(normal.Span))
         {
             var reversed = normal.ToArray();
