@@ -284,19 +284,21 @@ public sealed class PromptInjectionDetector
             matches.RemoveAll(m => m.Rule.Type != InjectionRules.Indirect && !MatchesAnyView(m.Rule, outside));
         }
 
+        // Only a short request over a longer text (no label or request names it as content): the weakest cues stay weak.
+        var leadContext = !contentContext && LeadsIntoContent(text);
         var remaining = 1.0;
         string? leadingType = null;
         var leadingRemaining = 1.0;
         foreach (var match in matches)
         {
-            remaining *= 1 - Weigh(match, contentContext);
+            remaining *= 1 - Weigh(match, contentContext, leadContext);
             // Each type's own evidence combined the same way; the type with the most names the finding.
             var typeRemaining = 1.0;
             foreach (var other in matches)
             {
                 if (other.Rule.Type == match.Rule.Type)
                 {
-                    typeRemaining *= 1 - Weigh(other, contentContext);
+                    typeRemaining *= 1 - Weigh(other, contentContext, leadContext);
                 }
             }
 
@@ -309,11 +311,14 @@ public sealed class PromptInjectionDetector
         return new InjectionVerdict(1 - remaining, matches) { Type = leadingType };
     }
 
-    private static double Weigh(RuleMatch match, bool contentContext)
+    private static double Weigh(RuleMatch match, bool contentContext, bool leadContext)
     {
         // Evidence found only after decoding or de-obfuscation counts a little more: hiding it is itself a signal.
         var weight = match.ViewIndex == 0 ? match.Rule.Weight : Math.Min(0.95, match.Rule.Weight + 0.1);
-        return contentContext && match.Rule.Type == InjectionRules.Indirect ? Math.Min(0.95, weight + 0.2) : weight;
+        // In handed-over content a request to the reader weighs more. Where the text only looks handed over (a short request
+        // over a longer text), the weakest cues (a code lead-in, a new task, a note to remember) count only beside a second.
+        var boosted = match.Rule.Type == InjectionRules.Indirect && (contentContext || (leadContext && match.Rule.Weight >= 0.35));
+        return boosted ? Math.Min(0.95, weight + 0.2) : weight;
     }
 
     private static bool MatchesAnyView(InjectionRule rule, string text)
@@ -393,6 +398,33 @@ public sealed class PromptInjectionDetector
         }
 
         return contentContext || HasLabelledPassage(text) || HandsOver(text);
+    }
+
+    private static readonly SearchValues<string> PointingWords = SearchValues.Create(
+        ["below", "following", "attached", "this", "these", "here", "pasted"], StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A short request on the first line, then what it is about: "Any errors in this server log?" or "Summarize this
+    /// shared doc for me:" before a log or a document, or "Compare these two blenders based on the reviews below." and a
+    /// blank line. The first line is at most 200 characters and the rest at least 80.
+    /// </summary>
+    private static bool LeadsIntoContent(string text)
+    {
+        var newline = text.IndexOf('\n');
+        if (newline <= 0 || newline > 200)
+        {
+            return false;
+        }
+
+        var lead = text.AsSpan(0, newline).Trim();
+        var body = text.AsSpan(newline + 1);
+        if (lead.IsEmpty || body.Trim().Length < 80)
+        {
+            return false;
+        }
+
+        return lead[^1] is ':' or '?'
+            || (body.TrimStart(" \t\r").StartsWith('\n') && lead.ContainsAny(PointingWords));
     }
 
     private static bool HandsOver(string text)
