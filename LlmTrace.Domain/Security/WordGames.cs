@@ -24,6 +24,9 @@ internal static class WordGames
     /// <summary>How many runs one text has put back into words at most.</summary>
     private const int MaxRuns = 16;
 
+    /// <summary>How much of each end of a text is searched for a request to read the first letters of its lines.</summary>
+    private const int CueWindow = 400;
+
     /// <summary>How many lines in a row must hold one letter each before they are read as a word game.</summary>
     private const int MinimumLetterLines = 6;
 
@@ -138,7 +141,10 @@ internal static class WordGames
     /// </summary>
     public static string? ReadAcrostic(string text)
     {
-        if (text.AsSpan().Count('\n') < MinimumLetterLines || !text.AsSpan().ContainsAny(AcrosticCues))
+        // The request to read the letters stands before the lines or after them: only the ends of the text are searched.
+        var head = text.AsSpan(0, Math.Min(text.Length, CueWindow));
+        var tail = text.AsSpan(Math.Max(0, text.Length - CueWindow));
+        if (!head.ContainsAny(AcrosticCues) && !tail.ContainsAny(AcrosticCues) || text.AsSpan().Count('\n') < MinimumLetterLines)
         {
             return null;
         }
