@@ -235,7 +235,7 @@ internal static class InjectionLexicon
         "mesterséges intelligencia", "tekoäly", "artificiell intelligens", "kunstig intelligens", "umjetna inteligencija", "akili bandia",
         "un model", "modelo", "modèle", "modello", "asistente", "assistant", "assistent", "assistente", "asystent", "asistent", "ассистент",
         "помощник", "асистент", "asistan", "مساعد", "עוזר", "دستیار", "सहायक", "সহকারী", "asisten", "trợ lý", "助手", "アシスタント",
-        "어시스턴트", "비서", "ผู้ช่วย", "βοηθός", "msaidizi", "chatbot", "bot", "ai", "的ai",
+        "어시스턴트", "비서", "ผู้ช่วย", "βοηθός", "msaidizi", "chatbot", "bot", "ai", "的ai", "ші", "ші-асистент",
     ];
 
     /// <summary>"Instructions", "rules", "prompt" and their kin.</summary>
@@ -316,6 +316,84 @@ internal static class InjectionLexicon
         "mensagem do sistema", "systeembericht", "maelekezo ya mfumo", "ujumbe wa mfumo", "پیام سیستمی", "ข้อความระบบ",
         "הודעת המערכת", "ההנחיות המקוריות", "رسالة النظام", "सिस्टम संदेश", "システム指示",
     ];
+
+    /// <summary>
+    /// "To" and "for" before a name, in the languages the lexicon reads (English has its own rules): what makes a label
+    /// a note addressed to someone ("Catatan untuk AI:", "Aan de AI-assistent:", "致AI助手：", "Message pour l'assistant
+    /// IA :"). Japanese and Korean put it after the name ("AIアシスタントへ：").
+    /// </summary>
+    public static IReadOnlyList<string> AddressWords { get; } =
+    [
+        "para", "para el", "para la", "para o", "para a", "pour", "pour l'", "à l'", "au", "aux", "an den", "an die", "an das",
+        "für", "fuer", "aan", "aan de", "voor", "voor de", "alla", "all'", "al", "ao", "à", "dla", "pro", "için", "untuk",
+        "kepada", "bagi", "gửi", "dành cho", "cho", "para sa", "kay", "kwa", "для", "до", "إلى", "الى", "אל", "עבור", "برای",
+        "के लिए", "को", "এর জন্য", "致", "给", "給", "寄给", "提供给", "προς", "για", "számára", "för", "till", "til", "za",
+    ];
+
+    /// <summary>Postpositions that follow the name they address.</summary>
+    private static readonly string[] AfterAddressWords = ["へ", "宛", "宛て", "에게", "께", "님께", "ถึง"];
+
+    /// <summary>
+    /// A note in handed-over content addressed to the AI in another language: a label of a few words that names the AI
+    /// after a word for "to" or "for" (or before a postposition), then a colon. Weak alone (a user may address the
+    /// assistant so); in a document or a tool's answer it counts.
+    /// </summary>
+    public static IReadOnlyList<InjectionRule> AddressedRules { get; } = BuildAddressed();
+
+    private static IReadOnlyList<InjectionRule> BuildAddressed()
+    {
+        var addressWords = Normalized(AddressWords);
+        var address = new TermGroup(addressWords);
+        var after = new TermGroup(Normalized(AfterAddressWords));
+        var ai = new TermGroup(Normalized(AiWords));
+        var pattern = $"{address.Pattern}{Gap}{{0,30}}?{ai.Pattern}[^.\n。！？!?;:：]{{0,25}}[:：]|{ai.Pattern}\\s*{after.Pattern}\\s*[:：]";
+        return
+        [
+            new InjectionRule("indirect.lexicon-addressed", InjectionRules.Indirect, 0.45, new Regex(pattern, RegexOptions.CultureInvariant, InjectionRules.MatchTimeout))
+            {
+                // The longer "to" words and the postpositions: two-letter ones ("al", "au", "za") stand inside too many words.
+                Anchors = Anchors(addressWords.Concat(Normalized(AfterAddressWords)).Where(w => w.Trim().Length >= 3 || !System.Text.Ascii.IsValid(w))),
+                Matcher = text =>
+                {
+                    var a = address.Find(text);
+                    var p = after.Find(text);
+                    if (a.Count == 0 && p.Count == 0)
+                    {
+                        return false;
+                    }
+
+                    foreach (var name in ai.Find(text))
+                    {
+                        foreach (var word in a)
+                        {
+                            if (Follows(text, word, name, 30) && ColonAfter(text, name.End, 25))
+                            {
+                                return true;
+                            }
+                        }
+
+                        foreach (var word in p)
+                        {
+                            if (word.Start >= name.End && text[name.End..word.Start].IsWhiteSpace() && ColonAfter(text, word.End, 1))
+                            {
+                                return true;
+                            }
+                        }
+                    }
+
+                    return false;
+                },
+            },
+        ];
+    }
+
+    /// <summary>A colon (or a full-width one) at most <paramref name="within"/> characters after <paramref name="from"/>, in the same sentence.</summary>
+    private static bool ColonAfter(ReadOnlySpan<char> text, int from, int within)
+    {
+        var rest = text[from..Math.Min(text.Length, from + within + 1)];
+        var colon = rest.IndexOfAny(':', '：');
+        return colon >= 0 && !rest[..colon].ContainsAny(SentenceEnds) && !rest[..colon].Contains(';');
+    }
 
     private const string Gap = @"[^.\n。！？!?;]";
 

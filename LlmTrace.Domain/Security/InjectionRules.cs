@@ -350,6 +350,7 @@ internal static class InjectionRules
         R("extract.ja", "システムプロンプト|システムメッセージ|初期指示|元の指示", Extraction, 0.85, @"(システムプロンプト|システムメッセージ|初期指示|元の指示)[^。\n]{0,8}(を)?(表示|教えて|出力|見せて|繰り返)"),
         .. InjectionLexicon.Rules,
         .. InjectionLexicon.CountedRules,
+        .. InjectionLexicon.AddressedRules,
         .. JailbreakCues.Rules,
         R("jailbreak.es-fr-de", "sin |sans |ohne |sem |senza ", Jailbreak, 0.7, @"\b(sin (restricciones|límites|filtros|censura)|sans (restrictions|limites|filtres|censure)|ohne (einschränkungen|grenzen|filter|zensur)|sem (restrições|restricoes|limites|filtros|censura)|senza (restrizioni|limiti|filtri|censura))\b[^.\n]{0,40}\b(modo|mode|modus|modalità|responde|réponds|antworte|responda|rispondi|eres|es|bist|é|sei)\b"),
     ];

@@ -143,3 +143,41 @@ public sealed class PromptInjectionDetectorTests
     public void Evaluate_BenignPromptWithTriggerWords_IsNotFlagged(string text)
         => Assert.False(_detector.Evaluate(text).IsFlagged(PromptInjectionDetector.DefaultThreshold));
 }
+
+/// <summary>
+/// A rule's timeout is wall-clock time, which a garbage collection or a starved core can run out on an ordinary text
+/// (CI once lost a finding so): a timed-out match is tried once more, and only a second timeout counts as no match.
+/// </summary>
+public sealed class RuleTimeoutTests
+{
+    [Fact]
+    public void AMatchThatTimesOutOnce_IsTriedAgain_AndCounts()
+    {
+        var calls = 0;
+        var detector = new PromptInjectionDetector([Rule(() => ++calls == 1 ? throw new System.Text.RegularExpressions.RegexMatchTimeoutException() : true)]);
+
+        var verdict = detector.Evaluate("please ignore this");
+
+        Assert.Equal(2, calls);
+        Assert.True(verdict.Score >= 0.5);
+    }
+
+    [Fact]
+    public void AMatchThatTimesOutTwice_CountsAsNoMatch_WithoutAThirdTry()
+    {
+        var calls = 0;
+        var detector = new PromptInjectionDetector([Rule(() => { calls++; throw new System.Text.RegularExpressions.RegexMatchTimeoutException(); })]);
+
+        var verdict = detector.Evaluate("please ignore this");
+
+        Assert.Equal(2, calls);
+        Assert.Equal(0, verdict.Score);
+    }
+
+    private static InjectionRule Rule(Func<bool> match)
+        => new("test.timeout", "prompt_injection", 0.9, new System.Text.RegularExpressions.Regex("ignore"))
+        {
+            Anchors = ["ignore"],
+            Matcher = _ => match(),
+        };
+}

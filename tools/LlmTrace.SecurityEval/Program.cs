@@ -114,6 +114,9 @@ if (train)
 var head = !rulesOnly && File.Exists(headPath) ? LinearHead.FromJson(File.ReadAllText(headPath)) : null;
 var rowsToScore = all.Where(r => r.Split == split).Concat(extraRows.Where(r => r.Split == split)).ToList();
 var detector = new PromptInjectionDetector();
+// Every pattern compiled before the first row: a first match that compiles can pass the 250 ms timeout on a busy machine,
+// and a timed-out rule counts as no match (the hosts warm up the same way at start).
+detector.WarmUp();
 Memo? classifier = head is null ? null : new Memo(new MiniLmInjectionClassifier(embedder, head));
 if (head is not null && classifier is not null)
 {
