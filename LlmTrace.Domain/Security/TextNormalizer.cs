@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Numerics;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -605,30 +603,10 @@ internal static partial class TextNormalizer
     /// </summary>
     private static bool HasSpacedLetters(ReadOnlySpan<char> text)
     {
-        var chars = MemoryMarshal.Cast<char, ushort>(text);
-        var space = Vector128.Create((ushort)' ');
-        var dot = Vector128.Create((ushort)'.');
-        var hyphen = Vector128.Create((ushort)'-');
         ulong previous = 0;
-        for (var block = 0; block < chars.Length; block += 64)
+        for (var block = 0; block < text.Length; block += 64)
         {
-            var count = Math.Min(64, chars.Length - block);
-            ulong mask = 0;
-            var i = 0;
-            for (; i + 8 <= count; i += 8)
-            {
-                var vector = Vector128.Create(chars.Slice(block + i, 8));
-                var separators = Vector128.Equals(vector, space) | Vector128.Equals(vector, dot) | Vector128.Equals(vector, hyphen);
-                mask |= (ulong)separators.ExtractMostSignificantBits() << i;
-            }
-
-            for (; i < count; i++)
-            {
-                if (chars[block + i] is ' ' or '.' or '-')
-                {
-                    mask |= 1UL << i;
-                }
-            }
+            var mask = CharMask.Of<LetterSeparators>(text, block);
 
             // Patterns starting in this block (positions block … block + 59), and those starting in the last four positions
             // of the previous block, which need bits of both (the window's bits 0-3 are positions block - 4 … block - 1).

@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Numerics;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Text;
 
 namespace LlmTrace.Domain.Security;
@@ -332,28 +330,11 @@ internal static class WordGames
     /// </summary>
     internal static bool HasLongLowerRun(ReadOnlySpan<char> text)
     {
-        var chars = MemoryMarshal.Cast<char, ushort>(text);
-        var a = Vector128.Create((ushort)'a');
-        var span = Vector128.Create((ushort)25);
         var carried = 0;
-        for (var block = 0; block < chars.Length; block += 64)
+        for (var block = 0; block < text.Length; block += 64)
         {
-            var count = Math.Min(64, chars.Length - block);
-            ulong mask = 0;
-            var i = 0;
-            for (; i + 8 <= count; i += 8)
-            {
-                var vector = Vector128.Create(chars.Slice(block + i, 8));
-                mask |= (ulong)Vector128.LessThanOrEqual(vector - a, span).ExtractMostSignificantBits() << i;
-            }
-
-            for (; i < count; i++)
-            {
-                if (chars[block + i] - 'a' is >= 0 and <= 25)
-                {
-                    mask |= 1UL << i;
-                }
-            }
+            var count = Math.Min(64, text.Length - block);
+            var mask = CharMask.Of<LowerAsciiLetters>(text, block);
 
             // A run across the edge: the previous block's last letters and this block's first.
             if (carried + BitOperations.TrailingZeroCount(~mask) >= RunTogetherMinimum)
