@@ -392,7 +392,7 @@ internal static class InjectionLexicon
     {
         var rest = text[from..Math.Min(text.Length, from + within + 1)];
         var colon = rest.IndexOfAny(':', '：');
-        return colon >= 0 && !rest[..colon].ContainsAny(SentenceEnds) && !rest[..colon].Contains(';');
+        return colon >= 0 && !rest[..colon].ContainsAny(SentenceEnds);
     }
 
     private const string Gap = @"[^.\n。！？!?;]";

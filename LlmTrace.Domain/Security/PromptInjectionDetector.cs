@@ -287,28 +287,16 @@ public sealed class PromptInjectionDetector
         // Only a short request over a longer text (no label or request names it as content): the weakest cues stay weak.
         var leadContext = !contentContext && LeadsIntoContent(text);
         var remaining = 1.0;
-        string? leadingType = null;
-        var leadingRemaining = 1.0;
+        // Each type's own evidence combined the same way; the type with the most names the finding (the first on a tie).
+        var byType = matches.Count == 0 ? null : new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var match in matches)
         {
-            remaining *= 1 - Weigh(match, contentContext, leadContext);
-            // Each type's own evidence combined the same way; the type with the most names the finding.
-            var typeRemaining = 1.0;
-            foreach (var other in matches)
-            {
-                if (other.Rule.Type == match.Rule.Type)
-                {
-                    typeRemaining *= 1 - Weigh(other, contentContext, leadContext);
-                }
-            }
-
-            if (typeRemaining < leadingRemaining)
-            {
-                (leadingType, leadingRemaining) = (match.Rule.Type, typeRemaining);
-            }
+            var keep = 1 - Weigh(match, contentContext, leadContext);
+            remaining *= keep;
+            byType![match.Rule.Type] = byType.GetValueOrDefault(match.Rule.Type, 1.0) * keep;
         }
 
-        return new InjectionVerdict(1 - remaining, matches) { Type = leadingType };
+        return new InjectionVerdict(1 - remaining, matches) { Type = byType?.MinBy(type => type.Value).Key };
     }
 
     private static double Weigh(RuleMatch match, bool contentContext, bool leadContext)

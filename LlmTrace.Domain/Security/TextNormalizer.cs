@@ -473,7 +473,7 @@ internal static partial class TextNormalizer
         return next < 0 ? -1 : from + next;
     }
 
-    private static bool AllLetters(ReadOnlySpan<char> word)
+    internal static bool AllLetters(ReadOnlySpan<char> word)
     {
         foreach (var c in word)
         {

@@ -187,7 +187,8 @@ internal static class WordGames
     public static string? ReadPigLatin(ReadOnlySpan<char> normal)
     {
         // A cheap count first: in English about one word in a hundred has "ay", in Pig Latin every other one.
-        if (normal.Count("ay") * 3 < normal.Count(' ') || normal.Count(' ') < 4)
+        var spaces = normal.Count(' ');
+        if (spaces < 4 || normal.Count("ay") * 3 < spaces)
         {
             return null;
         }
@@ -197,7 +198,7 @@ internal static class WordGames
         foreach (var range in normal.SplitAny(" ,.;:!?\"'()"))
         {
             var word = normal[range];
-            if (word.Length >= 3 && AllLetters(word))
+            if (word.Length >= 3 && TextNormalizer.AllLetters(word))
             {
                 words++;
                 pig += word.EndsWith("ay", StringComparison.Ordinal) ? 1 : 0;
@@ -372,19 +373,6 @@ internal static class WordGames
         }
 
         return false;
-    }
-
-    private static bool AllLetters(ReadOnlySpan<char> word)
-    {
-        foreach (var c in word)
-        {
-            if (!char.IsLetter(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static bool AllConsonants(ReadOnlySpan<char> cluster)
