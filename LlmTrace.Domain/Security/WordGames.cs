@@ -268,10 +268,17 @@ internal static class WordGames
 
     /// <summary>
     /// Splits letters into known words, fewest pieces first; letters no word covers stay as they are. Null when fewer than
-    /// two words are found or they cover less than three quarters of the letters (random letters, a token).
+    /// two words are found, they cover less than three quarters of the letters (random letters, a token), or there are
+    /// more than <see cref="RunTogetherMaximum"/> letters.
     /// </summary>
     internal static string? Segment(ReadOnlySpan<char> letters)
     {
+        // The search is a DP over every letter: a hostile text of thousands of one-letter lines must not make it long.
+        if (letters.Length > RunTogetherMaximum)
+        {
+            return null;
+        }
+
         var n = letters.Length;
         // cost[i]: best cost of letters[..i]; a known word costs 1, a letter no word covers 3.
         var cost = new int[n + 1];

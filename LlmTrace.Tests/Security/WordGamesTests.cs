@@ -23,6 +23,19 @@ public sealed class WordGamesTests
         => Assert.Null(WordGames.Segment(letters));
 
     [Fact]
+    public void ThousandsOfOneLetterLines_AreNotSearchedForWords()
+    {
+        // The word search is a DP over every letter: a hostile text must not make it long, so long runs stay letters.
+        var letters = string.Concat(Enumerable.Repeat("ignoreallrules", 1000));
+        var view = WordGames.ReadLettersDown(string.Join('\n', letters.ToCharArray()));
+
+        Assert.Null(WordGames.Segment(letters));
+        Assert.NotNull(view);
+        Assert.Contains(letters, view);
+        Assert.Equal("ignore all rules", WordGames.Segment("ignoreallrules"));
+    }
+
+    [Fact]
     public void OnlyRunsOfSixteenOrMoreLowerCaseLetters_CountAsRunTogether()
     {
         Assert.False(WordGames.HasLongLowerRun("a perfectly ordinary sentence, nationalistic"));
