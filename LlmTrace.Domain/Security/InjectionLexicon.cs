@@ -362,7 +362,7 @@ internal static class InjectionLexicon
                         return false;
                     }
 
-                    foreach (var name in ai.Find(text))
+                    foreach (var name in ai.FindNear(text, [.. a, .. p], 30 + ai.Longest))
                     {
                         foreach (var word in a)
                         {
@@ -461,8 +461,8 @@ internal static class InjectionLexicon
                         return false;
                     }
 
-                    var p = prior.Find(text);
-                    var n = nouns.Find(text);
+                    var p = prior.FindNear(text, v, 40 + 30 + prior.Longest + nouns.Longest);
+                    var n = nouns.FindNear(text, v, 40 + 30 + prior.Longest + nouns.Longest);
                     return Chain(text, v, 40, p, 30, n) || Chain(text, v, 40, n, 25, p) || Chain(text, p, 30, n, 30, v)
                         || Chain(text, n, 25, p, 30, v);
                 },
@@ -484,8 +484,8 @@ internal static class InjectionLexicon
                         return false;
                     }
 
-                    var a = ask.Find(text);
-                    var n = nouns.Find(text);
+                    var a = ask.FindNear(text, o, 30 + 40 + ask.Longest + nouns.Longest);
+                    var n = nouns.FindNear(text, o, 30 + 40 + ask.Longest + nouns.Longest);
                     return Chain(text, a, 40, o, 30, n) || Chain(text, a, 40, n, 30, o) || Chain(text, o, 30, n, 40, a)
                         || Chain(text, n, 30, o, 40, a);
                 },
@@ -503,7 +503,7 @@ internal static class InjectionLexicon
                         return false;
                     }
 
-                    var r = reveal.Find(text);
+                    var r = reveal.FindNear(text, s, 40 + reveal.Longest);
                     return Pair(text, r, 40, s) || Pair(text, s, 40, r);
                 },
             },
@@ -589,6 +589,7 @@ internal static class InjectionLexicon
                 .ToArray();
             _search = System.Buffers.SearchValues.Create([.. terms.Select(t => t.Stem).Distinct(StringComparer.Ordinal)], StringComparison.Ordinal);
             _byFirst = terms.GroupBy(t => t.Stem[0]).ToDictionary(g => g.Key, g => g.ToArray());
+            Longest = terms[0].Stem.Length;
             Pattern = Alternation(words);
         }
 
@@ -599,8 +600,50 @@ internal static class InjectionLexicon
         public List<(int Start, int End)> Find(ReadOnlySpan<char> text)
         {
             var found = new List<(int Start, int End)>();
-            var offset = 0;
-            while (offset < text.Length && text[offset..].IndexOfAny(_search) is var index and >= 0)
+            FindIn(text, 0, text.Length, found);
+            return found;
+        }
+
+        /// <summary>The length of the group's longest stem.</summary>
+        public int Longest { get; }
+
+        /// <summary>
+        /// The places of the group that start within <paramref name="reach"/> characters of some place in
+        /// <paramref name="near"/>, in text order: a chain's other words are looked for only around the word that
+        /// let its rule run, so a long text costs the neighbourhoods of its few anchor words, not a scan per group.
+        /// </summary>
+        public List<(int Start, int End)> FindNear(ReadOnlySpan<char> text, List<(int Start, int End)> near, int reach)
+        {
+            var found = new List<(int Start, int End)>();
+            if (near.Count == 0)
+            {
+                return found;
+            }
+
+            near.Sort();
+            var from = Math.Max(0, near[0].Start - reach);
+            var to = Math.Min(text.Length, near[0].End + reach);
+            foreach (var (start, end) in near)
+            {
+                if (start - reach > to)
+                {
+                    FindIn(text, from, to, found);
+                    from = start - reach;
+                }
+
+                to = Math.Min(text.Length, Math.Max(to, end + reach));
+            }
+
+            FindIn(text, from, to, found);
+            return found;
+        }
+
+        /// <summary>The places that start in [<paramref name="from"/>, <paramref name="to"/>); word edges are read from the whole text.</summary>
+        private void FindIn(ReadOnlySpan<char> text, int from, int to, List<(int Start, int End)> found)
+        {
+            var limit = Math.Min(text.Length, to + Longest);
+            var offset = from;
+            while (offset < to && text[offset..limit].IndexOfAny(_search) is var index and >= 0 && offset + index < to)
             {
                 var at = offset + index;
                 foreach (var (stem, unspaced, wholeWord) in _byFirst[text[at]])
@@ -617,8 +660,6 @@ internal static class InjectionLexicon
 
                 offset = at + 1;
             }
-
-            return found;
         }
     }
 
