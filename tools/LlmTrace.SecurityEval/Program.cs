@@ -17,7 +17,7 @@ var train = false;
 var crossValidate = false;
 var leaveOneSourceOut = false;
 var rulesOnly = false;
-string? trainWith = null;
+var trainWith = new List<string>();
 var extra = "tools/LlmTrace.SecurityEval/data/hard-benign.jsonl";
 var headPath = "LlmTrace.Ml/injection-head.json";
 var threshold = PromptInjectionDetector.DefaultThreshold;
@@ -32,7 +32,7 @@ for (var i = 0; i < args.Length; i++)
         case "--cv": crossValidate = true; break;
         case "--loso": leaveOneSourceOut = true; break;
         case "--rules-only": rulesOnly = true; break;
-        case "--train-with": trainWith = args[++i]; break;
+        case "--train-with": trainWith.Add(args[++i]); break;
         case "--extra": extra = args[++i]; break;
         case "--head": headPath = args[++i]; break;
         case "--threshold": threshold = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
@@ -76,12 +76,13 @@ if (train)
     const double FalsePositiveBudget = 0.015;
     // The hard benign set's train rows teach the head that trigger words alone are not attacks; its test rows never train.
     var rows = all.Where(r => r.Split == "train").Concat(extraRows.Where(r => r.Split == "train")).ToList();
-    // More sources to learn from, e.g. the external set's `dev` sources (its `holdout` ones are never trained on).
-    if (trainWith is not null)
+    // More sources to learn from (repeatable): the external set's `dev` sources and the blind probe sets (split `probe`).
+    // Rows of a `holdout` or `test` split are never trained on.
+    foreach (var file in trainWith)
     {
-        rows.AddRange(File.ReadAllLines(trainWith).Where(l => l.Length > 0)
+        rows.AddRange(File.ReadAllLines(file).Where(l => l.Length > 0)
             .Select(line => JsonSerializer.Deserialize<Row>(line, new JsonSerializerOptions(JsonSerializerDefaults.Web))!)
-            .Where(r => r.Split == "dev"));
+            .Where(r => r.Split is "dev" or "probe"));
     }
 
     var examples = CrossValidation.Examples(rows, EmbedCached(embedder, rows.Select(r => r.Text).ToList(), hash));
@@ -99,7 +100,7 @@ if (train)
     {
         Embedding = MiniLmEmbedder.ModelName,
         DataSha256 = hash,
-        Command = "dotnet run -c Release --project tools/LlmTrace.SecurityEval -- --train" + (trainWith is null ? string.Empty : " --train-with " + trainWith),
+        Command = "dotnet run -c Release --project tools/LlmTrace.SecurityEval -- --train" + string.Concat(trainWith.Select(f => " --train-with " + f)),
         Threshold = Math.Round(chosen, 4),
         ThresholdRule = string.Create(CultureInfo.InvariantCulture, $"{FalsePositiveBudget:P1} false positives on benign train rows, out of fold ({CrossValidation.Folds}-fold); L2 {L2}, {Epochs} epochs;{summary}"),
         Bias = bias,
