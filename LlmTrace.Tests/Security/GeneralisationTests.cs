@@ -271,7 +271,7 @@ public sealed class GeneralisationTests(BlockingGatewayFixture fixture) : IClass
     public void ContentRules_OnAHostileRun_MatchWithoutTimingOut(string unit, string attack)
     {
         var hostile = string.Concat(Enumerable.Repeat(unit, 64 * 1024 / unit.Length));
-        foreach (var rule in InjectionRules.All.Where(r => r.Id is "indirect.role-directive" or "indirect.output-steering" or "indirect.processor-addressed"))
+        foreach (var rule in InjectionRules.All.Where(r => r.Id is "indirect.role-directive" or "indirect.section-marker" or "indirect.bot-mention" or "indirect.output-steering" or "indirect.processor-addressed"))
         {
             _ = rule.IsMatch(hostile);
             _ = rule.IsMatch(hostile + " " + attack);
