@@ -7,6 +7,7 @@ using LlmTrace.Bench;
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- rules [BenchmarkDotNet arguments]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- ml [BenchmarkDotNet arguments]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- rules-calls [calls]
+//   dotnet run -c Release --project bench/LlmTrace.Bench -- rules-by-rule [top] [text index]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- soak [--streams 1000] [--minutes 10]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- journal [--seconds 5] [--concurrency 1,16] [--rounds 3]
 //   dotnet run -c Release --project bench/LlmTrace.Bench -- telemetry [--seconds 5] [--concurrency 1,16] [--rounds 3]
@@ -29,6 +30,9 @@ switch (command)
         break;
     case "rules-calls":
         RulesPerCallHarness.Run(Positional(0, 20_000));
+        break;
+    case "rules-by-rule":
+        RulesPerCallHarness.RunByRule(Positional(0, 25), Positional(1, -1));
         break;
     case "ml":
         BenchmarkRunner.Run<MlDetectorBenchmarks>(args: rest);
