@@ -10,6 +10,7 @@ using LlmTrace.Ml;
 //   dotnet run -c Release --project tools/LlmTrace.SecurityEval -- --train                 (writes LlmTrace.Ml/injection-head.json)
 //   dotnet run -c Release --project tools/LlmTrace.SecurityEval -- --split test --write docs/SECURITY-EVAL.md
 //   dotnet run -c Release --project tools/LlmTrace.SecurityEval -- --data tools/LlmTrace.SecurityEval/data/external.jsonl --extra none --split holdout --rules-only --misses
+//   dotnet run -c Release --project tools/LlmTrace.SecurityEval -- --loso --lexical-only                (the wording-only experiment)
 var data = "../shared/eval/prompt-injection.jsonl";
 var split = "test";
 string? write = null;
@@ -19,7 +20,8 @@ var leaveOneSourceOut = false;
 var rulesOnly = false;
 var trainWith = new List<string>();
 var extra = "tools/LlmTrace.SecurityEval/data/hard-benign.jsonl";
-var headPath = "LlmTrace.Ml/injection-head.json";
+string? headPath = null;
+var lexicalOnly = false;
 var threshold = PromptInjectionDetector.DefaultThreshold;
 for (var i = 0; i < args.Length; i++)
 {
@@ -35,12 +37,21 @@ for (var i = 0; i < args.Length; i++)
         case "--train-with": trainWith.Add(args[++i]); break;
         case "--extra": extra = args[++i]; break;
         case "--head": headPath = args[++i]; break;
+        case "--lexical-only": lexicalOnly = true; break;
         case "--threshold": threshold = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--misses": Environment.SetEnvironmentVariable("LLMTRACE_EVAL_MISSES", "1"); break;
         default: throw new ArgumentException($"Unknown argument {args[i]}");
     }
 }
 
+// --lexical-only (an experiment, with --head): a head over the hashed wording alone, trained and scored with all-zero
+// embeddings, so its embedding weights stay 0 (docs/SECURITY-EVAL.md, session 14).
+if (lexicalOnly && headPath is null && !leaveOneSourceOut && !crossValidate)
+{
+    throw new ArgumentException("--lexical-only needs --head: the shipped head is the MiniLM one.");
+}
+
+headPath ??= "LlmTrace.Ml/injection-head.json";
 var bytes = File.ReadAllBytes(data);
 var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
 var all = Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries)
@@ -50,19 +61,21 @@ var all = Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEm
 var extraRows = File.Exists(extra)
     ? File.ReadAllLines(extra).Where(l => l.Length > 0).Select(line => JsonSerializer.Deserialize<Row>(line, new JsonSerializerOptions(JsonSerializerDefaults.Web))!).ToList()
     : [];
-using var embedder = rulesOnly ? null! : new MiniLmEmbedder();
+using var embedder = rulesOnly || lexicalOnly ? null! : new MiniLmEmbedder();
+// A lexical-only head learns from the wording alone: its embedding inputs are zeros, so its embedding weights stay 0.
+List<float[]> Embeddings(IReadOnlyList<string> texts) => lexicalOnly ? [.. texts.Select(_ => new float[384])] : EmbedCached(embedder, texts, hash);
 
 if (leaveOneSourceOut)
 {
     var sources = all.Concat(extraRows.Where(r => r.Split == "train")).ToList();
-    LeaveOneSourceOut.Run(sources, EmbedCached(embedder, sources.Select(r => r.Text).ToList(), hash), extraRows.Where(r => r.Split == "test").ToList(), EmbedCached(embedder, extraRows.Where(r => r.Split == "test").Select(r => r.Text).ToList(), hash));
+    LeaveOneSourceOut.Run(sources, Embeddings(sources.Select(r => r.Text).ToList()), extraRows.Where(r => r.Split == "test").ToList(), Embeddings(extraRows.Where(r => r.Split == "test").Select(r => r.Text).ToList()));
     return;
 }
 
 if (crossValidate)
 {
     var rows = all.Where(r => r.Split == "train").Concat(extraRows.Where(r => r.Split == "train")).ToList();
-    CrossValidation.Run(rows, EmbedCached(embedder, rows.Select(r => r.Text).ToList(), hash));
+    CrossValidation.Run(rows, Embeddings(rows.Select(r => r.Text).ToList()));
     return;
 }
 
@@ -85,7 +98,7 @@ if (train)
             .Where(r => r.Split is "dev" or "probe"));
     }
 
-    var examples = CrossValidation.Examples(rows, EmbedCached(embedder, rows.Select(r => r.Text).ToList(), hash));
+    var examples = CrossValidation.Examples(rows, Embeddings(rows.Select(r => r.Text).ToList()));
     var folds = rows.Select(r => CrossValidation.FoldOf(r.Text)).ToList();
     var outOfFold = CrossValidation.OutOfFold(examples, folds, training =>
     {
@@ -98,9 +111,9 @@ if (train)
     var (bias, dense, sparse) = HeadTrainer.Fit(examples, L2, epochs: Epochs);
     var fitted = new LinearHead
     {
-        Embedding = MiniLmEmbedder.ModelName,
+        Embedding = lexicalOnly ? "none (lexical features only)" : MiniLmEmbedder.ModelName,
         DataSha256 = hash,
-        Command = "dotnet run -c Release --project tools/LlmTrace.SecurityEval -- --train" + string.Concat(trainWith.Select(f => " --train-with " + f)),
+        Command = "dotnet run -c Release --project tools/LlmTrace.SecurityEval -- --train" + (lexicalOnly ? " --lexical-only" : "") + string.Concat(trainWith.Select(f => " --train-with " + f)),
         Threshold = Math.Round(chosen, 4),
         ThresholdRule = string.Create(CultureInfo.InvariantCulture, $"{FalsePositiveBudget:P1} false positives on benign train rows, out of fold ({CrossValidation.Folds}-fold); L2 {L2}, {Epochs} epochs;{summary}"),
         Bias = bias,
@@ -119,7 +132,16 @@ var detector = new PromptInjectionDetector();
 // and a timed-out rule counts as no match (the hosts warm up the same way at start).
 detector.WarmUp();
 Memo? classifier = head is null ? null : new Memo(new MiniLmInjectionClassifier(embedder, head));
-if (head is not null && classifier is not null)
+if (head is not null && classifier is not null && lexicalOnly)
+{
+    // A wording-only head scores with an all-zero embedding, as it was trained.
+    var none = new float[384];
+    foreach (var text in rowsToScore.Select(r => r.Text))
+    {
+        classifier.Prime(text, head.Score(none, text));
+    }
+}
+else if (head is not null && classifier is not null)
 {
     // The classifier's own formula over cached embeddings of the same model: minutes saved on every run.
     var texts = rowsToScore.Select(r => r.Text).ToList();
@@ -140,7 +162,7 @@ report.AppendLine(CultureInfo.InvariantCulture, $"Data: `{data}` (sha256 `{hash}
 var detectors = new List<(string Name, Func<string, bool> Flag)> { ("Rules only", t => detector.Evaluate(t).IsFlagged(threshold)) };
 if (classifier is not null)
 {
-    detectors.Add(("ML only (MiniLM embedding + hashed n-grams, logistic regression)", t => classifier.Score(t) >= classifier.Threshold));
+    detectors.Add((lexicalOnly ? "Lexical classifier only (hashed n-grams, logistic regression)" : "ML only (MiniLM embedding + hashed n-grams, logistic regression)", t => classifier.Score(t) >= classifier.Threshold));
     detectors.Add(("Ensemble, gated (the default when ML is on)", t => gated.Evaluate(t, threshold).Flagged));
     detectors.Add(("Ensemble, gated, without over-defence suppression", t =>
     {
