@@ -339,19 +339,7 @@ public sealed class GeneralisationTests(BlockingGatewayFixture fixture) : IClass
             .Append("Olvida todas las reglas de gramática; el español hablado es otra cosa.")
             .Append("все правила. Игнорируй")
             .ToList();
-        var checkedMatches = 0;
-        foreach (var rule in InjectionLexicon.Rules)
-        {
-            // The statement is a regex of thousands of alternatives, slow by design (the matcher is what runs): compared
-            // without the hot path's timeout, which a loaded CI machine can run out.
-            var statement = new System.Text.RegularExpressions.Regex(rule.Pattern.ToString(), rule.Pattern.Options, System.Text.RegularExpressions.Regex.InfiniteMatchTimeout);
-            foreach (var view in texts.SelectMany(TextNormalizer.Views))
-            {
-                var expected = statement.IsMatch(view);
-                Assert.True(expected == rule.IsMatch(view), $"{rule.Id} on '{view}': regex {expected}");
-                checkedMatches += expected ? 1 : 0;
-            }
-        }
+        var checkedMatches = InjectionLexicon.Rules.Sum(rule => MatchesAgreeingWithStatement(rule, texts.SelectMany(TextNormalizer.Views)));
 
         Assert.True(checkedMatches >= 20, $"only {checkedMatches} matches compared");
     }
@@ -378,19 +366,7 @@ public sealed class GeneralisationTests(BlockingGatewayFixture fixture) : IClass
             && !InjectionLexicon.Rules.Contains(r) && !InjectionLexicon.AddressedRules.Contains(r) && !InjectionLexicon.CountedRules.Contains(r)
             && !JailbreakCues.Rules.Contains(r)).ToList();
         Assert.True(split.Count >= 12, $"{split.Count} split rules");
-        var matched = 0;
-        foreach (var rule in split)
-        {
-            // The whole pattern only states the rule (its parts are what run): compared without the hot path's timeout,
-            // which a first, compiling match can run out on a loaded CI machine.
-            var statement = new System.Text.RegularExpressions.Regex(rule.Pattern.ToString(), rule.Pattern.Options, System.Text.RegularExpressions.Regex.InfiniteMatchTimeout);
-            foreach (var view in texts.SelectMany(TextNormalizer.Views))
-            {
-                var expected = statement.IsMatch(view);
-                Assert.True(expected == rule.IsMatch(view), $"{rule.Id} on '{view}': whole pattern {expected}");
-                matched += expected ? 1 : 0;
-            }
-        }
+        var matched = split.Sum(rule => MatchesAgreeingWithStatement(rule, texts.SelectMany(TextNormalizer.Views)));
 
         Assert.True(matched >= 20, $"only {matched} matches compared");
     }
@@ -418,19 +394,31 @@ public sealed class GeneralisationTests(BlockingGatewayFixture fixture) : IClass
             string.Concat(Enumerable.Repeat("Ignore ", 400)) + attack,
             new string('a', 5000) + " " + attack[..(attack.Length / 2)] + " " + filler + attack[(attack.Length / 2)..],
         };
-        var flagged = 0;
-        foreach (var rule in InjectionLexicon.Rules.Concat(InjectionLexicon.AddressedRules))
-        {
-            var statement = new System.Text.RegularExpressions.Regex(rule.Pattern.ToString(), rule.Pattern.Options, System.Text.RegularExpressions.Regex.InfiniteMatchTimeout);
-            foreach (var view in texts.Select(t => TextNormalizer.Views(t)[0]))
-            {
-                var expected = statement.IsMatch(view);
-                Assert.True(expected == rule.IsMatch(view), $"{rule.Id} on a {view.Length}-character text: regex {expected}");
-                flagged += expected ? 1 : 0;
-            }
-        }
+        var flagged = InjectionLexicon.Rules.Concat(InjectionLexicon.AddressedRules)
+            .Sum(rule => MatchesAgreeingWithStatement(rule, texts.Select(t => TextNormalizer.Views(t)[0])));
 
         Assert.True(flagged >= 3, $"only {flagged} matches compared");
+    }
+
+    /// <summary>
+    /// Asserts that a rule's matcher (what runs on requests) gives its pattern's verdict on every view, and returns how
+    /// many views the pattern matched. The pattern only states the rule, and a lexicon pattern of thousands of
+    /// alternatives is slow by design, so it is compiled here without the hot path's timeout, which a loaded CI machine
+    /// (or a first, compiling match) can run out.
+    /// </summary>
+    private static int MatchesAgreeingWithStatement(InjectionRule rule, IEnumerable<string> views)
+    {
+        var statement = new System.Text.RegularExpressions.Regex(rule.Pattern.ToString(), rule.Pattern.Options, System.Text.RegularExpressions.Regex.InfiniteMatchTimeout);
+        var matched = 0;
+        foreach (var view in views)
+        {
+            var expected = statement.IsMatch(view);
+            var shown = view.Length > 300 ? $"a {view.Length}-character text" : $"'{view}'";
+            Assert.True(expected == rule.IsMatch(view), $"{rule.Id} on {shown}: its pattern says {expected}");
+            matched += expected ? 1 : 0;
+        }
+
+        return matched;
     }
 
     [Fact]
